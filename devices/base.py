@@ -1,0 +1,127 @@
+"""What every device has: a lifecycle, capabilities, observable status, a worker.
+
+A driver subclasses one contract from :mod:`devices.contracts`; this module
+holds the machinery they share so that transports stay thin.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import structlog
+
+from devices.errors import DeviceTimeout
+from devices.status import Reason, State, Status, StatusChanged
+
+log = structlog.get_logger("devices")
+
+StatusListener = Callable[[StatusChanged], None]
+EventListener = Callable[[str, dict], None]
+
+
+class DeviceWorker:
+    """One thread per device for blocking I/O (pyserial, sockets, USB).
+
+    The event loop never blocks on a device. A deadline bounds every call; the
+    driver's own I/O timeouts must be shorter so that the thread itself comes back.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    async def call(self, fn: Callable[..., Any], *args: Any, timeout: float) -> Any:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"dev-{self.name}")
+        fut = asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError as exc:
+            raise DeviceTimeout(f"{self.name}: no answer within {timeout:g}s") from exc
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+class Device:
+    """Base of every contract: lifecycle, status as data, listeners.
+
+    Status changes are published once per change with the diff; a driver calls
+    :meth:`_set_status` whenever it learns something and never logs state itself.
+    """
+
+    device_class: ClassVar[str] = "device"
+
+    def __init__(self, name: str, **options: Any):
+        self.name = name
+        self.options = options
+        self._status = Status.unknown()
+        self._status_listeners: list[StatusListener] = []
+        self._event_listeners: list[EventListener] = []
+        self.worker = DeviceWorker(name)
+
+    # lifecycle -----------------------------------------------------------
+    async def open(self) -> None:
+        """Claim the device. A missing device is not an exception: status goes offline."""
+
+    async def close(self) -> None:
+        self.worker.shutdown()
+
+    async def reconnect(self) -> None:
+        await self.close()
+        await self.open()
+
+    # status ----------------------------------------------------------------
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    async def check_health(self) -> Status:
+        """Ask the device now (a status poll that changes nothing) and return the result."""
+        return self._status
+
+    def capabilities(self) -> dict[str, Any]:
+        return {}
+
+    def on_status(self, listener: StatusListener) -> Callable[[], None]:
+        self._status_listeners.append(listener)
+        return lambda: self._status_listeners.remove(listener)
+
+    def on_event(self, listener: EventListener) -> Callable[[], None]:
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    def _set_status(self, new: Status) -> None:
+        old = self._status
+        if old == new:
+            return
+        self._status = new
+        event = StatusChanged(self.name, old, new)
+        level = "info" if new.state in (State.OK, State.UNKNOWN) else "warning"
+        getattr(log, level)("device.status", device=self.name, cls=self.device_class, **_loggable(event.changes))
+        for listener in list(self._status_listeners):
+            listener(event)
+
+    def _set_reasons(self, reasons: set[Reason], detail: str = "") -> None:
+        self._set_status(Status.from_reasons(reasons, detail))
+
+    def _emit(self, kind: str, **data: Any) -> None:
+        for listener in list(self._event_listeners):
+            listener(kind, data)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "class": self.device_class,
+            "driver": type(self).__module__ + ":" + type(self).__name__,
+            "status": self.status.as_dict(),
+            "capabilities": self.capabilities(),
+        }
+
+
+def _loggable(changes: dict) -> dict:
+    return {k: ([str(x) for x in v] if isinstance(v, list) else str(v)) for k, v in changes.items()}

@@ -1,0 +1,45 @@
+"""Drivers found by name, imported only when configuration asks for them.
+
+The configuration's ``driver`` value selects an entry here; nothing is
+imported or opened until :func:`build` is called. There is no fallback to a
+simulator: a missing or failing driver is a configuration error.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from devices.base import Device
+from devices.contracts import CONTRACTS
+from devices.errors import ConfigError
+
+# (device class, driver name) -> "module:Class"
+DRIVERS: dict[tuple[str, str], str] = {
+    ("id_reader", "sim"): "devices.sim:SimIdCardReader",
+    ("receipt_printer", "sim"): "devices.sim:SimReceiptPrinter",
+    ("document_printer", "sim"): "devices.sim:SimDocumentPrinter",
+    ("code_scanner", "sim"): "devices.sim:SimCodeScanner",
+    ("ticket_dispenser", "sim"): "devices.sim:SimTicketDispenser",
+    ("help_panel", "sim"): "devices.sim:SimHelpPanel",
+    ("id_reader", "sam_serial"): "devices.idcard_serial:SerialIdCardReader",
+    ("receipt_printer", "escpos"): "devices.escpos_printer:EscposReceiptPrinter",
+}
+
+
+def driver_names(device_class: str) -> list[str]:
+    return sorted(d for (c, d) in DRIVERS if c == device_class)
+
+
+def build(name: str, device_class: str, driver: str, **options: Any) -> Device:
+    if device_class not in CONTRACTS:
+        raise ConfigError(f"unknown device class {device_class!r}; known: {', '.join(sorted(CONTRACTS))}")
+    target = DRIVERS.get((device_class, driver))
+    if target is None:
+        known = ", ".join(driver_names(device_class)) or "none"
+        raise ConfigError(f"no driver {driver!r} for {device_class}; known: {known}")
+    module_name, _, cls_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    device = cls(name, **options)
+    if not isinstance(device, CONTRACTS[device_class]):
+        raise ConfigError(f"driver {target} does not implement {device_class}")
+    return device

@@ -1,0 +1,125 @@
+"""Kiosk configuration: one TOML file, validated once at start-up.
+
+Unknown keys are errors that name the exact option; every field is
+documented where it is declared. Secrets never sit in the file itself:
+a service names an environment variable or a file that holds its token.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kiosk.flow.model import IdlePolicy, Locale
+from kiosk.flow.problems import did_you_mean
+
+DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KioskInfo(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Fleet-wide kiosk id; topic and document prefix.")
+    name: str = Field(default="", description="Shown on tickets and documents, e.g. 市民中心24小时自助区 1号机.")
+    hall: str = Field(default="", description="Service hall name printed on tickets.")
+    locales: list[Locale] = Field(default_factory=lambda: ["zh-CN", "en"])
+    default_locale: Locale = "zh-CN"
+
+
+class FlowsConfig(Strict):
+    path: Path = Field(default=Path("flows"), description="Root of the flow bundle (holds services.yaml).")
+
+
+class LoggingConfig(Strict):
+    format: Literal["console", "json"] = Field(default="console", description="json in production.")
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class DeviceConfig(BaseModel):
+    """`driver` picks the implementation; the other keys are that driver's options."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    driver: str
+
+    def options(self) -> dict:
+        return dict(self.model_extra or {})
+
+
+class ServiceConfig(Strict):
+    base_url: str = Field(pattern=r"^https?://[^\s@/]+(:\d+)?(/\S*)?$", description="No credentials in the URL.")
+    timeout_s: float = Field(default=10, gt=0, le=60, description="Upper bound on any call to this service.")
+    token_env: str | None = Field(default=None, description="Environment variable holding the bearer token.")
+    token_file: Path | None = Field(default=None, description="File holding the bearer token (mode 0600).")
+
+    def credential(self) -> str | None:
+        if self.token_env:
+            return os.environ.get(self.token_env) or None
+        if self.token_file:
+            try:
+                return self.token_file.read_text().strip() or None
+            except OSError:
+                return None
+        return None
+
+
+class Config(Strict):
+    kiosk: KioskInfo
+    flows: FlowsConfig = Field(default_factory=FlowsConfig)
+    idle: IdlePolicy = Field(default_factory=IdlePolicy)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    devices: dict[str, DeviceConfig] = Field(default_factory=dict)
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    var_dir: Path = Field(default=Path("/var/lib/kiosk"), description="Journals, queue counters, outbox.")
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _names(model: type[BaseModel]) -> set[str]:
+    out = set(model.model_fields)
+    for f in model.model_fields.values():
+        ann = f.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out |= _names(ann)
+    return out | _names_nested()
+
+
+def _names_nested() -> set[str]:
+    out: set[str] = set()
+    for m in (KioskInfo, FlowsConfig, LoggingConfig, ServiceConfig, IdlePolicy):
+        out |= set(m.model_fields)
+    return out
+
+
+def load(path: str | Path | None = None) -> Config:
+    path = Path(path) if path else DEFAULT_PATH
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return parse(data, str(path), base=path.parent)
+
+
+def parse(data: dict, name: str = "kiosk.toml", base: Path | None = None) -> Config:
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                lines.append(f"{name}: {where}: unknown option{did_you_mean(str(err['loc'][-1]), _names(Config))}")
+            else:
+                lines.append(f"{name}: {where}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from None
+    if base is not None and not cfg.flows.path.is_absolute():
+        cfg = cfg.model_copy(update={"flows": FlowsConfig(path=(base / cfg.flows.path).resolve())})
+    return cfg

@@ -1,0 +1,1 @@
+"""The flow format: model, safe loading, migration, lint and compilation."""

@@ -1,0 +1,149 @@
+"""Compile a validated flow: every expression, template and pattern, once, at load.
+
+Errors become located problems (rule ``expr/*``); a flow that compiles can
+only fail at run time by evaluating to nothing, which guards treat as false.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.expr import ExprError, ExprType, Scope, compile_expr, compile_template
+from kiosk.flow import model
+from kiosk.flow.outcomes import INTERACTIVE, next_map, primary
+from kiosk.flow.problems import Problem
+from kiosk.flow.yamlsafe import Located, format_path
+
+MAX_PATTERN = 200
+
+
+@dataclass
+class CompiledFlow:
+    flow: model.Flow
+    file: str
+    sha256: str
+    folder: Path
+    scope: Scope
+    exprs: dict[tuple, object] = field(default_factory=dict)  # (step id, what, ...) -> Compiled or Template
+    patterns: dict[tuple, re.Pattern] = field(default_factory=dict)
+    documents: dict[str, "object"] = field(default_factory=dict)  # name -> kiosk.documents.DocumentTemplate
+    main_path: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.flow.id
+
+    def step(self, step_id: str):
+        return self._steps[step_id]
+
+    def __post_init__(self):
+        self._steps = {s.id: s for s in self.flow.steps}
+
+    def start_step(self) -> str:
+        return self.flow.start or self.flow.steps[0].id
+
+
+class Compiler:
+    def __init__(self, flow: model.Flow, located: Located, file: str, scope: Scope):
+        self.flow, self.located, self.file, self.scope = flow, located, file, scope
+        self.problems: list[Problem] = []
+        self.exprs: dict[tuple, object] = {}
+        self.patterns: dict[tuple, re.Pattern] = {}
+
+    def _locate(self, path: tuple, source: str, offset: int) -> tuple[int, int]:
+        line, col = self.located.where(path)
+        style = self.located.styles.get(path)
+        if style in ("|", ">"):
+            before = source[:offset]
+            return line + 1 + before.count("\n"), col + 2 + (len(before) - before.rfind("\n") - 1 if "\n" in before else offset)
+        return line, col + offset + (1 if style in ("'", '"') else 0)
+
+    def _error(self, path: tuple, source: str, exc: ExprError) -> None:
+        line, col = self._locate(path, source, exc.offset)
+        hint = f" (did you mean {exc.suggestion!r}?)" if exc.suggestion else ""
+        self.problems.append(Problem(self.file, line, col, exc.rule, exc.message + hint, path=format_path(path)))
+
+    def guard(self, key: tuple, path: tuple, source: str) -> None:
+        try:
+            self.exprs[key] = compile_expr(source, self.scope, expect=ExprType.BOOL)
+        except ExprError as exc:
+            self._error(path, source, exc)
+
+    def template(self, key: tuple, path: tuple, source: str) -> None:
+        try:
+            self.exprs[key] = compile_template(source, self.scope)
+        except ExprError as exc:
+            self._error(path, source, exc)
+
+    def text(self, key: tuple, path: tuple, text: dict | None) -> None:
+        for locale, source in (text or {}).items():
+            self.template(key + (locale,), path + (locale,), source)
+
+    def pattern(self, key: tuple, path: tuple, source: str | None) -> None:
+        if source is None:
+            return
+        try:
+            if len(source) > MAX_PATTERN or re.search(r"\([^)]*[+*][^)]*\)[+*{]", source):
+                raise re.error("pattern is too long or nests repetition (catastrophic backtracking)")
+            self.patterns[key] = re.compile(source)
+        except re.error as exc:
+            line, col = self.located.where(path)
+            self.problems.append(Problem(self.file, line, col, "expr/regex", f"bad pattern: {exc}", path=format_path(path)))
+
+    def run(self) -> None:
+        f = self.flow
+        self.text(("", "title"), ("title",), f.title)
+        self.text(("", "description"), ("description",), f.description)
+        for i, step in enumerate(f.steps):
+            base = ("steps", i)
+            sid = step.id
+            for name in ("title", "text", "speak", "consent", "service_name"):
+                self.text((sid, name), base + (name,), getattr(step, name, None))
+            for j, opt in enumerate(getattr(step, "options", None) or []):
+                self.text((sid, "option", opt.id), base + ("options", j, "label"), opt.label)
+                if opt.when:
+                    self.guard((sid, "when", opt.id), base + ("options", j, "when"), opt.when)
+            for j, fld in enumerate(getattr(step, "fields", None) or []):
+                self.text((sid, "field", fld.name), base + ("fields", j, "label"), fld.label)
+                self.text((sid, "help", fld.name), base + ("fields", j, "help"), fld.help)
+                self.pattern((sid, "pattern", fld.name), base + ("fields", j, "pattern"), fld.pattern)
+                for k, c in enumerate(fld.choices or []):
+                    self.text((sid, "choice", fld.name, c.id), base + ("fields", j, "choices", k, "label"), c.label)
+            for j, item in enumerate(getattr(step, "items", None) or []):
+                self.text((sid, "item_label", j), base + ("items", j, "label"), item.label)
+                self.template((sid, "item_value", j), base + ("items", j, "value"), item.value)
+            for j, case in enumerate(getattr(step, "cases", None) or []):
+                self.guard((sid, "case", j), base + ("cases", j, "when"), case.when)
+            for key, source in (getattr(step, "request", None) or {}).items():
+                self.template((sid, "request", key), base + ("request", key), source)
+            if getattr(step, "idempotency_key", None):
+                self.template((sid, "idempotency_key"), base + ("idempotency_key",), step.idempotency_key)
+            if step.kind == "scan_code":
+                self.pattern((sid, "pattern"), base + ("pattern",), step.pattern)
+
+
+def main_path(flow: model.Flow) -> list[str]:
+    """The steps a citizen sees on the way to a completed end, for the progress indicator."""
+    by_id = {s.id: s for s in flow.steps}
+    path, seen = [], set()
+    sid = flow.start or flow.steps[0].id
+    while sid in by_id and sid not in seen:
+        seen.add(sid)
+        step = by_id[sid]
+        if step.kind in INTERACTIVE or step.kind in ("print", "dispense_ticket", "end"):
+            path.append(sid)
+        if step.kind == "branch":
+            sid = step.default
+        elif step.kind == "choice" and step.options:
+            sid = next_map(step).get(step.options[0].id)
+        else:
+            sid = next_map(step).get(primary(step))
+    return path
+
+
+def compile_flow(flow: model.Flow, located: Located, file: str, sha256: str, scope: Scope) -> tuple[CompiledFlow, list[Problem]]:
+    c = Compiler(flow, located, file, scope)
+    c.run()
+    compiled = CompiledFlow(flow, file, sha256, Path(file).parent, scope, c.exprs, c.patterns, {}, main_path(flow))
+    return compiled, c.problems

@@ -1,0 +1,68 @@
+"""The variables a flow's expressions may read, with their types and privacy.
+
+Built from the flow itself (form fields, call results) plus the fixed
+namespaces the runtime fills (id card, kiosk, session). An expression that
+names anything else fails at load with a did-you-mean.
+"""
+from __future__ import annotations
+
+from kiosk.expr import ExprType, Privacy, Scope, Var
+from kiosk.flow import model
+
+PRIVACY = {
+    model.PrivacyClass.PUBLIC: Privacy.PUBLIC,
+    model.PrivacyClass.PERSONAL: Privacy.PERSONAL,
+    model.PrivacyClass.IDENTIFIER: Privacy.IDENTIFIER,
+    model.PrivacyClass.BIOMETRIC: Privacy.BIOMETRIC,
+}
+P, PE, ID = Privacy.PUBLIC, Privacy.PERSONAL, Privacy.IDENTIFIER
+S, D, I = ExprType.STRING, ExprType.DATE, ExprType.INT
+
+ID_CARD = {
+    "name": Var(S, PE, "name as on the card"),
+    "english_name": Var(S, PE),
+    "gender": Var(S, PE, "男 or 女"),
+    "nation": Var(S, PE, "ethnic group or nationality"),
+    "birth_date": Var(D, PE),
+    "address": Var(S, PE),
+    "id_number": Var(S, ID, "18-character ID number"),
+    "authority": Var(S, P, "issuing authority"),
+    "valid_from": Var(D, P),
+    "valid_to": Var(D, P, "null when the card never expires"),
+    "card_type": Var(S, P, "resident, hmt_residence or foreign_permanent"),
+}
+
+FIELD_TYPES = {model.FieldType.DATE: D}
+RESULT_TYPES = {"string": S, "int": I, "number": ExprType.NUMBER, "bool": ExprType.BOOL, "date": D,
+                "list": ExprType.LIST, "map": ExprType.MAP}
+
+
+def flow_scope(flows: list[model.Flow]) -> Scope:
+    """One scope for a flow and everything it can run as a subflow: a visit shares its data."""
+    form: dict = {}
+    data: dict = {}
+    scan_privacy = Privacy.PUBLIC
+    for flow in flows:
+        for step in flow.steps:
+            if step.kind == "form":
+                for f in step.fields:
+                    form[f.name] = Var(FIELD_TYPES.get(f.type, S), PRIVACY[f.privacy])
+            elif step.kind == "call":
+                for name, r in step.result.items():
+                    data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy])
+            elif step.kind == "scan_code":
+                scan_privacy = max(scan_privacy, PRIVACY[step.privacy])
+    return Scope({
+        "id": dict(ID_CARD),
+        "form": form,
+        "data": data,
+        "scan": {"code": Var(S, scan_privacy)},
+        "ticket": {"number": Var(S), "waiting_ahead": Var(I), "category": Var(S)},
+        "doc": {"number": Var(S, P, "number of the document being printed"),
+                "verify_code": Var(S, P), "verify_url": Var(S, P)},
+        "kiosk": {"id": Var(S), "name": Var(S), "hall": Var(S)},
+        "session": {"id": Var(S), "elderly": Var(ExprType.BOOL)},
+        "locale": Var(S, P, "zh-CN or en"),
+        "now": Var(D, P, "today's date"),
+        "time": Var(S, P, "the local time, HH:MM"),
+    })

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 (Python 3.11) to the point where the kiosk runs:
+# system packages through apt-get, then a virtualenv with the project in it.
+# Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+
+# System packages the runtime and its tests use. Each entry: command-or-file:package.
+need=(
+  "/usr/lib/python3.11/venv/__init__.py:python3-venv"
+  "/usr/include/python3.11/Python.h:python3-dev"
+  "/usr/bin/gcc:build-essential"
+  "/usr/include/linux/input.h:linux-libc-dev"
+)
+missing=()
+for entry in "${need[@]}"; do
+  path=${entry%%:*}; pkg=${entry#*:}
+  [ -e "$path" ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing system packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-/usr/bin/python3.11}
+[ -x "$PYTHON" ] || PYTHON=$(command -v python3)
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e ".[dev]"
+touch "$VENV/.bootstrapped"
+echo "bootstrap: ready ($VENV)"
