@@ -1,0 +1,153 @@
+"""`kiosk flows ...`: the integrator's tools (check, test, list, graph, schema, migrate)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from kiosk.flow import graph
+from kiosk.flow.bundle import check_paths, find_flow_files, load_bundle
+from kiosk.flow.loader import load_file
+from kiosk.flow.problems import ProblemsError
+from kiosk.i18n import pick
+
+
+def _rel(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+        return rel if not rel.startswith("..") else path
+    except ValueError:
+        return path
+
+
+def check(args) -> int:
+    started = time.monotonic()
+    problems, count = check_paths(args.paths)
+    if args.format == "json":
+        json.dump([dict(p.as_dict(), file=_rel(p.file)) for p in problems], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        for p in problems:
+            print(f"{_rel(p.file)}:{p.line}:{p.col}: {p.severity}[{p.rule}]: {p.message}")
+        errors = sum(1 for p in problems if p.severity == "error")
+        print(f"{count} flow file(s) checked in {time.monotonic() - started:.2f}s: "
+              f"{errors} error(s)" if problems else f"{count} flow file(s) checked: all valid", file=sys.stderr)
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def test(args) -> int:
+    from kiosk.scenario.runner import find_tests, run_file
+
+    files = find_tests(args.paths or ["flows"])
+    bundles: dict = {}
+    factory = None
+    if args.ui:
+        from kiosk.scenario.ui import screenshot_factory  # the Kivy runner lands with the touch UI
+
+        factory = screenshot_factory(args.screenshots)
+    passed = failed = 0
+    for f in files:
+        for outcome in run_file(f, bundles, factory):
+            outcome.file = _rel(outcome.file)
+            print(outcome)
+            passed += outcome.passed
+            failed += not outcome.passed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or not (passed or failed) else 0
+
+
+def _flows_root(args) -> Path:
+    if getattr(args, "path", None):
+        return Path(args.path)
+    if getattr(args, "config", None):
+        from kiosk import config
+
+        return config.load(args.config).flows.path
+    return Path("flows")
+
+
+def list_(args) -> int:
+    bundle = load_bundle(_flows_root(args))
+    rows = []
+    for fid, cf in sorted(bundle.flows.items()):
+        f = cf.flow
+        rows.append({"id": fid, "version": f.version, "title": pick(f.title, args.locale), "category": f.category,
+                     "requires": [str(r) for r in f.requires], "listed": f.listed, "sha256": cf.sha256})
+    if args.json:
+        json.dump({"flows": rows, "bundle_sha256": bundle.sha256,
+                   "broken": sorted({_rel(p.file) for p in bundle.problems})}, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        width = max((len(r["id"]) for r in rows), default=2)
+        for r in rows:
+            print(f"{r['id']:<{width}}  {r['version']:<8}  {r['title']}  [{', '.join(r['requires']) or '-'}]")
+        for p in bundle.problems[:20]:
+            print(f"warning: not loaded: {_rel(p.file)}:{p.line}: {p.message}", file=sys.stderr)
+    return 0
+
+
+def graph_(args) -> int:
+    target = Path(args.flow)
+    if not target.exists():
+        bundle = load_bundle(_flows_root(args))
+        if args.flow not in bundle.flows:
+            print(f"error: no flow {args.flow!r} (give a flow id or a file)", file=sys.stderr)
+            return 2
+        target = Path(bundle.flows[args.flow].file)
+    try:
+        flow = load_file(target).doc
+    except ProblemsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    out = graph.dot(flow, args.locale) if args.format == "dot" else graph.mermaid(flow, args.locale)
+    sys.stdout.write(out)
+    return 0
+
+
+def schema(args) -> int:
+    from kiosk.flow.schema import flow_schema, scenario_schema
+
+    doc = scenario_schema() if args.scenario else flow_schema()
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+def migrate(args) -> int:
+    from kiosk.flow.migrate_cmd import migrate_files
+
+    return migrate_files(args.files, write=args.write)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("flows", help="check, test, list and draw flows")
+    fs = p.add_subparsers(dest="flows_cmd", required=True)
+    c = fs.add_parser("check", help="lint flow files; exit 1 on any error")
+    c.add_argument("paths", nargs="+")
+    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.set_defaults(func=check)
+    t = fs.add_parser("test", help="run *.test.yaml scenarios")
+    t.add_argument("paths", nargs="*")
+    t.add_argument("--ui", action="store_true", help="run through the real touch UI")
+    t.add_argument("--screenshots", metavar="DIR", help="with --ui: one PNG per step")
+    t.set_defaults(func=test)
+    ls = fs.add_parser("list", help="the items in a bundle")
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--path", help="bundle root (default: flows/ or the configured one)")
+    ls.add_argument("--locale", default="zh-CN")
+    ls.set_defaults(func=list_)
+    g = fs.add_parser("graph", help="draw a flow (Mermaid or DOT)")
+    g.add_argument("flow", help="flow id or file")
+    g.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    g.add_argument("--path", help="bundle root")
+    g.add_argument("--locale", default="zh-CN")
+    g.set_defaults(func=graph_)
+    s = fs.add_parser("schema", help="print the JSON Schema of the flow format")
+    s.add_argument("--scenario", action="store_true", help="the scenario (*.test.yaml) schema instead")
+    s.set_defaults(func=schema)
+    m = fs.add_parser("migrate", help="bring flow files to the current format")
+    m.add_argument("files", nargs="+")
+    m.add_argument("--write", action="store_true", help="rewrite the files (default: print)")
+    m.set_defaults(func=migrate)

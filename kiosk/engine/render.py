@@ -1,0 +1,95 @@
+"""Builds the step view of a session's current state: localized, masked, complete."""
+from __future__ import annotations
+
+from kiosk import privacy
+from kiosk.engine.views import KEYBOARDS, FieldView, ItemView, OptionView, StepView
+from kiosk.expr import EvalError
+from kiosk.i18n import pick, t
+
+WAITING_FOR = {"read_id_card": "id_card", "scan_code": "code", "video_help": "staff", "print": "printer",
+               "dispense_ticket": "printer", "call": "backend"}
+
+
+class ViewBuilder:
+    def __init__(self, session):
+        self.s = session
+        self.sorry = False
+        self.help_requested = False
+
+    def forget(self) -> None:
+        self.help_requested = False
+
+    def text(self, key: tuple, fallback: dict | None = None) -> str:
+        """Render one localized template, masked; an evaluation error shows the raw locale text's fallback."""
+        fc = self.s.frame.flow
+        tmpl = fc.exprs.get(key + (self.s.locale,)) or fc.exprs.get(key + ("zh-CN",))
+        if tmpl is None:
+            return pick(fallback, self.s.locale) if fallback else ""
+        try:
+            return tmpl.render(self.s.context(), show=privacy.show)
+        except EvalError:
+            return ""
+
+    def options(self, step) -> list[OptionView]:
+        fc = self.s.frame.flow
+        out = []
+        for opt in getattr(step, "options", None) or []:
+            guard = fc.exprs.get((step.id, "when", opt.id))
+            if guard is not None and not guard.test(self.s.context()):
+                continue
+            out.append(OptionView(opt.id, self.text((step.id, "option", opt.id)), True, opt.icon))
+        return out
+
+    def build(self) -> StepView:
+        s = self.s
+        step = s.step
+        fc = s.frame.flow
+        locale = s.locale
+        common = dict(session=s.id, flow=fc.id, flow_title=self.text(("", "title")), step=step.id, kind=step.kind,
+                      locale=locale, elderly=s.elderly, extensions_left=s.extensions_left,
+                      idle_warning_s=float(s.idle.warn_s) if s.idle_warning else None,
+                      extra={"help_requested": True} if self.help_requested else {})
+        if s.result is not None:
+            if self.sorry:
+                return StepView(**common, title=t("sorry_title", locale), text=t("sorry_text", locale),
+                                speak=t("sorry_title", locale), result=s.result, can_cancel=False)
+            if step.kind != "end":
+                return StepView(**common, result=s.result, can_cancel=False)
+        title = self.text((step.id, "title"))
+        text = self.text((step.id, "text"))
+        fields = tuple(self._field(step, f) for f in getattr(step, "fields", None) or [])
+        items = tuple(ItemView(self.text((step.id, "item_label", j)), self._value(step, j, item))
+                      for j, item in enumerate(getattr(step, "items", None) or []))
+        path = fc.main_path
+        progress = (path.index(step.id) + 1, len(path)) if step.id in path and len(path) > 1 else (0, 0)
+        depth = len(s.frames)
+        return StepView(
+            **common, title=title, text=text, speak=self.text((step.id, "speak")) or " ".join(x for x in (title, text) if x),
+            consent=self.text((step.id, "consent")), options=tuple(self.options(step)), fields=fields, items=items,
+            progress=progress, busy=s.busy, waiting_for=WAITING_FOR.get(step.kind, ""),
+            timeout_s=s._wait(step.timeout_s) if step.timeout_s and step.kind not in ("call",) else None,
+            can_back=step.kind != "end" and not s.busy and len([h for h in s.history if h[0] == depth]) > 1,
+            can_cancel=step.kind != "end" and not s.busy,
+            result=getattr(step, "result", "") if step.kind == "end" else "",
+            attempt=s.attempts.get(s._key(), 0),
+        )
+
+    def _field(self, step, f) -> FieldView:
+        choices = tuple(OptionView(c.id, self.text((step.id, "choice", f.name, c.id))) for c in f.choices or [])
+        return FieldView(f.name, self.text((step.id, "field", f.name)), str(f.type), f.required, f.max_length,
+                         KEYBOARDS.get(str(f.type), "pinyin"), self.text((step.id, "help", f.name)),
+                         self.s.form_errors.get(f.name, ""), choices)
+
+    def _value(self, step, j, item) -> str:
+        tmpl = self.s.frame.flow.exprs.get((step.id, "item_value", j))
+        if tmpl is None:
+            return ""
+        show = _reveal if item.reveal else privacy.show
+        try:
+            return tmpl.render(self.s.context(), show=show)
+        except EvalError:
+            return ""
+
+
+def _reveal(value, priv, source):
+    return privacy.show(value, priv, "reveal(" + source)

@@ -1,0 +1,502 @@
+"""A citizen's visit as a pure state machine: events in, commands out.
+
+Run-to-completion (as in SCXML): each event is handled fully before the
+next, immediate steps (branch, subflow entry, a reused ID card) are followed
+in a bounded loop, and every wait is a timer the runner owns. The session
+holds the flow version it started with, so a reload never changes a visit
+under a citizen's finger. Personal data lives only in ``vars`` and is
+dropped when the visit ends.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from kiosk.engine import forms, results
+from kiosk.engine.messages import (Action, CancelOp, CancelTimer, Command, Event, Finished, OpDone, Rejected, Show,
+                                   StartOp, StartTimer, TimerFired)
+from kiosk.engine.render import ViewBuilder
+from kiosk.engine.trace import Trace
+from kiosk.expr import EvalError
+from kiosk.flow.compile import CompiledFlow
+from kiosk.flow.model import IdlePolicy
+from kiosk.flow.outcomes import ERRORS, INTERACTIVE, next_map
+
+log = structlog.get_logger("kiosk.session")
+MAX_HOPS = 64  # immediate transitions per event; the linter forbids loops without a citizen, this is the backstop
+CITIZEN_WAITS = frozenset({"notice", "choice", "form", "show_result"})
+STEP_ACTIONS = {
+    "notice": {"ok", "agree", "decline"},
+    "choice": {"choose"},
+    "form": {"submit"},
+    "show_result": {"done", "choose"},
+}
+ALWAYS = {"back", "cancel", "help", "extend", "set_locale", "set_elderly"}
+
+
+@dataclass
+class Frame:
+    flow: CompiledFlow
+    step_id: str
+
+
+class SessionOver(Exception):
+    pass
+
+
+class Session:
+    def __init__(self, flows: Mapping[str, CompiledFlow], flow_id: str, *, session_id: str, kiosk: dict,
+                 idle: IdlePolicy | None = None, locale: str = "zh-CN", elderly: bool = False,
+                 clock: Callable[[], float] = time.monotonic, wallclock: Callable[[], dt.datetime] = dt.datetime.now):
+        self.flows = dict(flows)  # pinned: a reload makes new sessions, never changes this one
+        self.id = session_id
+        self.frames = [Frame(self.flows[flow_id], "")]
+        self.idle = self.frames[0].flow.flow.idle or idle or IdlePolicy()
+        self.locale = locale
+        self.elderly = elderly
+        self.clock, self.wallclock = clock, wallclock
+        self.vars: dict = self._blank_vars(kiosk)
+        self.history: list[tuple[int, str]] = []
+        self.attempts: dict[tuple[str, str], int] = {}
+        self.form_errors: dict[str, str] = {}
+        self.pending: dict[str, str] = {}  # op id -> step key it belongs to
+        self.busy = False
+        self.idle_warning = False
+        self.extensions_left = self.idle.max_extensions
+        self.result: str | None = None
+        self.trace = Trace(session_id)
+        self._out: list[Command] = []
+        self._ops = itertools.count(1)
+        self._docs = itertools.count(1)
+        self.views = ViewBuilder(self)
+
+    # ------------------------------------------------------------------ api
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    @property
+    def step(self):
+        return self.frame.flow.step(self.frame.step_id)
+
+    @property
+    def root_flow(self) -> CompiledFlow:
+        return self.frames[0].flow
+
+    def start(self) -> list[Command]:
+        root = self.root_flow
+        self.trace.add("start", flow=root.id, version=root.flow.version, sha256=root.sha256[:12])
+        self._out.append(StartTimer("cap", root.flow.session_cap_s))
+        self._transition(root.start_step())
+        return self._flush()
+
+    def handle(self, event: Event) -> list[Command]:
+        if self.result is not None:
+            if isinstance(event, Action):
+                return [Rejected(event.kind, "the visit has ended")]
+            return []
+        try:
+            if isinstance(event, Action):
+                self._on_action(event)
+            elif isinstance(event, TimerFired):
+                self._on_timer(event.key)
+            elif isinstance(event, OpDone):
+                self._on_op(event)
+        except EvalError as exc:
+            self.trace.add("expression_error", step=self.frame.step_id, detail=str(exc)[:200])
+            self._route("expression_error")
+        return self._flush()
+
+    def view(self):
+        return self.views.build()
+
+    # ----------------------------------------------------------- plumbing
+    def _flush(self) -> list[Command]:
+        out, self._out = self._out, []
+        return out
+
+    def _blank_vars(self, kiosk: dict) -> dict:
+        now = self.wallclock()
+        return {"id": {}, "form": {}, "data": {}, "scan": {}, "ticket": {}, "doc": {},
+                "kiosk": dict(kiosk), "session": {"id": self.id, "elderly": self.elderly},
+                "locale": self.locale, "now": now.date(), "time": now.strftime("%H:%M")}
+
+    def context(self) -> dict:
+        now = self.wallclock()
+        self.vars.update(locale=self.locale, now=now.date(), time=now.strftime("%H:%M"))
+        self.vars["session"]["elderly"] = self.elderly
+        return self.vars
+
+    def _key(self) -> tuple[str, str]:
+        return (self.frame.flow.id, self.frame.step_id)
+
+    def _wait(self, seconds: float) -> float:
+        mult = self.root_flow.flow.accessibility.timeout_multiplier if self.elderly else 1.0
+        return seconds * mult
+
+    def _show(self) -> None:
+        self._out.append(Show(self.view()))
+
+    def _clear_waits(self) -> None:
+        for op_id in list(self.pending):
+            self._out.append(CancelOp(op_id))
+            self._out.append(CancelTimer(f"op:{op_id}"))
+        self.pending.clear()
+        for key in ("step", "idle", "idle_warn", "retry"):
+            self._out.append(CancelTimer(key))
+        self.idle_warning = False
+        self.busy = False
+
+    def _arm_idle(self) -> None:
+        if self.step.kind in CITIZEN_WAITS and self.step.timeout_s is None:
+            self._out.append(StartTimer("idle", self._wait(self.idle.timeout_s)))
+
+    # ---------------------------------------------------------- transitions
+    def _transition(self, target: str | None) -> None:
+        hops = 0
+        while target is not None:
+            hops += 1
+            if hops > MAX_HOPS:
+                self._fail("too many immediate transitions")
+                return
+            target = self._enter(target)
+
+    def _target(self, outcome: str) -> str | None:
+        step = self.step
+        routed = next_map(step).get(outcome)
+        if routed is None and (outcome in ERRORS or outcome == "timeout") and self.frame.flow.flow.on_error:
+            if self.frame.step_id != self.frame.flow.flow.on_error:
+                routed = self.frame.flow.flow.on_error
+        return routed
+
+    def _route(self, outcome: str) -> None:
+        self.trace.add("outcome", flow=self.frame.flow.id, step=self.frame.step_id, outcome=outcome)
+        target = self._target(outcome)
+        if target is None:
+            self._fail(f"no branch for outcome {outcome!r} of step {self.frame.step_id!r}")
+            return
+        self._transition(target)
+
+    def _fail(self, reason: str) -> None:
+        """The runtime's catch-all: apologise, end, wipe. Never a dead end on screen."""
+        log.error("session.dead_end", flow=self.frame.flow.id, step=self.frame.step_id, reason=reason)
+        self.trace.add("fatal", step=self.frame.step_id, detail=reason)
+        self._clear_waits()
+        self._finish("failed", reason, sorry=True)
+
+    def _enter(self, step_id: str) -> str | None:
+        """Enter a step; return the next step id for immediate steps, None when the step waits."""
+        self._clear_waits()
+        frame = self.frame
+        frame.step_id = step_id
+        step = self.step
+        self.form_errors = {}
+        self.attempts.pop(self._key(), None)
+        self.trace.add("enter", flow=frame.flow.id, step=step_id, kind=step.kind)
+        if step.kind in INTERACTIVE and (not self.history or self.history[-1] != (len(self.frames), step_id)):
+            self.history.append((len(self.frames), step_id))
+        if step.timeout_s is not None and step.kind != "call":
+            self._out.append(StartTimer("step", self._wait(step.timeout_s)))
+        handler = getattr(self, f"_enter_{step.kind}", None)
+        if handler is not None:
+            return handler(step)
+        self._arm_idle()
+        self._show()
+        return None
+
+    def _enter_branch(self, step) -> str:
+        for i, case in enumerate(step.cases):
+            if self.frame.flow.exprs[(step.id, "case", i)].test(self.context()):
+                self.trace.add("branch", step=step.id, case=i)
+                return case.next
+        self.trace.add("branch", step=step.id, case="default")
+        return step.default
+
+    def _enter_subflow(self, step) -> str:
+        sub = self.flows[step.flow]
+        self.frames.append(Frame(sub, ""))
+        self.trace.add("subflow", flow=sub.id, version=sub.flow.version)
+        return sub.start_step()
+
+    def _enter_end(self, step) -> str | None:
+        if len(self.frames) > 1:
+            self._show()  # the item's own closing screen is skipped inside a bundle; its result routes the parent
+            self.frames.pop()
+            self.trace.add("subflow_end", result=step.result)
+            outcome = step.result
+            target = self._target(outcome)
+            self.trace.add("outcome", flow=self.frame.flow.id, step=self.frame.step_id, outcome=outcome)
+            if target is None:
+                self._fail(f"no branch for subflow result {outcome!r}")
+            return target
+        self._finish(step.result, "end step")
+        return None
+
+    def _finish(self, result: str, reason: str, sorry: bool = False) -> None:
+        self.result = result
+        self.views.sorry = sorry
+        self._show()
+        for key in ("cap", "step", "idle", "idle_warn", "retry"):
+            self._out.append(CancelTimer(key))
+        self._out.append(Finished(result, self.root_flow.id, reason))
+        self.trace.add("end", result=result, reason=reason)
+        self.wipe()
+
+    def wipe(self) -> None:
+        """Drop every personal value this visit held."""
+        kiosk = self.vars.get("kiosk", {})
+        self.vars = self._blank_vars(kiosk)
+        self.history.clear()
+        self.form_errors = {}
+        self.views.forget()
+
+    # ----------------------------------------------------------- waits: ops
+    def _start_op(self, target: str, name: str, args: dict | None = None, timeout: float | None = None) -> None:
+        op_id = f"{self.id[:8]}-{next(self._ops)}"
+        self.pending[op_id] = self.frame.step_id
+        self._out.append(StartOp(op_id, target, name, args or {}))
+        if timeout is not None:
+            self._out.append(StartTimer(f"op:{op_id}", timeout))
+        self.trace.add("op_start", op=op_id, target=target, name=name, args=sorted((args or {}).keys()))
+
+    def _enter_read_id_card(self, step) -> str | None:
+        if step.reuse and self.vars["id"]:
+            self.trace.add("id_reused", step=step.id)
+            return self._target("ok") or self._fail_none("no branch for ok")
+        self._start_op("id_reader", "read_card")
+        self._show()
+        return None
+
+    def _fail_none(self, reason: str) -> None:
+        self._fail(reason)
+        return None
+
+    def _enter_scan_code(self, step) -> None:
+        self._start_op("code_scanner", "read_code")
+        self._show()
+
+    def _enter_video_help(self, step) -> None:
+        self._start_op("help_panel", "call_staff", {"flow": self.frame.flow.id, "step": step.id})
+        self._show()
+
+    def _enter_call(self, step) -> None:
+        ctx = self.context()
+        fc = self.frame.flow
+        request = {k: fc.exprs[(step.id, "request", k)].render(ctx, show=_raw) for k in step.request}
+        args = {"request": request, "timeout_s": step.timeout_s}
+        if step.idempotency_key:
+            args["idempotency_key"] = fc.exprs[(step.id, "idempotency_key")].render(ctx, show=_raw)
+        self.busy = True
+        self._start_op("service", step.call, args, timeout=self._wait(step.timeout_s or 10))
+        self._show()
+
+    def _enter_print(self, step) -> None:
+        fc = self.frame.flow
+        template = fc.documents[step.document]
+        ctx = self.context()
+        number = self.vars["doc"].get("number") if self.attempts.get(self._key()) else None
+        number = number or f"{ctx['kiosk'].get('id', 'K')}-{ctx['now']:%Y%m%d}-{self.id[:6]}-{next(self._docs)}"
+        self.vars["doc"].update(number=number, verify_code=number[-10:].upper())
+        document = template.render(ctx, number)
+        args = {"document": document, "copies": step.copies, "timeout_s": step.timeout_s,
+                "idempotency_key": self._idem(step) or number}
+        self.busy = True
+        self._start_op(step.printer, "print", args)
+        self._show()
+
+    def _enter_dispense_ticket(self, step) -> None:
+        from kiosk.i18n import pick
+
+        args = {"category": step.category, "service_name": pick(step.service_name, self.locale),
+                "timeout_s": step.timeout_s, "idempotency_key": self._idem(step) or f"{self.id}-{step.id}"}
+        self.busy = True
+        self._start_op("ticket_dispenser", "dispense", args)
+        self._show()
+
+    def _idem(self, step) -> str | None:
+        if not step.idempotency_key:
+            return None
+        return self.frame.flow.exprs[(step.id, "idempotency_key")].render(self.context(), show=_raw)
+
+    def _on_op(self, event: OpDone) -> None:
+        if event.op_id not in self.pending:
+            return  # a late answer for a step we already left
+        del self.pending[event.op_id]
+        self._out.append(CancelTimer(f"op:{event.op_id}"))
+        step = self.step
+        self.trace.add("op_done", op=event.op_id, outcome=event.outcome, detail=event.detail[:200])
+        outcome = results.accept(self, step, event.outcome, event.data)
+        if outcome != "ok" and self._retry(step, outcome):
+            return
+        self.busy = False
+        self.attempts.pop(self._key(), None)
+        self._route(outcome)
+
+    def _retry(self, step, outcome: str) -> bool:
+        retry = getattr(step, "retry", None)
+        if retry is None or outcome not in retry.on:
+            return False
+        key = self._key()
+        done = self.attempts.get(key, 1)
+        if done >= retry.max_attempts:
+            return False
+        self.attempts[key] = done + 1
+        delay = retry.backoff_s * (2 ** (done - 1))
+        self.trace.add("retry", step=step.id, attempt=done + 1, after_s=delay)
+        self._out.append(StartTimer("retry", delay))
+        self._show()
+        return True
+
+    # --------------------------------------------------------------- timers
+    def _on_timer(self, key: str) -> None:
+        if key == "cap":
+            self.trace.add("session_cap")
+            self._clear_waits()
+            self._finish("timeout", "session cap reached")
+        elif key == "idle":
+            self.idle_warning = True
+            self._out.append(StartTimer("idle_warn", self.idle.warn_s))
+            self.trace.add("idle_warning", step=self.frame.step_id)
+            self._show()
+        elif key == "idle_warn":
+            self.trace.add("idle_reset", step=self.frame.step_id)
+            self._clear_waits()
+            self._finish("timeout", "idle")
+        elif key == "step":
+            self._route("timeout")
+        elif key == "retry":
+            step = self.step
+            getattr(self, f"_enter_{step.kind}")(step)
+        elif key.startswith("op:"):
+            op_id = key[3:]
+            if op_id in self.pending:
+                del self.pending[op_id]
+                self._out.append(CancelOp(op_id))
+                self.trace.add("op_timeout", op=op_id)
+                if not self._retry(self.step, "timeout"):
+                    self.busy = False
+                    self._route("timeout")
+
+    # -------------------------------------------------------------- actions
+    def _on_action(self, action: Action) -> None:
+        kind = action.kind
+        step = self.step
+        allowed = STEP_ACTIONS.get(step.kind, set()) | ALWAYS
+        if kind not in allowed:
+            self._out.append(Rejected(kind, f"not possible on a {step.kind} step"))
+            return
+        if self.busy and kind not in ("help", "set_locale", "set_elderly", "extend"):
+            self._out.append(Rejected(kind, "the kiosk is busy"))
+            return
+        self.trace.add("action", kind=kind, source=action.source, step=step.id)
+        if self.idle_warning or kind != "extend":
+            self._out.append(CancelTimer("idle_warn"))
+        handler = getattr(self, f"_act_{kind}")
+        handler(step, action.value)
+
+    def _activity(self) -> None:
+        self.idle_warning = False
+        self._out.append(CancelTimer("idle_warn"))
+        self._arm_idle()
+
+    def _act_extend(self, step, value) -> None:
+        if not self.idle_warning:
+            self._activity()
+            return
+        if self.extensions_left <= 0:
+            self._out.append(Rejected("extend", "no extensions left"))
+            return
+        self.extensions_left -= 1
+        self._activity()
+        self._show()
+
+    def _act_set_locale(self, step, value) -> None:
+        if value not in self.root_flow.flow.locales:
+            self._out.append(Rejected("set_locale", f"locale {value!r} is not offered"))
+            return
+        self.locale = value
+        self._activity()
+        self._show()
+
+    def _act_set_elderly(self, step, value) -> None:
+        self.elderly = bool(value)
+        self._activity()
+        self._show()
+
+    def _act_help(self, step, value) -> None:
+        self.trace.add("help_requested", step=step.id)
+        self.views.help_requested = True
+        self._activity()
+        self._show()
+
+    def _act_cancel(self, step, value) -> None:
+        target = self.frame.flow.flow.on_cancel
+        if target and target != self.frame.step_id:
+            self._transition(target)
+        else:
+            self._clear_waits()
+            self._finish("cancelled", "cancelled by the citizen")
+
+    def _act_back(self, step, value) -> None:
+        depth = len(self.frames)
+        hist = [h for h in self.history if h[0] == depth]
+        if len(hist) < 2:
+            self._out.append(Rejected("back", "nothing to go back to"))
+            return
+        self.history.pop()  # the current step
+        while self.history and self.history[-1][0] == depth and self.history[-1][1] == self.frame.step_id:
+            self.history.pop()
+        _, target = self.history.pop()
+        self._transition(target)
+
+    def _act_ok(self, step, value) -> None:
+        if step.kind == "notice" and step.consent is not None:
+            self._out.append(Rejected("ok", "this notice needs agree or decline"))
+            return
+        self._route("ok")
+
+    def _act_agree(self, step, value) -> None:
+        if step.consent is None:
+            self._out.append(Rejected("agree", "this notice asks for no consent"))
+            return
+        self._route("agree")
+
+    def _act_decline(self, step, value) -> None:
+        if step.consent is None:
+            self._out.append(Rejected("decline", "this notice asks for no consent"))
+            return
+        self._route("decline")
+
+    def _act_done(self, step, value) -> None:
+        self._route("done")
+
+    def _act_choose(self, step, value) -> None:
+        enabled = {o.id for o in self.views.options(step)}
+        if value not in enabled:
+            self._out.append(Rejected("choose", f"no enabled option {value!r}"))
+            return
+        self._route(value)
+
+    def _act_submit(self, step, value) -> None:
+        values, errors = forms.validate(step, value if isinstance(value, dict) else {}, self.locale,
+                                        self.frame.flow.patterns)
+        if errors:
+            self.form_errors = errors
+            self.trace.add("form_invalid", step=step.id, fields=sorted(errors))
+            self._activity()
+            self._show()
+            return
+        self.vars["form"].update(values)
+        self._route("ok")
+
+
+def _raw(value, privacy, source) -> str:
+    """Backend requests and idempotency keys need the real value; they never reach a screen or a log."""
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

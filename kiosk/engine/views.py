@@ -1,0 +1,83 @@
+"""Step views: everything a screen needs to draw a step, already localized and masked.
+
+A view holds no personal value unmasked unless the flow marked it
+``reveal``; the UI, the help desk mirror and the screenshot tests all draw
+from the same view, so masking is decided once, here.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class OptionView:
+    id: str
+    label: str
+    enabled: bool = True
+    icon: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    label: str
+    type: str
+    required: bool
+    max_length: int
+    keyboard: str  # digits, id_number, phone, latin, pinyin
+    help: str = ""
+    error: str = ""
+    choices: tuple[OptionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemView:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class StepView:
+    session: str
+    flow: str
+    flow_title: str
+    step: str
+    kind: str
+    locale: str
+    title: str = ""
+    text: str = ""
+    speak: str = ""
+    consent: str = ""
+    options: tuple[OptionView, ...] = ()
+    fields: tuple[FieldView, ...] = ()
+    items: tuple[ItemView, ...] = ()
+    progress: tuple[int, int] = (0, 0)  # (current, total) along the main path; (0, 0) hides it
+    busy: bool = False  # the kiosk is working (calling, printing); taps other than help are ignored
+    waiting_for: str = ""  # id_card, code, document_taken, staff
+    timeout_s: float | None = None  # the step's own limit, for a visible countdown
+    idle_warning_s: float | None = None  # set while the are-you-still-there countdown runs
+    extensions_left: int = 0
+    can_back: bool = False
+    can_cancel: bool = True
+    can_help: bool = True
+    elderly: bool = False
+    result: str = ""  # for an end step: completed, cancelled, failed, timeout
+    attempt: int = 0  # retry in progress (1-based), 0 when none
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def all_text(self) -> str:
+        """Everything a citizen can read on this screen, for tests and privacy scans."""
+        parts = [self.flow_title, self.title, self.text, self.consent]
+        parts += [o.label for o in self.options]
+        for f in self.fields:
+            parts += [f.label, f.help, f.error] + [c.label for c in f.choices]
+        for i in self.items:
+            parts += [i.label, i.value]
+        return "\n".join(p for p in parts if p)
+
+
+KEYBOARDS = {"digits": "digits", "phone": "phone", "id_number": "id_number", "date": "digits",
+             "name": "pinyin", "address": "pinyin", "text": "pinyin", "choice": "none"}

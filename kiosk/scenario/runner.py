@@ -1,0 +1,331 @@
+"""Runs scenario files against their flows on simulated devices and a virtual clock.
+
+Each scenario gets a fresh session, fresh twins and fresh stubs; inputs are
+applied only when the engine has settled, so results never depend on timing.
+After every scenario the trace and the log output are searched for the
+card's name and ID number: finding them fails the scenario.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydantic
+import structlog
+
+from devices import sim
+from devices.records import CardType, IdCard
+from kiosk.engine.clock import VirtualClock
+from kiosk.engine.ops import OpExecutor
+from kiosk.engine.runner import SessionRunner
+from kiosk.engine.session import Session
+from kiosk.flow.bundle import Bundle, find_root, load_bundle
+from kiosk.flow.loader import load_file
+from kiosk.flow.problems import Problem, ProblemsError
+from kiosk.scenario.model import Scenario, ScenarioFile
+from kiosk.scenario.stubs import StubServices, StubState
+
+SETTLE_ROUNDS = 200
+DEFAULT_CARD = dict(name="张示例", gender="男", nation="汉", birth_date="1960-05-01",
+                    address="示例省示例市示例区示例路1号", id_number="110105196005010014",
+                    authority="示例市公安局示例分局", valid_from="2016-01-01", valid_to=None,
+                    card_type="resident")
+
+
+@dataclass
+class Outcome:
+    file: str
+    line: int
+    name: str
+    passed: bool
+    message: str = ""
+    views: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        status = "PASS" if self.passed else "FAIL"
+        msg = f": {self.message}" if self.message else ""
+        return f"{status} {self.file}:{self.line} {self.name}{msg}"
+
+
+class Failure(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+def make_card(spec) -> IdCard | None:
+    if spec in (None, "unreadable"):
+        return None
+    fields = dict(DEFAULT_CARD, **(spec if isinstance(spec, dict) else {}))
+    date = lambda v: dt.date.fromisoformat(str(v)) if v not in (None, "") else None  # noqa: E731
+    return IdCard(name=fields["name"], gender=fields["gender"], nation=fields["nation"],
+                  birth_date=date(fields["birth_date"]), address=fields["address"], id_number=fields["id_number"],
+                  authority=fields["authority"], valid_from=date(fields["valid_from"]),
+                  valid_to=date(fields["valid_to"]), card_type=CardType(fields["card_type"]))
+
+
+def make_devices() -> dict:
+    return {
+        "id_reader": sim.SimIdCardReader("id_reader"),
+        "code_scanner": sim.SimCodeScanner("code_scanner"),
+        "receipt_printer": sim.SimReceiptPrinter("receipt_printer"),
+        "document_printer": sim.SimDocumentPrinter("document_printer"),
+        "ticket_dispenser": sim.SimTicketDispenser("ticket_dispenser", hall_name="示例政务服务中心"),
+        "help_panel": sim.SimHelpPanel("help_panel"),
+    }
+
+
+class ScenarioRun:
+    def __init__(self, bundle: Bundle, flow_id: str, scenario: Scenario, located, index: int, file: str,
+                 on_view=None):
+        self.bundle, self.flow_id, self.sc, self.located, self.index, self.file = bundle, flow_id, scenario, located, index, file
+        self.on_view = on_view
+        self.clock = VirtualClock()
+        self.devices = make_devices()
+        self.planted: set[str] = set()
+
+    def line(self, *path) -> int:
+        return self.located.where(("scenarios", self.index) + path)[0]
+
+    async def run(self) -> None:
+        stubs = [StubState(s, self.line("stubs", i)) for i, s in enumerate(self.sc.stubs)]
+        self.services = StubServices(stubs, self.clock)
+        for role, faults in self.sc.devices.items():
+            for f in faults:
+                self.devices[role].inject(f)
+        self.executor = OpExecutor(self.devices, self.services)
+        session = Session(self.bundle.flows, self.flow_id, session_id=f"test-{self.index:04d}-0000",
+                          kiosk={"id": "TEST01", "name": "测试终端", "hall": "示例政务服务中心"},
+                          locale=self.sc.locale, elderly=self.sc.elderly,
+                          clock=self.clock.monotonic, wallclock=self.clock.wallclock)
+        self.session = session
+        self.runner = SessionRunner(session, self.executor, self.clock, on_view=self.on_view)
+        self.runner.start()
+        await self.settle()
+        pending_rejection: tuple[int, str] | None = None
+        for i, step in enumerate(self.sc.steps):
+            line = self.line("steps", i)
+            if not isinstance(step, dict) or len(step) != 1 and not (len(step) == 2 and "source" in step):
+                raise Failure(line, "each scenario step has exactly one key (plus an optional source)")
+            key = next(k for k in step if k != "source")
+            if pending_rejection and not (key == "expect" and isinstance(step[key], dict) and step[key].get("rejected")):
+                raise Failure(pending_rejection[0], f"the engine refused this action: {pending_rejection[1]}")
+            pending_rejection = None
+            rejected = await self.apply(key, step[key], step.get("source", "test"), line)
+            if rejected:
+                pending_rejection = (line, rejected)
+        if pending_rejection:
+            raise Failure(pending_rejection[0], f"the engine refused this action: {pending_rejection[1]}")
+        for s in stubs:
+            if s.used == 0:
+                raise Failure(s.line, f"stub for {s.stub.call} was never used")
+        if self.services.unexpected:
+            raise Failure(self.line(), f"backend called without a stub: {', '.join(sorted(set(self.services.unexpected)))}")
+
+    async def settle(self) -> None:
+        """Let every op that can finish without time passing finish; no real time elapses."""
+        quiet = 0
+        for _ in range(SETTLE_ROUNDS):
+            before = (len(self.runner.views), self.runner.running_ops)
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if (len(self.runner.views), self.runner.running_ops) == before else 0
+            if quiet >= 5:
+                return
+
+    async def advance(self, seconds: float) -> None:
+        target = self.clock.now + seconds
+        while self.clock.fire_next(target):
+            await self.settle()
+        self.clock.now = target
+        await self.settle()
+
+    async def apply(self, key: str, value, source: str, line: int) -> str | None:
+        r = self.runner
+        if key == "expect":
+            self.check(Expectation.parse(value, line), line)
+            return None
+        if key == "card":
+            card = make_card(value)
+            if card is not None:
+                self.planted |= {card.name, card.id_number, card.address}
+            self.devices["id_reader"].insert_card(card)
+        elif key == "scan":
+            self.devices["code_scanner"].scan(str(value))
+        elif key == "wait":
+            await self.advance(float(value))
+            return None
+        elif key in ("fault", "clear"):
+            for role, fault in dict(value).items():
+                getattr(self.devices[role], "inject" if key == "fault" else "clear")(fault)
+        elif key == "fault_after":
+            for role, spec in dict(value).items():
+                self.devices[role].inject_after(int(spec["jobs"]), spec["fault"])
+        elif key == "help_answer":
+            self.devices["help_panel"].answer = str(value)
+        else:
+            kind, arg = {"action": (value, None), "choose": ("choose", value), "submit": ("submit", value)}.get(
+                key, (None, None))
+            if kind is None:
+                raise Failure(line, f"unknown scenario step {key!r}")
+            if isinstance(arg, dict) and key == "submit":
+                self.planted |= {str(v) for k, v in arg.items() if len(str(v)) >= 6}
+            rejected = r.act(str(kind), arg, source)
+            await self.settle()
+            return rejected[0].reason if rejected else None
+        await self.settle()
+        return None
+
+    def check(self, exp: "Expectation", line: int) -> None:
+        view = self.runner.view
+        text = view.all_text() if view else ""
+        fail = lambda msg: (_ for _ in ()).throw(Failure(line, msg))  # noqa: E731
+        e = exp.e
+        if e.step and view.step != e.step:
+            fail(f"expected step {e.step!r}, at {view.step!r} ({self._why()})")
+        for t in _list(e.text):
+            if t not in text:
+                fail(f"expected text {t!r} on screen; shown: {_short(text)}")
+        for t in _list(e.no_text):
+            if t in text:
+                fail(f"text {t!r} must not be on screen")
+        if e.ended and (self.runner.finished is None or self.runner.finished.result != e.ended):
+            got = self.runner.finished.result if self.runner.finished else f"still at {view.step!r}"
+            fail(f"expected the visit to end {e.ended}, got {got}")
+        if e.printed is not None:
+            self._check_printed(e.printed, fail)
+        if e.not_printed and self.executor.printed:
+            fail(f"expected nothing printed, {len(self.executor.printed)} document(s) were")
+        if e.ticket is not None:
+            if not self.executor.tickets or not re.fullmatch(e.ticket, self.executor.tickets[-1].number):
+                got = self.executor.tickets[-1].number if self.executor.tickets else "none"
+                fail(f"expected a ticket matching {e.ticket!r}, got {got}")
+        if e.busy is not None and view.busy != e.busy:
+            fail(f"expected busy={e.busy}")
+        if e.idle_warning is not None and (view.idle_warning_s is not None) != e.idle_warning:
+            fail(f"expected idle warning {'shown' if e.idle_warning else 'hidden'}")
+        if e.option and e.option not in {o.id for o in view.options}:
+            fail(f"expected option {e.option!r}; offered: {[o.id for o in view.options]}")
+        if e.no_option and e.no_option in {o.id for o in view.options}:
+            fail(f"option {e.no_option!r} must not be offered")
+        if e.field_error and not next((f.error for f in view.fields if f.name == e.field_error), ""):
+            fail(f"expected an error on field {e.field_error!r}")
+
+    def _check_printed(self, spec: dict, fail) -> None:
+        docs = self.executor.printed
+        if "count" in spec and len(docs) != int(spec["count"]):
+            fail(f"expected {spec['count']} printed document(s), got {len(docs)}")
+        if not docs:
+            fail("expected a printed document, none was printed")
+        doc = docs[-1]
+        if "printer" in spec and doc.printer != spec["printer"]:
+            fail(f"expected it on the {spec['printer']}, it went to the {doc.printer}")
+        for t in _list(spec.get("contains")):
+            if t not in doc.text:
+                fail(f"printed document lacks {t!r}; it reads: {_short(doc.text)}")
+        for t in _list(spec.get("lacks")):
+            if t in doc.text:
+                fail(f"printed document must not contain {t!r}")
+
+    def _why(self) -> str:
+        tail = [e for e in self.session.trace.entries if e["event"] in ("outcome", "fatal", "end")][-3:]
+        return "; ".join(f"{e.get('step', '')} -> {e.get('outcome', e.get('result', e.get('detail', '')))}" for e in tail)
+
+    def leaks(self, logged: str) -> list[str]:
+        trace = json.dumps(self.session.trace.entries, ensure_ascii=False, default=str)
+        found = []
+        for value in self.planted:
+            if value and (value in trace or value in logged):
+                found.append("trace" if value in trace else "log")
+        if any(str(v) for v in _flatten(self.session.vars.get("id"))) or self.session.vars.get("form"):
+            if self.runner.finished is not None:
+                found.append("session data after the visit ended")
+        return found
+
+
+def _flatten(d):
+    if isinstance(d, dict):
+        for v in d.values():
+            yield from _flatten(v)
+    elif d:
+        yield d
+
+
+@dataclass
+class Expectation:
+    e: object
+
+    @staticmethod
+    def parse(value, line: int) -> "Expectation":
+        from kiosk.scenario.model import Expect
+
+        try:
+            return Expectation(Expect.model_validate(value))
+        except pydantic.ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            raise Failure(line, f"bad expectation: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+def _list(v) -> list[str]:
+    return [] if v is None else [v] if isinstance(v, str) else list(v)
+
+
+def _short(text: str) -> str:
+    return repr(text.replace("\n", " | ")[:160])
+
+
+def is_test_file(p: Path) -> bool:
+    return p.is_file() and p.name.endswith(".test.yaml")
+
+
+def find_tests(paths) -> list[Path]:
+    out = []
+    for raw in paths:
+        p = Path(raw)
+        out += sorted(q for q in p.rglob("*.test.yaml")) if p.is_dir() else [p]
+    return out
+
+
+def run_file(path: Path, bundles: dict, on_view_factory=None) -> list[Outcome]:
+    name = str(path)
+    try:
+        loaded = load_file(path, ScenarioFile)
+    except ProblemsError as exc:
+        return [Outcome(p.file, p.line, "(file)", False, f"{p.rule}: {p.message}") for p in exc.problems]
+    root = find_root(path)
+    if root not in bundles:
+        bundles[root] = load_bundle(root)
+    bundle = bundles[root]
+    doc: ScenarioFile = loaded.doc
+    if doc.flow not in bundle.flows:
+        bad = [p for p in bundle.problems if Path(p.file).parent == path.parent.resolve()]
+        reason = f"flow {doc.flow!r} did not load" + (f": {bad[0]}" if bad else "")
+        return [Outcome(name, loaded.located.where(("flow",))[0], "(file)", False, reason)]
+    results = []
+    for i, sc in enumerate(doc.scenarios):
+        results.append(asyncio.run(_run_one(bundle, doc.flow, sc, loaded.located, i, name, on_view_factory)))
+    return results
+
+
+async def _run_one(bundle, flow_id, sc, located, i, name, on_view_factory) -> Outcome:
+    on_view = on_view_factory(sc, i) if on_view_factory else None
+    run = ScenarioRun(bundle, flow_id, sc, located, i, name, on_view)
+    line = located.where(("scenarios", i))[0]
+    logged = io.StringIO()
+    try:
+        with structlog.testing.capture_logs() as captured:
+            await run.run()
+        logged.write(json.dumps(captured, ensure_ascii=False, default=str))
+        leaks = run.leaks(logged.getvalue())
+        if leaks:
+            return Outcome(name, line, sc.name, False, f"personal data found in {', '.join(sorted(set(leaks)))}")
+        return Outcome(name, line, sc.name, True, views=run.runner.views)
+    except Failure as f:
+        return Outcome(name, f.line, sc.name, False, f.message)
+    finally:
+        if getattr(run, "runner", None):
+            run.runner._shutdown()
