@@ -110,6 +110,11 @@ class Session:
         except EvalError as exc:
             self.trace.add("expression_error", step=self.frame.step_id, detail=str(exc)[:200])
             self._route("expression_error")
+        except Exception:  # a bug: end this visit visibly and safely instead of freezing the screen
+            log.exception("session.crashed", flow=self.frame.flow.id, step=self.frame.step_id)
+            self._out = [c for c in self._out if not isinstance(c, Show)]
+            self._clear_waits()
+            self._finish("failed", "internal error", sorry=True)
         return self._flush()
 
     def view(self):

@@ -96,9 +96,26 @@ def load_bundle(root: str | Path, only: list[Path] | None = None) -> Bundle:
         bundle.problems.extend(problems)
         if not problems:
             bundle.flows[ld.doc.id] = compiled
+    _drop_broken_dependents(bundle, by_id)
     bundle.sha256 = digest.hexdigest()
     bundle.problems.sort()
     return bundle
+
+
+def _drop_broken_dependents(bundle: Bundle, by_id: dict[str, Loaded]) -> None:
+    """A flow whose subflow did not load cannot run either: it would fail in the middle of a visit."""
+    changed = True
+    while changed:
+        changed = False
+        for fid, cf in list(bundle.flows.items()):
+            for i, step in enumerate(cf.flow.steps):
+                if step.kind == "subflow" and step.flow not in bundle.flows:
+                    line, col = by_id[fid].located.where(("steps", i, "flow"))
+                    bundle.problems.append(Problem(cf.file, line, col, "ref/broken-flow",
+                                                   f"subflow {step.flow!r} has errors, so this flow cannot run"))
+                    del bundle.flows[fid]
+                    changed = True
+                    break
 
 
 def _subflows(flow: model.Flow, by_id: dict[str, Loaded]) -> list[model.Flow]:

@@ -124,6 +124,8 @@ class ScenarioRun:
         for s in stubs:
             if s.used == 0:
                 raise Failure(s.line, f"stub for {s.stub.call} was never used")
+            if s.used < s.stub.times:
+                raise Failure(s.line, f"stub for {s.stub.call} answered {s.used} of its {s.stub.times} calls")
         if self.services.unexpected:
             raise Failure(self.line(), f"backend called without a stub: {', '.join(sorted(set(self.services.unexpected)))}")
 
