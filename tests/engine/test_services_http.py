@@ -104,3 +104,53 @@ async def test_credentials_and_idempotency_travel_as_headers(services, server):
 
 async def test_an_undeclared_operation_is_an_error_without_a_request(services):
     assert (await services.call("svc.nope", {}, timeout=1))[0] == "error"
+
+
+async def test_a_visit_calls_the_backend_over_http(server, monkeypatch):
+    """The whole path: card on the reader, consent, a real HTTP call, the reply shown masked."""
+    from pathlib import Path
+
+    from kiosk.engine.clock import LoopClock
+    from kiosk.engine.ops import OpExecutor
+    from kiosk.engine.runner import SessionRunner
+    from kiosk.engine.session import Session
+    from kiosk.flow.bundle import load_bundle
+    from kiosk.scenario.runner import make_card, make_devices
+
+    url, seen = server
+    bundle = load_bundle(Path(__file__).resolve().parents[2] / "flows")
+    catalog = Catalog.model_validate({"format": 2, "services": {"social_security": {"operations": {
+        "certificate": {"path": "/echo-record"}}}}})
+
+    async def record(request):
+        seen["body"] = await request.json()
+        return web.json_response({"ok": True, "data": {"record": {
+            "insured_since": "2010-01-01", "months": 187, "unit": "示例单位", "status": "正常参保"}}})
+
+    # the fixture's app is frozen once started; serve this route from a second app on another port
+    app = web.Application()
+    app.router.add_post("/echo-record", record)
+    runner_http = web.AppRunner(app)
+    await runner_http.setup()
+    site = web.TCPSite(runner_http, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    services = HttpServices(catalog, {"social_security": ServiceConfig(base_url=f"http://127.0.0.1:{port}")})
+    devices = make_devices()
+    session = Session(bundle.flows, "social-security-certificate", session_id="http-0001-aaaa", kiosk={"id": "K1"})
+    views = asyncio.Queue()
+    runner = SessionRunner(session, OpExecutor(devices, services), LoopClock(), on_view=views.put_nowait)
+    try:
+        runner.start()
+        devices["id_reader"].insert_card(make_card({"id_number": "11010519491231002X"}))
+        while (await asyncio.wait_for(views.get(), 5)).step != "consent":
+            pass
+        runner.act("agree")
+        while (view := await asyncio.wait_for(views.get(), 5)).step != "preview":
+            pass
+        assert "187" in view.all_text()
+        assert seen["body"] == {"id_number": "11010519491231002X"}
+    finally:
+        runner._shutdown()
+        await services.close()
+        await runner_http.cleanup()
