@@ -12,6 +12,16 @@ need=(
   "/usr/include/python3.11/Python.h:python3-dev"
   "/usr/bin/gcc:build-essential"
   "/usr/include/linux/input.h:linux-libc-dev"
+  "/usr/bin/Xvfb:xvfb"
+  "/usr/bin/xvfb-run:xvfb"
+  "/usr/bin/xauth:xauth"
+  "/usr/lib/x86_64-linux-gnu/dri/swrast_dri.so:libgl1-mesa-dri"
+  "/usr/lib/x86_64-linux-gnu/libmtdev.so.1:libmtdev1"
+  "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk"
+  "/usr/bin/espeak-ng:espeak-ng"
+  "/usr/sbin/ippeveprinter:cups-ipp-utils"
+  "/usr/bin/pdftotext:poppler-utils"
+  "/usr/bin/zbarimg:zbar-tools"
 )
 missing=()
 for entry in "${need[@]}"; do

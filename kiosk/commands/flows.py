@@ -41,21 +41,46 @@ def test(args) -> int:
     from kiosk.scenario.runner import find_tests, run_file
 
     files = find_tests(args.paths or ["flows"])
-    bundles: dict = {}
-    factory = None
     if args.ui:
-        from kiosk.scenario.ui import screenshot_factory  # the Kivy runner lands with the touch UI
-
-        factory = screenshot_factory(args.screenshots)
+        outcomes = _run_ui(files, args)
+    else:
+        bundles: dict = {}
+        outcomes = (o for f in files for o in run_file(f, bundles))
     passed = failed = 0
-    for f in files:
-        for outcome in run_file(f, bundles, factory):
-            outcome.file = _rel(outcome.file)
-            print(outcome)
-            passed += outcome.passed
-            failed += not outcome.passed
+    for outcome in outcomes:
+        outcome.file = _rel(outcome.file)
+        print(outcome, flush=True)
+        passed += outcome.passed
+        failed += not outcome.passed
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not (passed or failed) else 0
+
+
+def _run_ui(files, args) -> list:
+    import asyncio
+
+    from kiosk.scenario.runner import run_file_async
+    from kiosk.scenario.ui import UiDriver
+    from kiosk.ui.app import KioskWindow
+    from kiosk.ui.theme import Theme
+
+    width, height = (int(x) for x in args.size.split("x"))
+    theme = Theme(width=width, height=height, low_reach=args.low_reach)
+
+    async def main():
+        window = KioskWindow(theme)
+        await window.start()
+        driver = UiDriver(window, theme, Path(args.screenshots) if args.screenshots else None)
+        bundles: dict = {}
+        out = []
+        try:
+            for f in files:
+                out += await run_file_async(f, bundles, ui=driver)
+        finally:
+            await window.stop()
+        return out
+
+    return asyncio.run(main())
 
 
 def _flows_root(args) -> Path:
@@ -132,6 +157,8 @@ def register(sub) -> None:
     t.add_argument("paths", nargs="*")
     t.add_argument("--ui", action="store_true", help="run through the real touch UI")
     t.add_argument("--screenshots", metavar="DIR", help="with --ui: one PNG per step")
+    t.add_argument("--size", default="1080x1920", help="with --ui: window size, 1080x1920 or 1920x1080")
+    t.add_argument("--low-reach", action="store_true", help="with --ui: controls in the lower half")
     t.set_defaults(func=test)
     ls = fs.add_parser("list", help="the items in a bundle")
     ls.add_argument("--json", action="store_true")

@@ -203,6 +203,8 @@ class Session:
         self.form_errors = {}
         self.attempts.pop(self._key(), None)
         self.trace.add("enter", flow=frame.flow.id, step=step_id, kind=step.kind)
+        if step.kind in ("print", "dispense_ticket"):
+            self.history.clear()  # Back never crosses a printout: it would print (or take a number) twice
         if step.kind in INTERACTIVE and (not self.history or self.history[-1] != (len(self.frames), step_id)):
             self.history.append((len(self.frames), step_id))
         if step.timeout_s is not None and step.kind != "call":

@@ -82,9 +82,10 @@ def make_devices() -> dict:
 
 class ScenarioRun:
     def __init__(self, bundle: Bundle, flow_id: str, scenario: Scenario, located, index: int, file: str,
-                 on_view=None):
+                 on_view=None, ui=None):
         self.bundle, self.flow_id, self.sc, self.located, self.index, self.file = bundle, flow_id, scenario, located, index, file
-        self.on_view = on_view
+        self.ui = ui
+        self.on_view = ui.on_view if ui is not None else on_view
         self.clock = VirtualClock()
         self.devices = make_devices()
         self.planted: set[str] = set()
@@ -137,7 +138,9 @@ class ScenarioRun:
             await asyncio.sleep(0)
             quiet = quiet + 1 if (len(self.runner.views), self.runner.running_ops) == before else 0
             if quiet >= 5:
-                return
+                break
+        if self.ui is not None:
+            await self.ui.settled()
 
     async def advance(self, seconds: float) -> None:
         target = self.clock.now + seconds
@@ -176,6 +179,10 @@ class ScenarioRun:
                 raise Failure(line, f"unknown scenario step {key!r}")
             if isinstance(arg, dict) and key == "submit":
                 self.planted |= {str(v) for k, v in arg.items() if len(str(v)) >= 6}
+            if self.ui is not None and source == "test":
+                refused = await self.ui.perform(key, value, line)
+                await self.settle()
+                return refused
             rejected = r.act(str(kind), arg, source)
             await self.settle()
             return rejected[0].reason if rejected else None
@@ -293,6 +300,10 @@ def find_tests(paths) -> list[Path]:
 
 
 def run_file(path: Path, bundles: dict, on_view_factory=None) -> list[Outcome]:
+    return asyncio.run(run_file_async(path, bundles, on_view_factory))
+
+
+async def run_file_async(path: Path, bundles: dict, on_view_factory=None, ui=None) -> list[Outcome]:
     name = str(path)
     try:
         loaded = load_file(path, ScenarioFile)
@@ -309,13 +320,15 @@ def run_file(path: Path, bundles: dict, on_view_factory=None) -> list[Outcome]:
         return [Outcome(name, loaded.located.where(("flow",))[0], "(file)", False, reason)]
     results = []
     for i, sc in enumerate(doc.scenarios):
-        results.append(asyncio.run(_run_one(bundle, doc.flow, sc, loaded.located, i, name, on_view_factory)))
+        results.append(await _run_one(bundle, doc.flow, sc, loaded.located, i, name, on_view_factory, ui))
     return results
 
 
-async def _run_one(bundle, flow_id, sc, located, i, name, on_view_factory) -> Outcome:
+async def _run_one(bundle, flow_id, sc, located, i, name, on_view_factory, ui=None) -> Outcome:
     on_view = on_view_factory(sc, i) if on_view_factory else None
-    run = ScenarioRun(bundle, flow_id, sc, located, i, name, on_view)
+    run = ScenarioRun(bundle, flow_id, sc, located, i, name, on_view, ui)
+    if ui is not None:
+        ui.attach(run, flow_id, i)
     line = located.where(("scenarios", i))[0]
     logged = io.StringIO()
     try:

@@ -1,0 +1,162 @@
+"""The kiosk between visits and during them, without any UI toolkit.
+
+It owns the home screen's data (items by category, each available or not
+with the reason), starts a session when an item is chosen, forwards actions
+from any source, and after a visit ends shows its last screen briefly and
+returns home with everything personal dropped. The Kivy UI only draws what
+this exposes and calls its methods; tests drive it directly.
+"""
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from kiosk.availability import availability
+from kiosk.engine.ops import OpExecutor
+from kiosk.engine.runner import SessionRunner
+from kiosk.engine.session import Session
+from kiosk.engine.views import StepView
+from kiosk.flow.model import IdlePolicy
+from kiosk.i18n import pick
+
+log = structlog.get_logger("kiosk.controller")
+END_SCREEN_S = 5.0  # how long the thank-you screen stays before home
+
+
+@dataclass(frozen=True)
+class Tile:
+    flow: str
+    title: str
+    description: str
+    category: str
+    icon: str | None
+    available: bool
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class KioskState:
+    mode: str = "home"  # home, visit, out_of_service, maintenance
+    locale: str = "zh-CN"
+    elderly: bool = False
+    view: StepView | None = None
+    tiles: list[Tile] = field(default_factory=list)
+    out_of_service_reason: str = ""
+
+
+class KioskController:
+    def __init__(self, registry, devices: dict, services, clock, *, kiosk: dict, idle: IdlePolicy | None = None,
+                 default_locale: str = "zh-CN", on_change: Callable[[KioskState], None] | None = None,
+                 pdf_renderer=None):
+        self.registry = registry
+        self.devices = devices
+        self.services = services
+        self.clock = clock
+        self.kiosk = kiosk
+        self.idle = idle
+        self.default_locale = default_locale
+        self.on_change = on_change
+        self.pdf_renderer = pdf_renderer
+        self.state = KioskState(locale=default_locale)
+        self.runner: SessionRunner | None = None
+        self.executor: OpExecutor | None = None
+        self._home_timer = None
+        self._visits = itertools.count(1)
+        self.refresh_home()
+
+    # ---------------------------------------------------------------- home
+    def refresh_home(self) -> None:
+        statuses = {role: getattr(dev, "status", None) for role, dev in self.devices.items()}
+        now = self.clock.wallclock()
+        tiles = []
+        for fid, cf in sorted(self.registry.flows.items(), key=lambda kv: (kv[1].flow.category, kv[0])):
+            f = cf.flow
+            if not f.listed:
+                continue
+            a = availability(f, statuses, now)
+            tiles.append(Tile(fid, pick(f.title, self.state.locale), pick(f.description, self.state.locale),
+                              f.category, f.icon, a.available, tuple(a.reasons())))
+        self.state.tiles = tiles
+        self._changed()
+
+    def set_locale(self, locale: str) -> None:
+        self.state.locale = locale
+        if self.runner and not self.runner.finished:
+            self.runner.act("set_locale", locale)
+        self.refresh_home()
+
+    def set_elderly(self, on: bool) -> None:
+        self.state.elderly = bool(on)
+        if self.runner and not self.runner.finished:
+            self.runner.act("set_elderly", bool(on))
+        self._changed()
+
+    def out_of_service(self, reason: str) -> None:
+        self._end_visit()
+        self.state.mode = "out_of_service"
+        self.state.out_of_service_reason = reason
+        self._changed()
+
+    # --------------------------------------------------------------- visits
+    def start(self, flow_id: str, source: str = "touch") -> bool:
+        tile = next((t for t in self.state.tiles if t.flow == flow_id), None)
+        if self.state.mode != "home" or tile is None or not tile.available:
+            return False
+        session_id = f"{next(self._visits):06d}-{secrets.token_hex(6)}"
+        session = Session(self.registry.flows, flow_id, session_id=session_id, kiosk=self.kiosk, idle=self.idle,
+                          locale=self.state.locale, elderly=self.state.elderly,
+                          clock=self.clock.monotonic, wallclock=self.clock.wallclock)
+        self.executor = OpExecutor(self.devices, self.services, pdf_renderer=self.pdf_renderer)
+        self.runner = SessionRunner(session, self.executor, self.clock, on_view=self._on_view,
+                                    on_finish=self._on_finish)
+        self.state.mode = "visit"
+        log.info("visit.start", flow=flow_id, source=source, session=session_id[:6])
+        self.runner.start()
+        return True
+
+    def act(self, kind: str, value=None, source: str = "touch") -> list:
+        if self.state.mode != "visit" or self.runner is None:
+            return []
+        if self.runner.finished is not None:
+            if kind in ("done", "ok", "cancel"):
+                self.go_home()  # the citizen tapped through the thank-you screen
+            return []
+        if kind == "set_locale":
+            self.state.locale = value
+        if kind == "set_elderly":
+            self.state.elderly = bool(value)
+        return self.runner.act(kind, value, source)
+
+    def go_home(self) -> None:
+        self._end_visit()
+        self.state.mode = "home"
+        self.state.locale = self.default_locale  # the next citizen starts from the defaults
+        self.state.elderly = False
+        self.refresh_home()
+
+    def _on_view(self, view: StepView) -> None:
+        self.state.view = view
+        self._changed()
+
+    def _on_finish(self, finished) -> None:
+        log.info("visit.end", flow=finished.flow, result=finished.result)
+        self._home_timer = self.clock.call_later(END_SCREEN_S, self.go_home)
+
+    def _end_visit(self) -> None:
+        if self._home_timer is not None:
+            self._home_timer.cancel()
+            self._home_timer = None
+        if self.runner is not None:
+            self.runner._shutdown()
+            self.runner.session.wipe()
+        self.runner = None
+        self.executor = None
+        self.state.view = None  # nothing of the last citizen stays on screen
+
+    def _changed(self) -> None:
+        if self.on_change:
+            self.on_change(self.state)

@@ -1,0 +1,84 @@
+"""Scenarios through the real touch UI: every action is a tap on a drawn widget.
+
+`kiosk flows test --ui --screenshots DIR` runs the same scenario files as the
+headless runner, but renders each view in a real Kivy window and performs
+actions by touching the buttons a citizen would touch. A button that is not
+on screen fails the scenario just like an action the engine refuses. One PNG
+is written per screen, for integrators to review every step of a flow.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kiosk.scenario.runner import Failure
+
+NAV = {"back": "nav:back", "cancel": "nav:cancel", "help": "nav:help"}
+
+
+class UiDriver:
+    def __init__(self, window, theme, shots: Path | None):
+        self.win, self.theme, self.shots = window, theme, shots
+        self.run = None
+        self._pending = None
+        self._count = 0
+        self._last_drawn = None
+
+    def attach(self, run, flow_id: str, index: int) -> None:
+        self.run, self.flow_id, self.index, self._count = run, flow_id, index, 0
+        self.win.form_values = {}
+
+    def on_view(self, view) -> None:
+        from kivy.clock import Clock
+
+        if self._pending is None:
+            Clock.schedule_once(lambda dt: self._draw(), 0)
+        self._pending = view
+
+    def _draw(self) -> None:
+        from kiosk.ui.screens import Chrome, step_screen
+
+        view, self._pending = self._pending, None
+        if view is None:
+            return
+        act = self.run.runner.act
+        chrome = Chrome(act, lambda loc: act("set_locale", loc), lambda on: act("set_elderly", on),
+                        self.win.speaker.toggle, lambda: self.win.speaker.enabled)
+        self.win.render(step_screen(view, self.theme, chrome, self.win.form_values))
+        self._drawn = view
+
+    async def settled(self) -> None:
+        await self.win.frame()
+        view = getattr(self, "_drawn", None)
+        if self.shots is not None and view is not None and view is not self._last_drawn:
+            self._last_drawn = view
+            self._count += 1
+            folder = self.shots / self.flow_id
+            folder.mkdir(parents=True, exist_ok=True)
+            self.win.screenshot(str(folder / f"{self.index + 1:02d}-{self._count:02d}-{_slug(view.step)}.png"))
+
+    async def perform(self, key: str, value, line: int) -> str | None:
+        """Tap the widget for a scenario action; returns the engine's refusal, if any."""
+        if key == "submit":
+            self.win.form_values.clear()
+            self.win.form_values.update({k: str(v) for k, v in dict(value).items()})
+            self._pending = self._pending or self._drawn
+            self._draw()
+            await self.win.frame()
+            kid = "action:submit"
+        elif key == "choose":
+            kid = f"option:{value}"
+        elif value in ("set_locale", "set_elderly"):
+            kid = "toggle:locale" if value == "set_locale" else "toggle:elderly"
+        else:
+            kid = NAV.get(value, f"action:{value}")
+        before = len(self.run.runner.rejections)
+        if not self.win.tap(kid):
+            shown = ", ".join(k for k in self.win.kids() if not k.startswith("toggle:"))
+            raise Failure(line, f"no {kid!r} button on screen (showing: {shown})")
+        rejected = self.run.runner.rejections[before:]
+        return rejected[0].reason if rejected else None
+
+
+def _slug(s: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", s.lower())

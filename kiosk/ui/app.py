@@ -1,0 +1,89 @@
+"""The Kivy window: draws screens from data and turns taps into actions.
+
+Kivy and asyncio share one loop (``App.async_run``), so engine callbacks and
+widget updates run on the same thread and never race. ``KioskWindow`` is
+used both by the live kiosk (fed by the controller) and by the UI scenario
+runner (fed by a scenario's session), which taps real widgets like a finger.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from kiosk.ui import env
+from kiosk.ui.theme import Theme
+from kiosk.ui.voice import Speaker
+
+
+class KioskWindow:
+    def __init__(self, theme: Theme, speaker: Speaker | None = None, fullscreen: bool = False):
+        env.prepare(theme.width, theme.height, fullscreen)
+        from kivy.app import App
+
+        from kiosk.ui.widgets import Panel
+
+        self.theme = theme
+        self.speaker = speaker or Speaker(enabled=False)
+        self.ready = asyncio.Event()
+        window = self
+
+        class _App(App):
+            title = "kiosk"
+
+            def build(self):
+                return Panel()
+
+            def on_start(self):
+                from kivy.clock import Clock
+
+                Clock.schedule_once(lambda dt: window.ready.set(), 0)
+
+        self.app = _App()
+        self.form_values: dict = {}
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self.app.async_run(async_lib="asyncio"))
+        await asyncio.wait_for(self.ready.wait(), 30)
+
+    async def stop(self) -> None:
+        self.app.stop()
+        if self.task is not None:
+            await asyncio.wait_for(self.task, 10)
+
+    def render(self, widget) -> None:
+        root = self.app.root
+        root.clear_widgets()
+        root.add_widget(widget)
+
+    async def frame(self) -> None:
+        """Wait until what was rendered has been drawn."""
+        from kivy.clock import Clock
+
+        loop = asyncio.get_running_loop()
+        for _ in range(2):
+            fut = loop.create_future()
+            Clock.schedule_once(lambda dt, f=fut: f.done() or f.set_result(None), 0)
+            await fut
+
+    def screenshot(self, path: str) -> None:
+        self.app.root.export_to_png(path)
+
+    def tap(self, kid: str) -> bool:
+        """Press and release the widget's centre as a finger would; False if it is not on screen."""
+        from kivy.tests.common import UnitTestTouch
+
+        from kiosk.ui.widgets import find
+
+        widget = find(self.app.root, kid)
+        if widget is None or widget.disabled:
+            return False
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+        return True
+
+    def kids(self) -> list[str]:
+        from kiosk.ui.widgets import walk
+
+        return [w.kid for w in walk(self.app.root) if getattr(w, "kid", "")]

@@ -1,0 +1,186 @@
+"""Screens built from data: a step view, the home tiles, out of service.
+
+Each screen is rebuilt whole from the current view, so what is drawn is a
+function of the view alone: nothing of an earlier step (or citizen) can
+linger in a widget. Back, cancel, help, elderly mode and the language
+switch sit in the footer of every step screen.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
+
+from kiosk.engine.views import StepView
+from kiosk.ui import theme as th
+from kiosk.ui.texts import reason_text, ui
+from kiosk.ui.widgets import Panel, TapButton, Text
+
+Act = Callable[..., object]
+WAIT_TEXT = {"id_card": "wait_id_card", "code": "wait_code", "printer": "wait_printer", "backend": "wait_backend",
+             "staff": "wait_staff"}
+
+
+class Chrome:
+    """Callbacks and toggles shared by every screen."""
+
+    def __init__(self, act: Act, set_locale: Callable[[str], None], set_elderly: Callable[[bool], None],
+                 toggle_voice: Callable[[], None], voice_on: Callable[[], bool]):
+        self.act, self.set_locale, self.set_elderly = act, set_locale, set_elderly
+        self.toggle_voice, self.voice_on = toggle_voice, voice_on
+
+
+def _column(theme: th.Theme, **kw) -> BoxLayout:
+    box = BoxLayout(orientation="vertical", spacing=theme.gap, size_hint_y=None, **kw)
+    box.bind(minimum_height=box.setter("height"))
+    return box
+
+
+def footer(t: th.Theme, locale: str, elderly: bool, chrome: Chrome, view: StepView | None) -> Panel:
+    rows = 2 if t.scale > 1 and t.portrait else 1  # elderly mode: two rows of wide buttons, nothing wraps
+    panel = Panel(bg=th.SECONDARY, orientation="vertical", size_hint_y=None,
+                  height=rows * t.target + (rows + 1) * t.gap, padding=t.gap)
+    bar = GridLayout(rows=rows, spacing=t.gap)
+    panel.add_widget(bar)
+    if view is not None and view.result == "":
+        bar.add_widget(TapButton(ui("back", locale), "nav:back", lambda: chrome.act("back"), t, "secondary",
+                                 disabled=not view.can_back))
+        bar.add_widget(TapButton(ui("cancel", locale), "nav:cancel", lambda: chrome.act("cancel"), t, "secondary",
+                                 disabled=not view.can_cancel))
+        bar.add_widget(TapButton(ui("help", locale), "nav:help", lambda: chrome.act("help"), t, "warning"))
+    other = "en" if locale == "zh-CN" else "zh-CN"
+    bar.add_widget(TapButton(ui("elderly_off" if elderly else "elderly_on", locale), "toggle:elderly",
+                             lambda: chrome.set_elderly(not elderly), t, "secondary"))
+    bar.add_widget(TapButton(ui("other_locale", locale), "toggle:locale", lambda: chrome.set_locale(other), t,
+                             "secondary"))
+    bar.add_widget(TapButton(ui("voice_on" if chrome.voice_on() else "voice_off", locale), "toggle:voice",
+                             chrome.toggle_voice, t, "secondary"))
+    return panel
+
+
+def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) -> Panel:
+    t = t.for_view(view.elderly)
+    loc = view.locale
+    root = Panel(orientation="vertical")
+    header = Panel(bg=th.SECONDARY, orientation="horizontal", size_hint_y=None, height=t.target, padding=(t.gap, 0))
+    header.add_widget(Text(view.flow_title, t.small, th.ON_SECONDARY))
+    if view.progress[1]:
+        header.add_widget(Text(ui("step_of", loc, i=view.progress[0], n=view.progress[1]), t.small, th.ON_SECONDARY,
+                               halign="right"))
+    root.add_widget(header)
+    body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
+    info = _column(t)
+    info.add_widget(Text(view.title, t.title, bold=True))
+    if view.text:
+        info.add_widget(Text(view.text, t.body))
+    if view.items:
+        grid = GridLayout(cols=2, spacing=t.gap, size_hint_y=None)
+        grid.bind(minimum_height=grid.setter("height"))
+        for item in view.items:
+            grid.add_widget(Text(item.label, t.body, th.MUTED))
+            grid.add_widget(Text(item.value, t.body, bold=True))
+        info.add_widget(grid)
+    if view.consent:
+        info.add_widget(Text(view.consent, t.body, bold=True))
+    status = _status_line(view, loc)
+    if status:
+        info.add_widget(Text(status, t.body, th.WARN))
+    controls = _column(t)
+    if view.idle_warning_s is not None:
+        _idle_panel(controls, view, t, chrome)
+    else:
+        _controls(controls, view, t, chrome, form_values)
+    if t.low_reach:  # information above, every control within the lower half of the screen
+        top = BoxLayout(orientation="vertical", size_hint_y=0.45)
+        top.add_widget(info)
+        top.add_widget(Widget())
+        bottom = BoxLayout(orientation="vertical", size_hint_y=0.55)
+        bottom.add_widget(Widget())
+        bottom.add_widget(controls)
+        body.add_widget(top)
+        body.add_widget(bottom)
+    else:
+        body.add_widget(info)
+        body.add_widget(controls)
+        body.add_widget(Widget())
+    root.add_widget(body)
+    root.add_widget(footer(t, loc, view.elderly, chrome, view))
+    return root
+
+
+def _status_line(view: StepView, loc: str) -> str:
+    if view.extra.get("help_requested"):
+        return ui("help_requested", loc)
+    if view.attempt > 1:
+        return ui("retrying", loc, n=view.attempt)
+    if view.result:
+        return ""
+    key = WAIT_TEXT.get(view.waiting_for)
+    return ui(key, loc) if key and (view.busy or view.kind in ("read_id_card", "scan_code", "video_help")) else ""
+
+
+def _idle_panel(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome) -> None:
+    box.add_widget(Text(ui("still_there", view.locale), t.title, th.WARN, bold=True))
+    box.add_widget(Text(ui("still_there_text", view.locale, s=int(view.idle_warning_s)), t.body, th.WARN))
+    box.add_widget(TapButton(ui("continue", view.locale), "action:extend", lambda: chrome.act("extend"), t,
+                             height=t.target * 1.25))
+
+
+def _controls(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) -> None:
+    loc, act = view.locale, chrome.act
+    if view.result:
+        box.add_widget(TapButton(ui("done", loc), "action:done", lambda: act("done"), t))
+        return
+    if view.kind == "notice":
+        if view.consent:
+            box.add_widget(TapButton(ui("agree", loc), "action:agree", lambda: act("agree"), t))
+            box.add_widget(TapButton(ui("decline", loc), "action:decline", lambda: act("decline"), t, "secondary"))
+        else:
+            box.add_widget(TapButton(ui("ok", loc), "action:ok", lambda: act("ok"), t))
+    elif view.kind in ("choice", "show_result"):
+        for opt in view.options:
+            box.add_widget(TapButton(opt.label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t,
+                                     disabled=not opt.enabled))
+        if view.kind == "show_result":
+            box.add_widget(TapButton(ui("done", loc), "action:done", lambda: act("done"), t, "secondary"))
+    elif view.kind == "form":
+        for f in view.fields:
+            box.add_widget(Text(f.label + ("" if f.required else " *"), t.body, bold=True))
+            box.add_widget(Text(str(form_values.get(f.name, "")) or " ", t.body, th.ON_SECONDARY))
+            if f.error:
+                box.add_widget(Text(f.error, t.body, th.DANGER))
+        box.add_widget(TapButton(ui("submit", loc), "action:submit", lambda: act("submit", dict(form_values)), t))
+
+
+def home_screen(state, t: th.Theme, chrome: Chrome, start: Callable[[str], None]) -> Panel:
+    t = t.for_view(state.elderly)
+    loc = state.locale
+    root = Panel(orientation="vertical")
+    body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
+    body.add_widget(Text(ui("home_title", loc), t.title, bold=True))
+    grid = GridLayout(cols=1 if (state.elderly or t.portrait) else 2, spacing=t.gap, size_hint_y=None)
+    grid.bind(minimum_height=grid.setter("height"))
+    for tile in state.tiles:
+        label = tile.title if tile.available else f"{tile.title}\n{ui('unavailable', loc)}：{reason_text(tile.reasons, loc)}"
+        grid.add_widget(TapButton(label, f"tile:{tile.flow}", lambda f=tile.flow: start(f), t,
+                                  "primary" if tile.available else "muted", height=t.target * 1.4,
+                                  disabled=not tile.available))
+    if t.low_reach:
+        body.add_widget(Widget())
+    body.add_widget(grid)
+    if not t.low_reach:
+        body.add_widget(Widget())
+    root.add_widget(body)
+    root.add_widget(footer(t, loc, state.elderly, chrome, None))
+    return root
+
+
+def out_of_service_screen(locale: str, t: th.Theme) -> Panel:
+    root = Panel(orientation="vertical", padding=4 * t.gap, spacing=2 * t.gap)
+    root.add_widget(Widget())
+    root.add_widget(Text(ui("out_of_service", locale), t.title * 1.2, bold=True, halign="center"))
+    root.add_widget(Text(ui("out_of_service_text", locale), t.body, halign="center"))
+    root.add_widget(Widget())
+    return root

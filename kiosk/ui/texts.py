@@ -1,0 +1,63 @@
+"""The UI's own words (buttons, prompts, reasons), in every locale; flow texts come from flows."""
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "back": {"zh-CN": "返回", "en": "Back"},
+    "cancel": {"zh-CN": "取消", "en": "Cancel"},
+    "help": {"zh-CN": "视频求助", "en": "Video help"},
+    "home": {"zh-CN": "首页", "en": "Home"},
+    "elderly_on": {"zh-CN": "长辈模式", "en": "Large text"},
+    "elderly_off": {"zh-CN": "标准模式", "en": "Standard"},
+    "other_locale": {"zh-CN": "English", "en": "中文"},
+    "voice_on": {"zh-CN": "语音：开", "en": "Voice: on"},
+    "voice_off": {"zh-CN": "语音：关", "en": "Voice: off"},
+    "continue": {"zh-CN": "继续", "en": "Continue"},
+    "ok": {"zh-CN": "确定", "en": "OK"},
+    "agree": {"zh-CN": "同意", "en": "I agree"},
+    "decline": {"zh-CN": "不同意", "en": "I do not agree"},
+    "done": {"zh-CN": "完成", "en": "Done"},
+    "submit": {"zh-CN": "提交", "en": "Submit"},
+    "step_of": {"zh-CN": "第 {i} / {n} 步", "en": "Step {i} of {n}"},
+    "still_there": {"zh-CN": "您还在吗？", "en": "Are you still there?"},
+    "still_there_text": {"zh-CN": "{s} 秒后将返回首页并清除您的信息。", "en": "In {s} seconds the kiosk returns home and clears your data."},
+    "wait_id_card": {"zh-CN": "等待刷身份证…", "en": "Waiting for your ID card…"},
+    "wait_code": {"zh-CN": "请出示二维码…", "en": "Please show the code…"},
+    "wait_printer": {"zh-CN": "正在打印，请稍候…", "en": "Printing, please wait…"},
+    "wait_backend": {"zh-CN": "正在查询，请稍候…", "en": "Working, please wait…"},
+    "wait_staff": {"zh-CN": "正在连接工作人员…", "en": "Connecting you to staff…"},
+    "retrying": {"zh-CN": "正在重试（第 {n} 次）", "en": "Trying again (attempt {n})"},
+    "help_requested": {"zh-CN": "已呼叫工作人员，请稍候", "en": "Staff have been called; please wait"},
+    "home_title": {"zh-CN": "请选择要办理的事项", "en": "What would you like to do?"},
+    "unavailable": {"zh-CN": "暂停服务", "en": "Unavailable"},
+    "closed": {"zh-CN": "不在办理时间", "en": "Outside service hours"},
+    "out_of_service": {"zh-CN": "本机暂停服务", "en": "This kiosk is out of service"},
+    "out_of_service_text": {"zh-CN": "请使用其他自助终端或到人工窗口办理。", "en": "Please use another kiosk or a staffed counter."},
+    "thanks": {"zh-CN": "谢谢使用，请带好您的证件和材料", "en": "Thank you. Please take your card and documents"},
+    "reason:paper_out": {"zh-CN": "打印机缺纸", "en": "printer out of paper"},
+    "reason:paper_low": {"zh-CN": "纸张不足", "en": "paper low"},
+    "reason:no_device": {"zh-CN": "设备未连接", "en": "device not connected"},
+    "reason:not_configured": {"zh-CN": "设备未配置", "en": "device not installed"},
+    "reason:jam": {"zh-CN": "卡纸", "en": "paper jam"},
+    "reason:cover_open": {"zh-CN": "机盖未关", "en": "cover open"},
+    "reason:other": {"zh-CN": "设备故障", "en": "device fault"},
+}
+
+
+def ui(key: str, locale: str, **kw) -> str:
+    entry = TEXTS[key]
+    return entry.get(locale, entry["zh-CN"]).format(**kw)
+
+
+def reason_text(reasons: tuple[str, ...], locale: str) -> str:
+    out = []
+    for r in reasons:
+        if r == "closed":
+            out.append(ui("closed", locale))
+            continue
+        codes = r.split(":", 1)[1].split(",") if ":" in r else [r]
+        for code in codes:
+            key = f"reason:{code}" if f"reason:{code}" in TEXTS else "reason:other"
+            text = ui(key, locale)
+            if text not in out:
+                out.append(text)
+    return "，".join(out) if locale.startswith("zh") else ", ".join(out)

@@ -1,0 +1,65 @@
+"""Between visits: tiles, starting a visit, returning home with nothing personal left."""
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from devices.status import Reason
+from kiosk.controller import END_SCREEN_S, KioskController
+from kiosk.engine.clock import VirtualClock
+from kiosk.flow.registry import FlowRegistry
+from kiosk.scenario.runner import make_card, make_devices
+
+FLOWS = Path(__file__).resolve().parents[2] / "flows"
+
+
+class NoBackend:
+    async def call(self, *a, **kw):
+        return "unavailable", None, "test"
+
+
+@pytest.fixture
+async def kiosk():
+    reg = FlowRegistry(FLOWS)
+    reg.reload()
+    devices = make_devices()
+    for d in devices.values():
+        await d.open()
+    clock = VirtualClock()
+    states = []
+    c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, on_change=lambda s: states.append(s.mode))
+    return c, devices, clock
+
+
+async def settle():
+    for _ in range(30):
+        await asyncio.sleep(0)
+
+
+async def test_home_lists_items_and_a_faulty_printer_makes_its_item_unavailable(kiosk):
+    c, devices, _ = kiosk
+    tiles = {t.flow: t for t in c.state.tiles}
+    assert tiles["queue-ticket"].available and tiles["queue-ticket"].title == "排队取号"
+    devices["document_printer"].inject("paper_out")
+    c.refresh_home()
+    t = next(t for t in c.state.tiles if t.flow == "social-security-certificate")
+    assert not t.available and t.reasons == ("document_printer:paper_out",)
+    assert not c.start("social-security-certificate")
+
+
+async def test_a_visit_ends_and_the_kiosk_returns_home_wiped(kiosk):
+    c, devices, clock = kiosk
+    c.set_locale("en")
+    c.set_elderly(True)
+    assert c.start("social-security-certificate")
+    assert c.state.view.title == "Place your ID card on the reader" and c.state.view.elderly
+    devices["id_reader"].insert_card(make_card({"name": "赵示例"}))
+    await settle()
+    assert c.state.view.step == "consent"
+    session = c.runner.session
+    c.act("cancel")
+    assert c.state.mode == "visit" and c.state.view.result == "cancelled"
+    clock.fire_next(clock.now + END_SCREEN_S)
+    assert c.state.mode == "home" and c.state.view is None
+    assert (c.state.locale, c.state.elderly) == ("zh-CN", False)
+    assert session.vars["id"] == {}
