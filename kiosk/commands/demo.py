@@ -1,8 +1,15 @@
-"""`kiosk demo`: until the touch UI lands, a narrated headless run of every flow's first scenario."""
+"""`kiosk demo`: the whole kiosk on simulated devices, with a simulator panel and the demo backend.
+
+Without a display it falls back to a narrated headless run of every flow's
+first scenario, so `make demo` shows something on any machine.
+"""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _narrate(sc, i):
@@ -20,22 +27,68 @@ def _narrate(sc, i):
     return show if i == 0 else None
 
 
-def demo(args) -> int:
+def headless(flows: Path) -> int:
     from kiosk.scenario.runner import find_tests, run_file
 
-    root = Path(args.flows)
     bundles: dict = {}
     status = 0
-    for f in find_tests([root]):
+    for f in find_tests([flows]):
         print(f"== {f.parent.name}")
         for outcome in run_file(f, bundles, _narrate)[:1]:
             print(f"  => {'ok' if outcome.passed else 'FAILED: ' + outcome.message}")
             status |= not outcome.passed
-    print("(headless demo on simulated devices; the touch UI replaces this)", file=sys.stderr)
+    print("(no display: a narrated run on simulated devices; with a display `make demo` opens the kiosk)",
+          file=sys.stderr)
     return status
 
 
+def demo(args) -> int:
+    if args.headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return headless(Path(args.flows))
+    import asyncio
+
+    from kiosk import config, demo_backend, logs, runtime
+    from kiosk.config import ServiceConfig
+
+    cfg = config.load(args.config or ROOT / "etc" / "demo.toml")
+    logs.setup(cfg.logging.format, args.log_level or "warning")
+
+    async def main():
+        backend, web_runner, port = await demo_backend.start("127.0.0.1", 0)
+        url = f"http://127.0.0.1:{port}"
+        services = {name: ServiceConfig(base_url=url, timeout_s=s.timeout_s) for name, s in cfg.services.items()}
+        demo_cfg = cfg.model_copy(update={"services": services})
+        print(f"demo backend on {url}; simulated devices; printed documents are kept in memory of the "
+              "simulated printers (PDF output lands with the document renderer)", file=sys.stderr)
+        def panel(devices, changed):
+            from kiosk.ui.simpanel import sim_panel  # Kivy is imported only after the window is configured
+
+            return sim_panel(devices, url, changed)
+
+        width, height = (int(x) for x in args.size.split("x"))
+        try:
+            return await runtime.run(demo_cfg, width=width, height=height, fullscreen=False,
+                                     side=panel, side_width=320)
+        finally:
+            await web_runner.cleanup()
+
+    return asyncio.run(main())
+
+
+def demo_backend_cmd(args) -> int:
+    from kiosk import demo_backend, logs
+
+    logs.setup("console", "info")
+    return demo_backend.main(args)
+
+
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="run the kiosk on simulated devices")
-    p.add_argument("--flows", default="flows")
+    p = sub.add_parser("demo", help="run the kiosk on simulated devices with the demo backend")
+    p.add_argument("--flows", default=str(ROOT / "flows"))
+    p.add_argument("--size", default="1080x1920")
+    p.add_argument("--headless", action="store_true", help="narrate the flows in the terminal instead")
     p.set_defaults(func=demo)
+    b = sub.add_parser("demo-backend", help="the demo government backend (fictitious citizens) on 127.0.0.1")
+    b.add_argument("--host", default="127.0.0.1")
+    b.add_argument("--port", type=int, default=8700)
+    b.set_defaults(func=demo_backend_cmd)

@@ -15,8 +15,8 @@ from kiosk.ui.voice import Speaker
 
 
 class KioskWindow:
-    def __init__(self, theme: Theme, speaker: Speaker | None = None, fullscreen: bool = False):
-        env.prepare(theme.width, theme.height, fullscreen)
+    def __init__(self, theme: Theme, speaker: Speaker | None = None, fullscreen: bool = False, side_width: int = 0):
+        env.prepare(theme.width + side_width, theme.height, fullscreen)
         from kivy.app import App
 
         from kiosk.ui.widgets import Panel
@@ -30,7 +30,15 @@ class KioskWindow:
             title = "kiosk"
 
             def build(self):
-                return Panel()
+                from kivy.uix.boxlayout import BoxLayout
+
+                root = BoxLayout(orientation="horizontal")
+                window.screen = Panel(size_hint_x=None, width=theme.width)
+                window.side = BoxLayout(orientation="vertical")
+                root.add_widget(window.screen)
+                if side_width:
+                    root.add_widget(window.side)
+                return root
 
             def on_start(self):
                 from kivy.clock import Clock
@@ -51,9 +59,9 @@ class KioskWindow:
             await asyncio.wait_for(self.task, 10)
 
     def render(self, widget) -> None:
-        root = self.app.root
-        root.clear_widgets()
-        root.add_widget(widget)
+        """Replace the kiosk screen (not the demo's simulator panel beside it)."""
+        self.screen.clear_widgets()
+        self.screen.add_widget(widget)
 
     async def frame(self) -> None:
         """Wait until what was rendered has been drawn."""
@@ -66,7 +74,7 @@ class KioskWindow:
             await fut
 
     def screenshot(self, path: str) -> None:
-        self.app.root.export_to_png(path)
+        self.screen.export_to_png(path)
 
     def tap(self, kid: str) -> bool:
         """Press and release the widget's centre as a finger would; False if it is not on screen."""
@@ -74,7 +82,7 @@ class KioskWindow:
 
         from kiosk.ui.widgets import find
 
-        widget = find(self.app.root, kid)
+        widget = find(self.app.root, kid)  # the simulator panel's buttons too
         if widget is None or widget.disabled:
             return False
         x, y = widget.to_window(*widget.center)
