@@ -63,15 +63,29 @@ class KioskWindow:
         self.screen.clear_widgets()
         self.screen.add_widget(widget)
 
-    async def frame(self) -> None:
-        """Wait until what was rendered has been drawn."""
+    async def frame(self, pending_callbacks: bool = True) -> None:
+        """Wait until what was rendered has been drawn: the next buffer flip after pending callbacks ran."""
         from kivy.clock import Clock
+        from kivy.core.window import Window
 
         loop = asyncio.get_running_loop()
-        for _ in range(2):
-            fut = loop.create_future()
-            Clock.schedule_once(lambda dt, f=fut: f.done() or f.set_result(None), 0)
-            await fut
+        if pending_callbacks:
+            ticked = loop.create_future()
+            Clock.schedule_once(lambda dt: ticked.done() or ticked.set_result(None), 0)
+            await ticked
+        flipped = loop.create_future()
+
+        def on_flip(*_):
+            if not flipped.done():
+                flipped.set_result(None)
+            return False
+
+        Window.bind(on_flip=on_flip)
+        Window.canvas.ask_update()
+        try:
+            await asyncio.wait_for(flipped, 5)
+        finally:
+            Window.unbind(on_flip=on_flip)
 
     def screenshot(self, path: str) -> None:
         self.screen.export_to_png(path)

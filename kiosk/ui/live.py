@@ -18,14 +18,20 @@ class LiveUi:
         self.changed(self.c.state)
 
     def changed(self, state) -> None:
-        from kivy.clock import Clock
-
-        if not self._scheduled:
-            self._scheduled = True
-            Clock.schedule_once(lambda dt: self.draw(), 0)
+        """Redraw now, on the loop thread we share with Kivy; one change inside another is coalesced."""
+        if self._scheduled:
+            self._dirty = True
+            return
+        self._scheduled = True
+        try:
+            self._dirty = True
+            while self._dirty:
+                self._dirty = False
+                self.draw()
+        finally:
+            self._scheduled = False
 
     def draw(self) -> None:
-        self._scheduled = False
         s = self.c.state
         theme = self.win.theme
         if s.mode == "out_of_service":

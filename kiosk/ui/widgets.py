@@ -33,7 +33,7 @@ class Text(Label):
     """A label that wraps to its width and grows to its text, so nothing is cut off in elderly mode."""
 
     def __init__(self, text: str, size: float, color=th.INK, bold: bool = False, halign: str = "left", **kw):
-        super().__init__(text=text, font_size=size, color=color, font_name=th.FONT_BOLD if bold else th.FONT,
+        super().__init__(text=text, font_size=size, color=color, font_name=th.FONT, bold=bold,
                          halign=halign, valign="middle", size_hint_y=None, line_height=1.3, **kw)
         self.bind(width=lambda *_: setattr(self, "text_size", (self.width, None)),
                   texture_size=lambda *_: setattr(self, "height", self.texture_size[1] + 8))
@@ -44,7 +44,7 @@ class TapButton(Button):
 
     def __init__(self, text: str, kid: str, on_tap, theme: th.Theme, style: str = "primary", height=None, **kw):
         bg, fg = STYLES[style]
-        super().__init__(text=text, font_size=theme.body, font_name=th.FONT_BOLD, color=fg,
+        super().__init__(text=text, font_size=theme.body, font_name=th.FONT, bold=True, color=fg,
                          background_normal="", background_down="", background_color=bg,
                          size_hint_y=None, height=height or theme.target, halign="center", valign="middle", **kw)
         self.kid = kid

@@ -71,6 +71,7 @@ async def main(width, height, low_reach, shots):
     devices["id_reader"].insert_card(make_card({"name": "钱示例", "id_number": "11010519491231002X"}))
     await shot("consent_elderly")
     win.tap("toggle:elderly")
+    await win.frame()  # a finger cannot tap a button before it is laid out and drawn
     win.tap("action:agree")
     await shot("preview")
     win.tap("toggle:locale")

@@ -1,0 +1,62 @@
+"""Touch UI: start to home drawn, tap to next screen drawn, memory; beside a bare Kivy window.
+
+Each figure comes from a fresh process under Xvfb (Mesa software GL), the
+bare window and the kiosk measured in the same run. Goals: home drawn in
+under 1 s from process start, a tap's next screen drawn in under 50 ms
+(median), resident memory under 250 MiB.
+
+    .venv/bin/python bench/bench_ui.py      (starts Xvfb itself when there is no DISPLAY)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RUNS = 5
+TAPS = 20
+
+
+def child(*args) -> dict:
+    env = {**os.environ, "BENCH_T0": repr(time.time())}
+    r = subprocess.run([sys.executable, str(HERE / "ui_probe.py"), *args], env=env, capture_output=True, text=True,
+                       timeout=300)
+    line = next((x for x in r.stdout.splitlines() if x.startswith("RESULT")), None)
+    if line is None:
+        raise SystemExit(f"probe failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    return json.loads(line[6:])
+
+
+def main() -> None:
+    if not os.environ.get("DISPLAY"):
+        xvfb = shutil.which("xvfb-run")
+        if xvfb is None:
+            raise SystemExit("needs a display or xvfb-run")
+        os.execv(xvfb, [xvfb, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, *sys.argv])
+    bare = [child("bare") for _ in range(RUNS)]
+    kiosk = [child("kiosk", str(TAPS)) for _ in range(RUNS)]
+    taps = [t for k in kiosk for t in k["taps"]]
+    med = statistics.median
+    print(f"touch UI under Xvfb/Mesa, {RUNS} fresh processes each")
+    print(f"{'baseline: bare Kivy window, start to first frame':<56} {med(b['first_frame_s'] for b in bare):7.3f} s   "
+          f"RSS {med(b['rss_mib'] for b in bare):6.1f} MiB")
+    frame = med(b["frame_s"] for b in bare) * 1000
+    print(f"{'baseline: bare Kivy window, one redraw (buffer flip)':<56} {frame:7.1f} ms")
+    home = med(k["home_drawn_s"] for k in kiosk)
+    print(f"{'kiosk: start to home screen drawn':<56} {home:7.3f} s   goal < 1 s: {'met' if home < 1 else 'MISSED'}")
+    tap = med(taps) * 1000
+    p95 = sorted(taps)[int(len(taps) * 0.95) - 1] * 1000
+    print(f"{'kiosk: tap to next screen drawn':<56} {tap:7.1f} ms  p95 {p95:.1f} ms  n={len(taps)}  "
+          f"goal < 50 ms: {'met' if tap < 50 else 'MISSED'}")
+    rss = med(k["rss_mib"] for k in kiosk)
+    print(f"{'kiosk: resident memory after the taps':<56} {rss:7.1f} MiB goal < 250 MiB: {'met' if rss < 250 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Child process of bench_ui.py: either a bare Kivy window or the kiosk, reporting timings as JSON."""
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+STARTED = float(os.environ["BENCH_T0"])
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bare() -> None:
+    from kiosk.ui import env
+
+    env.prepare(1080, 1920)
+    from kivy.app import App
+    from kivy.uix.label import Label
+
+    class Bare(App):
+        def build(self):
+            return Label(text="kiosk")
+
+        def on_start(self):
+            from kivy.core.window import Window
+
+            flips = []
+
+            def on_flip(*_):
+                flips.append(time.perf_counter())
+                if len(flips) == 1:
+                    self.first = time.time() - STARTED
+                if len(flips) < 12:
+                    Window.canvas.ask_update()  # keep drawing to time a frame of this window
+                else:
+                    gaps = [b - a for a, b in zip(flips[1:], flips[2:])]
+                    print("RESULT" + json.dumps({"first_frame_s": self.first, "frame_s": sorted(gaps)[len(gaps) // 2],
+                                                 "rss_mib": rss_mib()}))
+                    self.stop()
+
+            Window.bind(on_flip=on_flip)
+
+    Bare().run()
+
+
+async def kiosk(taps: int) -> None:
+    from kiosk import logs
+    from kiosk.controller import KioskController
+    from kiosk.engine.clock import LoopClock
+    from kiosk.flow.registry import FlowRegistry
+    from kiosk.scenario.runner import make_devices
+    from kiosk.ui.app import KioskWindow
+    from kiosk.ui.live import LiveUi
+    from kiosk.ui.theme import Theme
+
+    logs.setup("console", "warning")
+    win = KioskWindow(Theme())
+    await win.start()
+    reg = FlowRegistry(ROOT / "flows")
+    reg.reload()
+    devices = make_devices()
+    for d in devices.values():
+        await d.open()
+    c = KioskController(reg, devices, None, LoopClock(), kiosk={"id": "BENCH"})
+    LiveUi(c, win)
+    await win.frame()
+    home_s = time.time() - STARTED
+    samples = []
+    for _ in range(taps):
+        for kid in ("tile:queue-ticket", "nav:cancel", "action:done"):
+            t0 = time.perf_counter()
+            assert win.tap(kid), kid
+            await win.frame(pending_callbacks=False)  # the UI redraws synchronously on the tap
+            samples.append(time.perf_counter() - t0)
+    print("RESULT" + json.dumps({"home_drawn_s": home_s, "taps": samples, "rss_mib": rss_mib()}))
+    await win.stop()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "bare":
+        bare()
+    else:
+        asyncio.run(kiosk(int(sys.argv[2])))
