@@ -67,6 +67,11 @@ class ServiceConfig(Strict):
         return None
 
 
+class MaintenanceConfig(Strict):
+    pin_hash: str | None = Field(default=None, pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]+$",
+                                 description="From `kiosk maintenance hash-pin`; without it maintenance mode is off.")
+
+
 class Config(Strict):
     kiosk: KioskInfo
     flows: FlowsConfig = Field(default_factory=FlowsConfig)
@@ -74,6 +79,7 @@ class Config(Strict):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
     var_dir: Path = Field(default=Path("/var/lib/kiosk"), description="Journals, queue counters, outbox.")
 
 
@@ -92,7 +98,7 @@ def _names(model: type[BaseModel]) -> set[str]:
 
 def _names_nested() -> set[str]:
     out: set[str] = set()
-    for m in (KioskInfo, FlowsConfig, LoggingConfig, ServiceConfig, IdlePolicy):
+    for m in (KioskInfo, FlowsConfig, LoggingConfig, ServiceConfig, IdlePolicy, MaintenanceConfig):
         out |= set(m.model_fields)
     return out
 

@@ -46,12 +46,14 @@ class KioskState:
     view: StepView | None = None
     tiles: list[Tile] = field(default_factory=list)
     out_of_service_reason: str = ""
+    pin_error: bool = False
+    maintenance: dict = field(default_factory=dict)  # devices' status, flow bundle, last action
 
 
 class KioskController:
     def __init__(self, registry, devices: dict, services, clock, *, kiosk: dict, idle: IdlePolicy | None = None,
                  default_locale: str = "zh-CN", on_change: Callable[[KioskState], None] | None = None,
-                 pdf_renderer=None):
+                 pdf_renderer=None, gate=None):
         self.registry = registry
         self.devices = devices
         self.services = services
@@ -61,6 +63,7 @@ class KioskController:
         self.default_locale = default_locale
         self.on_change = on_change
         self.pdf_renderer = pdf_renderer
+        self.gate = gate
         self.state = KioskState(locale=default_locale)
         self.runner: SessionRunner | None = None
         self.executor: OpExecutor | None = None
@@ -95,11 +98,79 @@ class KioskController:
             self.runner.act("set_elderly", bool(on))
         self._changed()
 
+    def leave_out_of_service(self) -> None:
+        self.state.out_of_service_reason = ""
+        self.go_home()
+
     def out_of_service(self, reason: str) -> None:
         self._end_visit()
         self.state.mode = "out_of_service"
         self.state.out_of_service_reason = reason
         self._changed()
+
+    # ---------------------------------------------------------- maintenance
+    def corner_tap(self) -> None:
+        """The hidden gesture on the home screen; opens the PIN pad when complete."""
+        if self.state.mode in ("home", "out_of_service") and self.gate is not None and self.gate.corner_tap():
+            self.state.mode = "pin"
+            self.state.pin_error = False
+            self._changed()
+
+    def submit_pin(self, pin: str) -> None:
+        if self.state.mode != "pin":
+            return
+        if self.gate.try_pin(pin):
+            log.warning("maintenance.enter")
+            self.state.mode = "maintenance"
+            self.state.maintenance = {"last": ""}
+            self.refresh_maintenance()
+        else:
+            log.warning("maintenance.pin_refused")
+            self.state.pin_error = True
+            self._changed()
+
+    def refresh_maintenance(self, last: str | None = None) -> None:
+        m = self.state.maintenance
+        m["devices"] = {role: dev.status.as_dict() for role, dev in sorted(self.devices.items())}
+        active = self.registry.active
+        m["bundle"] = active.sha256[:12] if active else "-"
+        m["flows"] = len(self.registry.flows)
+        if last is not None:
+            m["last"] = last
+        self._changed()
+
+    def maintenance_action(self, action: str) -> None:
+        if self.state.mode != "maintenance":
+            return
+        if action == "reload":
+            ok = self.registry.reload()
+            self.refresh_maintenance(f"reload: {'ok' if ok else 'refused, last good kept'}")
+        elif action == "leave":
+            log.warning("maintenance.leave")
+            self.go_home()
+        elif action == "out_of_service":
+            self.out_of_service("maintenance")
+        elif action.startswith("test_print:"):
+            import asyncio
+
+            asyncio.get_running_loop().create_task(self._test_print(action.split(":", 1)[1]))
+
+    async def _test_print(self, role: str) -> None:
+        from devices.records import Cut, QrCode, Receipt, Text
+
+        dev = self.devices.get(role)
+        try:
+            if role == "document_printer":
+                from devices.a4_testpage import build_test_page  # lands with the IPP driver
+
+                await dev.print_pdf(build_test_page(self.kiosk.get("id", "")), title="test")
+            else:
+                await dev.print_receipt(Receipt((Text("自助终端打印测试", "center", 2, True),
+                                                 Text(f"终端 {self.kiosk.get('id', '')}"),
+                                                 QrCode(self.kiosk.get("id", "K")), Cut())))
+            self.refresh_maintenance(f"test print on {role}: ok")
+        except Exception as exc:  # the technician needs the device's answer, whatever it is
+            self.refresh_maintenance(f"test print on {role}: {type(exc).__name__}: {exc}"[:160])
 
     # --------------------------------------------------------------- visits
     def start(self, flow_id: str, source: str = "touch") -> bool:

@@ -15,6 +15,7 @@ from kiosk.config import Config
 from kiosk.controller import KioskController
 from kiosk.engine.clock import LoopClock
 from kiosk.flow.registry import FlowRegistry
+from kiosk.maintenance import Gate
 from kiosk.services import HttpServices
 
 log = structlog.get_logger("kiosk.runtime")
@@ -43,7 +44,8 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
     services = HttpServices(catalog, dict(cfg.services), kiosk_id=cfg.kiosk.id)
     controller = KioskController(flows, devices, services, LoopClock(),
                                  kiosk={"id": cfg.kiosk.id, "name": cfg.kiosk.name, "hall": cfg.kiosk.hall},
-                                 idle=cfg.idle, default_locale=cfg.kiosk.default_locale)
+                                 idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
+                                 gate=Gate(cfg.maintenance.pin_hash))
 
     def device_changed(_event=None):
         if controller.state.mode == "home":

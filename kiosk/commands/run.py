@@ -20,7 +20,24 @@ def run(args) -> int:
                                    fullscreen=not args.windowed))
 
 
+def hash_pin(args) -> int:
+    import getpass
+
+    from kiosk.maintenance import hash_pin as make_hash
+
+    pin = getpass.getpass("maintenance PIN (6-12 digits): ")
+    if not (pin.isdigit() and 6 <= len(pin) <= 12) or getpass.getpass("again: ") != pin:
+        print("error: the PIN must be 6-12 digits, typed the same twice", file=sys.stderr)
+        return 2
+    print(f'[maintenance]\npin_hash = "{make_hash(pin)}"')
+    return 0
+
+
 def register(sub) -> None:
+    m = sub.add_parser("maintenance", help="technician access")
+    ms = m.add_subparsers(dest="maintenance_cmd", required=True)
+    h = ms.add_parser("hash-pin", help="print the configuration line for a maintenance PIN")
+    h.set_defaults(func=hash_pin)
     p = sub.add_parser("run", help="run the kiosk")
     p.add_argument("--size", default="1080x1920", help="screen size: 1080x1920 (portrait) or 1920x1080")
     p.add_argument("--low-reach", action="store_true", help="every control in the lower half (wheelchair users)")

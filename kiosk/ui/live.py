@@ -1,6 +1,7 @@
 """Binds the kiosk controller to the window: state changes redraw, new steps are read aloud."""
 from __future__ import annotations
 
+from kiosk.ui.maintenance_screens import hidden_corner, maintenance_screen, pin_screen
 from kiosk.ui.screens import Chrome, home_screen, out_of_service_screen, step_screen
 
 
@@ -8,6 +9,7 @@ class LiveUi:
     def __init__(self, controller, window):
         self.c, self.win = controller, window
         self._scheduled = False
+        self.pin: list[str] = []
         self.chrome = Chrome(self.c.act, self.c.set_locale, self.c.set_elderly, self._toggle_voice,
                              lambda: self.win.speaker.enabled)
         controller.on_change = self.changed
@@ -34,8 +36,15 @@ class LiveUi:
     def draw(self) -> None:
         s = self.c.state
         theme = self.win.theme
-        if s.mode == "out_of_service":
-            self.win.render(out_of_service_screen(s.locale, theme))
+        if s.mode == "pin":
+            self.win.render(pin_screen(self.pin, s.pin_error, theme, self._pin_key, self._pin_cancel))
+        elif s.mode == "maintenance":
+            self.pin.clear()
+            self.win.render(maintenance_screen(s.maintenance, theme, self.c.maintenance_action))
+        elif s.mode == "out_of_service":
+            screen = out_of_service_screen(s.locale, theme)
+            screen.add_widget(hidden_corner(self.c.corner_tap), index=len(screen.children))
+            self.win.render(screen)
         elif s.mode == "visit" and s.view is not None:
             self.win.form_values.clear() if s.view.kind != "form" else None
             self.win.render(step_screen(s.view, theme, self.chrome, self.win.form_values))
@@ -43,4 +52,22 @@ class LiveUi:
         else:
             self.win.form_values.clear()
             self.win.speaker.forget()
-            self.win.render(home_screen(s, theme, self.chrome, self.c.start))
+            screen = home_screen(s, theme, self.chrome, self.c.start)
+            screen.add_widget(hidden_corner(self.c.corner_tap), index=len(screen.children))
+            self.win.render(screen)
+
+    def _pin_key(self, key: str) -> None:
+        """The PIN lives only here, on screen as dots, and is dropped once checked."""
+        if key == "⌫":
+            self.pin[-1:] = []
+        elif key == "OK":
+            pin, self.pin[:] = "".join(self.pin), []
+            self.c.submit_pin(pin)
+            return
+        elif len(self.pin) < 12:
+            self.pin.append(key)
+        self.changed(self.c.state)
+
+    def _pin_cancel(self) -> None:
+        self.pin.clear()
+        self.c.go_home()

@@ -15,6 +15,7 @@ from kiosk import logs  # noqa: E402
 from kiosk.controller import KioskController  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
 from kiosk.flow.registry import FlowRegistry  # noqa: E402
+from kiosk.maintenance import Gate, hash_pin  # noqa: E402
 from kiosk.scenario.runner import make_card, make_devices  # noqa: E402
 from kiosk.ui.app import KioskWindow  # noqa: E402
 from kiosk.ui.live import LiveUi  # noqa: E402
@@ -51,7 +52,7 @@ async def main(width, height, low_reach, shots):
     for d in devices.values():
         await d.open()
     clock = VirtualClock()
-    c = KioskController(reg, devices, Backend(), clock, kiosk={"id": "K1"})
+    c = KioskController(reg, devices, Backend(), clock, kiosk={"id": "K1"}, gate=Gate(hash_pin("246810")))
     LiveUi(c, win)
     out = {}
 
@@ -82,6 +83,20 @@ async def main(width, height, low_reach, shots):
     clock.fire_next(clock.now + 60)
     await shot("home_after")
     out["spoken_after_home"] = [t for _, t in win.speaker.spoken]
+    for _ in range(5):
+        win.tap("hidden:corner")
+    await shot("pin")
+    for digit in "246810":
+        win.tap(f"pin:{digit}")
+        await win.frame()  # as with a finger: the next key is tapped once the last press is drawn
+    await shot("pin_typed")
+    win.tap("pin:ok")
+    await shot("maintenance")
+    win.tap("maint:test_print:receipt_printer")
+    await shot("maintenance_printed")
+    out["receipts"] = len(devices["receipt_printer"].printed)
+    win.tap("maint:leave")
+    await shot("home_after_maintenance")
     out["height"] = height
     await win.stop()
     print("PROBE" + json.dumps(out, ensure_ascii=False))

@@ -123,3 +123,15 @@ def test_scenarios_run_through_the_real_ui_with_one_png_per_step(tmp_path):
 def test_colour_pairs_meet_4_5_to_1():
     for name, (fg, bg) in th.PAIRS.items():
         assert th.contrast(fg, bg) >= 4.5, name
+
+
+@needs_x
+def test_maintenance_needs_the_hidden_gesture_and_the_pin(portrait):
+    out, _ = portrait
+    assert {b["kid"] for b in out["pin"]["buttons"]} >= {"pin:1", "pin:ok", "pin:cancel"}
+    assert "●●●●●●" in [t["text"] for t in out["pin_typed"]["texts"]]  # digits never shown
+    texts = " ".join(t["text"] for t in out["maintenance"]["texts"])
+    assert "receipt_printer: ok" in texts and "document_printer: ok" in texts
+    assert out["receipts"] == 1
+    assert "test print on receipt_printer: ok" in " ".join(t["text"] for t in out["maintenance_printed"]["texts"])
+    assert "tile:queue-ticket" in {b["kid"] for b in out["home_after_maintenance"]["buttons"]}
