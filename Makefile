@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: demo test test-slow bench lint-flows schema clean
+.PHONY: demo test test-slow bench schema screenshots clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	VENV=$(VENV) bash scripts/bootstrap.sh
@@ -29,3 +29,8 @@ schema: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+screenshots: $(STAMP)
+	rm -rf build/shots && xvfb-run -a -s "-screen 0 1920x1920x24" $(VENV)/bin/kiosk flows test --ui --screenshots build/shots flows/
+	for d in build/shots/*; do n=$$(basename $$d); rm -rf docs/screenshots/$$n; mkdir -p docs/screenshots/$$n; \
+	  cp $$d/01-*.png docs/screenshots/$$n/; done
