@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import structlog
 
-from devices.errors import DeviceTimeout
+from devices.errors import ConfigError, DeviceTimeout
 from devices.status import Reason, State, Status, StatusChanged
 
 log = structlog.get_logger("devices")
@@ -125,3 +125,19 @@ class Device:
 
 def _loggable(changes: dict) -> dict:
     return {k: ([str(x) for x in v] if isinstance(v, list) else str(v)) for k, v in changes.items()}
+
+
+def driver_options(name: str, options: dict[str, Any], spec: dict[str, tuple[Any, str]],
+                   required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Validate a driver's configuration once: unknown keys name the option, defaults filled, required present.
+
+    ``spec`` maps option -> (default, description), so the description is where the option is declared.
+    """
+    unknown = sorted(set(options) - set(spec))
+    if unknown:
+        raise ConfigError(f"{name}: unknown option {unknown[0]!r}; known: {', '.join(sorted(spec))}")
+    cfg = {k: options.get(k, default) for k, (default, _doc) in spec.items()}
+    for key in required:
+        if not cfg[key] or not isinstance(cfg[key], str):
+            raise ConfigError(f"{name}: option {key!r} is required ({spec[key][1]})")
+    return cfg

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import structlog
 
+from devices.base import driver_options
 from devices.contracts import ReceiptPrinter
 from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout, MediaError, ProtocolError
 from devices.escpos_encode import EncodeError, ReceiptEncoder, get_profile
@@ -62,12 +63,7 @@ class _Report:
 class EscposReceiptPrinter(ReceiptPrinter):
     def __init__(self, name: str, **options: Any):
         super().__init__(name, **options)
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConfigError(f"{name}: unknown option {unknown[0]!r}; known: {', '.join(sorted(OPTIONS))}")
-        cfg = {k: options.get(k, default) for k, (default, _doc) in OPTIONS.items()}
-        if not cfg["uri"]:
-            raise ConfigError(f"{name}: option 'uri' is required ({OPTIONS['uri'][1]})")
+        cfg = driver_options(name, options, OPTIONS, required=("uri",))
         for key in ("connect_timeout", "status_timeout", "poll_interval"):
             if not isinstance(cfg[key], (int, float)) or cfg[key] <= 0:
                 raise ConfigError(f"{name}: option {key!r} must be a positive number of seconds")

@@ -23,6 +23,7 @@ from typing import Any
 
 import structlog
 
+from devices.base import driver_options
 from devices.contracts import IdCardReader
 from devices.errors import CardError, Cancelled, ConfigError, DeviceError, DeviceOffline, DeviceTimeout, \
     NoCard, ProtocolError
@@ -55,12 +56,7 @@ OPTIONS: dict[str, tuple[Any, str]] = {
 class SerialIdCardReader(IdCardReader):
     def __init__(self, name: str, **options: Any):
         super().__init__(name, **options)
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConfigError(f"{name}: unknown option {unknown[0]!r}; known: {', '.join(sorted(OPTIONS))}")
-        cfg = {k: options.get(k, default) for k, (default, _doc) in OPTIONS.items()}
-        if not cfg["port"] or not isinstance(cfg["port"], str):
-            raise ConfigError(f"{name}: option 'port' is required ({OPTIONS['port'][1]})")
+        cfg = driver_options(name, options, OPTIONS, required=("port",))
         for key in ("poll_interval", "reply_timeout", "read_timeout"):
             if not isinstance(cfg[key], (int, float)) or isinstance(cfg[key], bool) or cfg[key] <= 0:
                 raise ConfigError(f"{name}: option {key!r} must be a positive number of seconds")

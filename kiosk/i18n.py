@@ -21,9 +21,14 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def t(key: str, locale: str, **kw) -> str:
-    entry = MESSAGES[key]
+def lookup(table: dict[str, dict[str, str]], key: str, locale: str, **kw) -> str:
+    """A text in the locale, else the default locale's; the one fallback rule for all runtime texts."""
+    entry = table[key]
     return entry.get(locale, entry[DEFAULT_LOCALE]).format(**kw)
+
+
+def t(key: str, locale: str, **kw) -> str:
+    return lookup(MESSAGES, key, locale, **kw)
 
 
 def pick(text: dict | None, locale: str) -> str:

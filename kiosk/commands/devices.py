@@ -4,23 +4,14 @@ from __future__ import annotations
 import json
 import sys
 
-
-def _configured(args):
-    from kiosk import config
-
-    cfg = config.load(args.config)
-    return cfg, cfg.devices
+from kiosk.commands import load_config
 
 
 def list_(args) -> int:
-    from kiosk import config
-
-    try:
-        cfg, devs = _configured(args)
-    except config.ConfigError as exc:
-        print(exc, file=sys.stderr)
+    cfg = load_config(args)
+    if cfg is None:
         return 2
-    for role, dc in sorted(devs.items()):
+    for role, dc in sorted(cfg.devices.items()):
         opts = ", ".join(f"{k}={v}" for k, v in sorted(dc.options().items()))
         print(f"{role:<18} {dc.driver:<10} {opts}")
     return 0
@@ -30,13 +21,11 @@ def status(args) -> int:
     import asyncio
 
     from devices import registry
-    from kiosk import config
 
-    try:
-        cfg, devs = _configured(args)
-    except config.ConfigError as exc:
-        print(exc, file=sys.stderr)
+    cfg = load_config(args)
+    if cfg is None:
         return 2
+    devs = cfg.devices
 
     async def probe():
         out = {}

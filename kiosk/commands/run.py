@@ -7,12 +7,11 @@ import sys
 def run(args) -> int:
     import asyncio
 
-    from kiosk import config, logs, runtime
+    from kiosk import logs, runtime
+    from kiosk.commands import load_config
 
-    try:
-        cfg = config.load(args.config)
-    except config.ConfigError as exc:
-        print(exc, file=sys.stderr)
+    cfg = load_config(args)
+    if cfg is None:
         return 2
     logs.setup(args.log_format or cfg.logging.format, args.log_level or cfg.logging.level)
     width, height = (int(x) for x in args.size.split("x"))

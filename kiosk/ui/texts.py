@@ -1,6 +1,8 @@
 """The UI's own words (buttons, prompts, reasons), in every locale; flow texts come from flows."""
 from __future__ import annotations
 
+from kiosk.i18n import lookup
+
 TEXTS: dict[str, dict[str, str]] = {
     "back": {"zh-CN": "返回", "en": "Back"},
     "cancel": {"zh-CN": "取消", "en": "Cancel"},
@@ -44,8 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def ui(key: str, locale: str, **kw) -> str:
-    entry = TEXTS[key]
-    return entry.get(locale, entry["zh-CN"]).format(**kw)
+    return lookup(TEXTS, key, locale, **kw)
 
 
 def reason_text(reasons: tuple[str, ...], locale: str) -> str:
