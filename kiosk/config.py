@@ -126,6 +126,9 @@ def parse(data: dict, name: str = "kiosk.toml", base: Path | None = None) -> Con
             else:
                 lines.append(f"{name}: {where}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from None
-    if base is not None and not cfg.flows.path.is_absolute():
-        cfg = cfg.model_copy(update={"flows": FlowsConfig(path=(base / cfg.flows.path).resolve())})
+    if base is not None:  # relative paths are relative to the configuration file
+        if not cfg.flows.path.is_absolute():
+            cfg = cfg.model_copy(update={"flows": FlowsConfig(path=(base / cfg.flows.path).resolve())})
+        if not cfg.var_dir.is_absolute():
+            cfg = cfg.model_copy(update={"var_dir": (base / cfg.var_dir).resolve()})
     return cfg

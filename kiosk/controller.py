@@ -53,7 +53,7 @@ class KioskState:
 class KioskController:
     def __init__(self, registry, devices: dict, services, clock, *, kiosk: dict, idle: IdlePolicy | None = None,
                  default_locale: str = "zh-CN", on_change: Callable[[KioskState], None] | None = None,
-                 pdf_renderer=None, gate=None):
+                 pdf_renderer=None, gate=None, journal=None):
         self.registry = registry
         self.devices = devices
         self.services = services
@@ -64,6 +64,8 @@ class KioskController:
         self.on_change = on_change
         self.pdf_renderer = pdf_renderer
         self.gate = gate
+        self.journal = journal
+        self._visit_started = 0.0
         self.state = KioskState(locale=default_locale)
         self.runner: SessionRunner | None = None
         self.executor: OpExecutor | None = None
@@ -186,6 +188,11 @@ class KioskController:
                                     on_finish=self._on_finish)
         self.state.mode = "visit"
         log.info("visit.start", flow=flow_id, source=source, session=session_id[:6])
+        self._visit_started = self.clock.monotonic()
+        if self.journal is not None:
+            cf = self.registry.flows[flow_id]
+            self.journal.started(session_id, flow_id, cf.flow.version, self.registry.active.sha256[:12],
+                                 self.clock.wallclock())
         self.runner.start()
         return True
 
@@ -215,6 +222,12 @@ class KioskController:
 
     def _on_finish(self, finished) -> None:
         log.info("visit.end", flow=finished.flow, result=finished.result)
+        if self.journal is not None and self.runner is not None:
+            ex = self.executor
+            self.journal.ended(self.runner.session.id, self.clock.wallclock(), finished.result, finished.reason,
+                               documents=[d.number for d in ex.printed], tickets=[t.number for t in ex.tickets],
+                               id_number=finished.citizen,
+                               duration_ms=int((self.clock.monotonic() - self._visit_started) * 1000))
         self._home_timer = self.clock.call_later(END_SCREEN_S, self.go_home)
 
     def _end_visit(self) -> None:

@@ -88,6 +88,8 @@ class Finished:
     result: str  # completed, cancelled, failed, timeout
     flow: str
     reason: str = ""
+    # The card's ID number, handed over once so the journal can hash it before the session forgets it.
+    citizen: str | None = field(default=None, repr=False, compare=False)
 
 
 Command = Show | StartTimer | CancelTimer | StartOp | CancelOp | Rejected | Finished

@@ -250,7 +250,7 @@ class Session:
         self._show()
         for key in ("cap", "step", "idle", "idle_warn", "retry"):
             self._out.append(CancelTimer(key))
-        self._out.append(Finished(result, self.root_flow.id, reason))
+        self._out.append(Finished(result, self.root_flow.id, reason, citizen=self.vars["id"].get("id_number")))
         self.trace.add("end", result=result, reason=reason)
         self.wipe()
 

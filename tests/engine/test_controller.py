@@ -6,6 +6,7 @@ import pytest
 
 from devices.status import Reason
 from kiosk.controller import END_SCREEN_S, KioskController
+from kiosk.journal import Journal
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.scenario.runner import make_card, make_devices
@@ -19,7 +20,7 @@ class NoBackend:
 
 
 @pytest.fixture
-async def kiosk():
+async def kiosk(tmp_path):
     reg = FlowRegistry(FLOWS)
     reg.reload()
     devices = make_devices()
@@ -27,7 +28,8 @@ async def kiosk():
         await d.open()
     clock = VirtualClock()
     states = []
-    c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, on_change=lambda s: states.append(s.mode))
+    c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, on_change=lambda s: states.append(s.mode),
+                        journal=Journal(tmp_path / "journal.db"))
     return c, devices, clock
 
 
@@ -63,3 +65,6 @@ async def test_a_visit_ends_and_the_kiosk_returns_home_wiped(kiosk):
     assert c.state.mode == "home" and c.state.view is None
     assert (c.state.locale, c.state.elderly) == ("zh-CN", False)
     assert session.vars["id"] == {}
+    (row,) = c.journal.rows()
+    assert (row["flow"], row["result"], row["flow_version"]) == ("social-security-certificate", "cancelled", "1.0.0")
+    assert row["citizen"] and row["citizen"] == c.journal.citizen_hash("110105196005010014")
