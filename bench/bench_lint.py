@@ -29,7 +29,10 @@ def make_bundle(dest: Path) -> list[Path]:
     shutil.copy(FLOWS / "services.yaml", dest / "services.yaml")
     sources = find_flow_files([FLOWS])
     out = []
-    for i in range(COUNT):
+    for src in sources:  # the originals, so that bundled items find their subflows
+        shutil.copytree(src.parent, dest / src.parent.name)
+        out.append(dest / src.parent.name / src.name)
+    for i in range(COUNT - len(sources)):
         src = sources[i % len(sources)]
         folder = dest / f"item-{i:03d}"
         shutil.copytree(src.parent, folder)

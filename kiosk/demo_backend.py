@@ -8,6 +8,7 @@ backend. Every citizen is invented (devices.testing.sample_cards).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 
 import structlog
@@ -19,15 +20,35 @@ log = structlog.get_logger("kiosk.demo_backend")
 
 
 def _records() -> dict[str, dict]:
+    """Per fictitious citizen, what each department knows; 王小五 (a child) has nothing anywhere."""
     out = {}
     for i, (key, card) in enumerate(sorted(sample_cards.SAMPLE_CARDS.items())):
         if key == "wang_xiaowu":
-            continue  # a child with no insurance record: the demo's "no record found"
+            continue
         out[card.id_number] = {
-            "social_security": {"insured_since": f"{2000 + i}-07-01", "months": 120 + 17 * i,
-                                "unit": "示例市示例科技有限公司", "status": "正常参保"},
+            "social_security": {"record": {"insured_since": f"{2000 + i}-07-01", "months": 120 + 17 * i,
+                                           "unit": "示例市示例科技有限公司", "status": "正常参保"}},
+            "medical_insurance": {"insured": {"status": "正常参保", "kind": "职工基本医疗保险",
+                                              "since": f"{2001 + i}-01-01"}, "account": {"balance": 1200.5 + 300 * i}},
+            "housing_fund": {"account": {"status": "正常缴存", "employer": "示例市示例科技有限公司",
+                                         "last_deposit": "2026-02-15", "balance": 20000 + 1500 * i}},
+            "real_estate": {"count": i % 3, "query_no": f"BDC-DEMO-{i:05d}",
+                            "records": [{"location": f"示例市示例区示例路{8 + n}号{n + 1}栋101", "area": 89.5 + 10 * n,
+                                         "certificate": f"示(2019)示例不动产权第{i:03d}{n}号"} for n in range(i % 3)]},
+            "police": {"certificate": {"number": f"GA-DEMO-{i:06d}", "verify_code": f"DEMO{i:04d}",
+                                       "verify_url": f"https://verify.example.gov.cn/c/DEMO{i:04d}",
+                                       "valid_until": "2026-12-31"}},
         }
     return out
+
+
+ROUTES = {
+    "/social-security/certificate": "social_security",
+    "/medical-insurance/info": "medical_insurance",
+    "/housing-fund/account": "housing_fund",
+    "/real-estate/records": "real_estate",
+    "/police/no-criminal-record": "police",
+}
 
 
 class DemoBackend:
@@ -39,7 +60,8 @@ class DemoBackend:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024)
-        app.router.add_post("/social-security/certificate", self.certificate)
+        for path, department in ROUTES.items():
+            app.router.add_post(path, functools.partial(self.lookup, department=department))
         app.router.add_post("/_control", self.control)
         app.router.add_get("/_health", self.health)
         return app
@@ -58,17 +80,17 @@ class DemoBackend:
         if self.fail == "garbage":
             raise web.HTTPOk(text="<html>not json</html>")
 
-    async def certificate(self, request: web.Request) -> web.Response:
+    async def lookup(self, request: web.Request, *, department: str) -> web.Response:
         await self._gate()
         try:
             body = await request.json()
             id_number = str(body["id_number"])
         except (ValueError, KeyError, TypeError):
             return web.json_response({"ok": False, "error": {"code": "bad_request"}}, status=400)
-        record = self.records.get(id_number, {}).get("social_security")
-        if record is None:
+        data = self.records.get(id_number, {}).get(department)
+        if data is None:
             return web.json_response({"ok": False, "error": {"code": "not_found"}}, status=404)
-        return web.json_response({"ok": True, "data": {"record": record}})
+        return web.json_response({"ok": True, "data": data})
 
     async def control(self, request: web.Request) -> web.Response:
         try:

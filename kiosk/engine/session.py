@@ -487,6 +487,8 @@ class Session:
         if value not in enabled:
             self._out.append(Rejected("choose", f"no enabled option {value!r}"))
             return
+        if step.kind == "choice":
+            self.vars["form"][step.id] = value  # readable later as form.<step id>
         self._route(value)
 
     def _act_submit(self, step, value) -> None:

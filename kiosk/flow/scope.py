@@ -47,6 +47,8 @@ def flow_scope(flows: list[model.Flow]) -> Scope:
             if step.kind == "form":
                 for f in step.fields:
                     form[f.name] = Var(FIELD_TYPES.get(f.type, S), PRIVACY[f.privacy])
+            elif step.kind == "choice":
+                form[step.id] = Var(S, Privacy.PUBLIC, "the option id chosen on this step")
             elif step.kind == "call":
                 for name, r in step.result.items():
                     data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy])

@@ -19,6 +19,9 @@ async def test_records_and_not_found(backend):
     async with http.post(url + "/social-security/certificate", json={"id_number": LI_SI.id_number}) as r:
         body = await r.json()
     assert body["ok"] and body["data"]["record"]["status"] == "正常参保"
+    for path in ("/medical-insurance/info", "/housing-fund/account", "/real-estate/records", "/police/no-criminal-record"):
+        async with http.post(url + path, json={"id_number": LI_SI.id_number}) as r:
+            assert (await r.json())["ok"], path
     async with http.post(url + "/social-security/certificate", json={"id_number": WANG_XIAOWU.id_number}) as r:
         assert (await r.json())["error"]["code"] == "not_found"
 
