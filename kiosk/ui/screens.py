@@ -160,12 +160,14 @@ def home_screen(state, t: th.Theme, chrome: Chrome, start: Callable[[str], None]
     root = Panel(orientation="vertical")
     body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
     body.add_widget(Text(ui("home_title", loc), t.title, bold=True))
-    grid = GridLayout(cols=1 if (state.elderly or t.portrait) else 2, spacing=t.gap, size_hint_y=None)
+    one_column = (state.elderly or t.portrait) and not t.low_reach and len(state.tiles) <= 6
+    grid = GridLayout(cols=1 if one_column else 2, spacing=t.gap, size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
     for tile in state.tiles:
         label = tile.title if tile.available else f"{tile.title}\n{ui('unavailable', loc)}：{reason_text(tile.reasons, loc)}"
         grid.add_widget(TapButton(label, f"tile:{tile.flow}", lambda f=tile.flow: start(f), t,
-                                  "primary" if tile.available else "muted", height=t.target * 1.4,
+                                  "primary" if tile.available else "muted",
+                                  height=t.target * (1.0 if t.low_reach else 1.4),
                                   disabled=not tile.available))
     if t.low_reach:
         body.add_widget(Widget())
