@@ -67,6 +67,24 @@ class ServiceConfig(Strict):
         return None
 
 
+class TelemetryConfig(Strict):
+    """Fleet reporting over MQTT; off when no host is set."""
+
+    host: str | None = Field(default=None, description="MQTT broker host name.")
+    port: int = Field(default=8883, ge=1, le=65535)
+    ca_file: Path | None = Field(default=None, description="CA bundle for the broker's TLS certificate.")
+    cert_file: Path | None = Field(default=None, description="This kiosk's client certificate (per-kiosk credential).")
+    key_file: Path | None = None
+    username: str | None = None
+    password_env: str | None = Field(default=None, description="Environment variable holding the MQTT password.")
+    keepalive_s: int = Field(default=30, ge=2, le=600)
+    health_interval_s: float = Field(default=60, ge=5, le=3600)
+    outbox_max_events: int = Field(default=10_000, ge=100, le=1_000_000)
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
 class MaintenanceConfig(Strict):
     pin_hash: str | None = Field(default=None, pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]+$",
                                  description="From `kiosk maintenance hash-pin`; without it maintenance mode is off.")
@@ -80,6 +98,7 @@ class Config(Strict):
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     var_dir: Path = Field(default=Path("/var/lib/kiosk"), description="Journals, queue counters, outbox.")
 
 
@@ -98,7 +117,7 @@ def _names(model: type[BaseModel]) -> set[str]:
 
 def _names_nested() -> set[str]:
     out: set[str] = set()
-    for m in (KioskInfo, FlowsConfig, LoggingConfig, ServiceConfig, IdlePolicy, MaintenanceConfig):
+    for m in (KioskInfo, FlowsConfig, LoggingConfig, ServiceConfig, IdlePolicy, MaintenanceConfig, TelemetryConfig):
         out |= set(m.model_fields)
     return out
 

@@ -53,7 +53,7 @@ class KioskState:
 class KioskController:
     def __init__(self, registry, devices: dict, services, clock, *, kiosk: dict, idle: IdlePolicy | None = None,
                  default_locale: str = "zh-CN", on_change: Callable[[KioskState], None] | None = None,
-                 pdf_renderer=None, gate=None, journal=None):
+                 pdf_renderer=None, gate=None, journal=None, on_event: Callable[[str, dict], None] | None = None):
         self.registry = registry
         self.devices = devices
         self.services = services
@@ -65,6 +65,7 @@ class KioskController:
         self.pdf_renderer = pdf_renderer
         self.gate = gate
         self.journal = journal
+        self.on_event = on_event  # fleet events: visit outcomes (never personal data)
         self._visit_started = 0.0
         self.state = KioskState(locale=default_locale)
         self.runner: SessionRunner | None = None
@@ -140,6 +141,13 @@ class KioskController:
         if last is not None:
             m["last"] = last
         self._changed()
+
+    def enter_maintenance_remotely(self) -> None:
+        """From the fleet console: the kiosk stops offering items until maintenance is turned off."""
+        self._end_visit()
+        self.state.mode = "maintenance"
+        self.state.maintenance = {"last": "maintenance set remotely"}
+        self.refresh_maintenance()
 
     def maintenance_action(self, action: str) -> None:
         if self.state.mode != "maintenance":
@@ -222,6 +230,12 @@ class KioskController:
 
     def _on_finish(self, finished) -> None:
         log.info("visit.end", flow=finished.flow, result=finished.result)
+        if self.on_event is not None and self.executor is not None:
+            pages: dict[str, int] = {}
+            for doc in self.executor.printed:
+                pages[doc.printer] = pages.get(doc.printer, 0) + 1
+            self.on_event("visit", {"flow": finished.flow, "result": finished.result, "reason": finished.reason[:80],
+                                    "printed": pages, "tickets": len(self.executor.tickets)})
         if self.journal is not None and self.runner is not None:
             ex = self.executor
             self.journal.ended(self.runner.session.id, self.clock.wallclock(), finished.result, finished.reason,

@@ -52,8 +52,16 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
         if controller.state.mode == "home":
             controller.refresh_home()
 
+    reporter = await _start_reporter(cfg, flows, controller)
+
+    def device_event(event):
+        device_changed(event)
+        if reporter is not None:
+            reporter.event("device", device=event.device, state=str(event.new.state),
+                           reasons=sorted(str(r) for r in event.new.reasons), changes=_plain(event.changes))
+
     for dev in devices.values():
-        dev.on_status(device_changed)
+        dev.on_status(device_event)
     window = KioskWindow(Theme(width=width, height=height, low_reach=low_reach), Speaker(enabled=voice),
                          fullscreen=fullscreen, side_width=side_width)
     await window.start()
@@ -75,7 +83,72 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
     try:
         await window.task
     finally:
+        if reporter is not None:
+            await reporter.stop()
         await services.close()
         for dev in devices.values():
             await dev.close()
     return 0
+
+
+def _plain(changes: dict) -> dict:
+    return {k: ([str(x) for x in v] if isinstance(v, list) else str(v)) for k, v in changes.items()}
+
+
+async def _start_reporter(cfg: Config, flows: FlowRegistry, controller: KioskController):
+    """Fleet reporting, when configured: health periodic and on change, visit and device events, commands."""
+    t = cfg.telemetry
+    if not t.host:
+        return None
+    from importlib.metadata import version
+
+    from kiosk import health
+    from kiosk.telemetry.mqtt import MqttReporter
+    from kiosk.telemetry.outbox import Outbox
+
+    counters = health.Counters()
+    versions = {"runtime": version("kiosk"), "flows": flows.active.sha256[:12] if flows.active else "-"}
+
+    async def on_command(name: str, args: dict) -> dict:
+        if name == "reload_flows":
+            ok = flows.reload()
+            controller.refresh_home()
+            return {"reloaded": ok, "flows": len(flows.flows)}
+        if name == "maintenance_on":
+            controller.enter_maintenance_remotely()
+            return {"mode": controller.state.mode}
+        if name == "maintenance_off":
+            controller.go_home()
+            return {"mode": controller.state.mode}
+        if name == "restart":
+            asyncio.get_running_loop().call_later(1.0, _restart)
+            return {"restarting": True}
+        raise ValueError(f"no handler for {name}")
+
+    cfg.var_dir.mkdir(parents=True, exist_ok=True)
+    reporter = MqttReporter(cfg.kiosk.id, t.host, t.port, Outbox(cfg.var_dir / "outbox.db", t.outbox_max_events),
+                            cfg.var_dir, username=t.username, password=t.password(),
+                            ca_file=str(t.ca_file) if t.ca_file else None,
+                            cert_file=str(t.cert_file) if t.cert_file else None,
+                            key_file=str(t.key_file) if t.key_file else None, keepalive=t.keepalive_s,
+                            health_interval_s=t.health_interval_s, versions=versions, on_command=on_command)
+    previous = controller.on_event
+
+    def on_event(kind: str, fields: dict) -> None:
+        if kind == "visit":
+            counters.visit(fields["flow"], fields["result"], fields.get("printed", {}))
+        reporter.event(kind, **fields)
+        if previous:
+            previous(kind, fields)
+
+    controller.on_event = on_event
+    await reporter.start()
+    snapshot = lambda: health.snapshot(controller, versions=versions, counters=counters, var_dir=cfg.var_dir)  # noqa: E731
+    asyncio.get_running_loop().create_task(reporter.run_periodic(snapshot))
+    return reporter
+
+
+def _restart() -> None:
+    """A remote restart: leave with a failure code so systemd's Restart=on-failure starts us again."""
+    log.warning("kiosk.restart_requested")
+    raise SystemExit(75)

@@ -22,6 +22,7 @@ need=(
   "/usr/sbin/ippeveprinter:cups-ipp-utils"
   "/usr/bin/pdftotext:poppler-utils"
   "/usr/bin/zbarimg:zbar-tools"
+  "/usr/sbin/mosquitto:mosquitto"
 )
 missing=()
 for entry in "${need[@]}"; do

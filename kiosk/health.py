@@ -1,0 +1,113 @@
+"""The kiosk's health as one snapshot: state, devices, items, system, versions, counters.
+
+Everything here is current fact, so the fleet console's colours resolve by
+themselves; events (kiosk.telemetry) are the history. No personal data:
+counters are per item, never per citizen.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devices.status import State
+
+BOOT = time.monotonic()
+
+
+@dataclass
+class Counters:
+    sessions: int = 0
+    completions: Counter = field(default_factory=Counter)  # per item
+    failures: Counter = field(default_factory=Counter)  # per item (failed or timed out)
+    pages: Counter = field(default_factory=Counter)  # per printer role
+
+    def visit(self, flow: str, result: str, printed: dict[str, int]) -> None:
+        self.sessions += 1
+        if result == "completed":
+            self.completions[flow] += 1
+        elif result in ("failed", "timeout"):
+            self.failures[flow] += 1
+        self.pages.update(printed)
+
+    def as_dict(self) -> dict:
+        return {"sessions": self.sessions, "completions": dict(self.completions), "failures": dict(self.failures),
+                "pages": dict(self.pages)}
+
+
+def kiosk_state(mode: str, device_states: dict[str, str], items_available: int, items: int) -> str:
+    """starting, in_service, degraded, out_of_service or maintenance, from current facts only."""
+    if mode in ("maintenance", "pin"):
+        return "maintenance"
+    if mode == "out_of_service" or (items and items_available == 0):
+        return "out_of_service"
+    if any(s not in (State.OK, State.WARNING) for s in device_states.values()) or items_available < items:
+        return "degraded"
+    return "in_service"
+
+
+def system_figures(var_dir: Path | None = None) -> dict:
+    out: dict = {"uptime_s": round(time.monotonic() - BOOT, 1), "cpus": os.cpu_count()}
+    try:
+        out["load1"] = round(os.getloadavg()[0], 2)
+    except OSError:
+        pass
+    meminfo = _meminfo()
+    if meminfo:
+        out["mem_available_mib"] = meminfo.get("MemAvailable", 0) // 1024
+        out["mem_total_mib"] = meminfo.get("MemTotal", 0) // 1024
+    out["rss_mib"] = _rss_mib()
+    target = var_dir if var_dir and var_dir.exists() else Path("/")
+    du = shutil.disk_usage(target)
+    out["disk_free_mib"] = du.free // (1024 * 1024)
+    temp = _temperature()
+    if temp is not None:
+        out["temperature_c"] = temp
+    out["clock_synchronized"] = _ntp_synchronized()
+    return out
+
+
+def _meminfo() -> dict[str, int]:
+    try:
+        return {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in
+                                                   Path("/proc/meminfo").read_text().splitlines())}
+    except (OSError, ValueError):
+        return {}
+
+
+def _rss_mib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def _temperature() -> float | None:
+    for zone in sorted(Path("/sys/class/thermal").glob("thermal_zone*/temp")):
+        try:
+            return round(int(zone.read_text()) / 1000, 1)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _ntp_synchronized() -> bool | None:
+    """systemd-timesyncd touches this file on every successful sync."""
+    marker = Path("/run/systemd/timesync/synchronized")
+    return marker.exists() if marker.parent.exists() else None
+
+
+def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | None = None) -> dict:
+    devices = {role: dev.status.as_dict() for role, dev in sorted(controller.devices.items())}
+    tiles = controller.state.tiles
+    items = {t.flow: {"available": t.available, "reasons": list(t.reasons)} for t in tiles}
+    state = kiosk_state(controller.state.mode, {r: d["state"] for r, d in devices.items()},
+                        sum(t.available for t in tiles), len(tiles))
+    return {"state": state, "mode": controller.state.mode, "devices": devices, "items": items,
+            "system": system_figures(var_dir), "versions": versions, "counters": counters.as_dict()}

@@ -1,0 +1,1 @@
+"""Fleet reporting: the health snapshot, a durable outbox, and the MQTT link."""

@@ -1,0 +1,232 @@
+"""The kiosk's MQTT link to the fleet: state with a Last Will, birth, health, events, commands.
+
+Topics under ``kiosk/v1/<kiosk_id>/``: ``state`` (retained; the Will sets
+``lost``), ``birth`` (retained, with a session counter persisted across
+restarts so the console can tell a stale Will from the current session),
+``health`` (retained, periodic and on change), ``events`` (QoS 1, from the
+durable outbox, in order), ``cmd`` answered on ``cmd/resp``.
+
+paho runs its network loop on its own thread; everything it reports is
+handed to the asyncio loop with call_soon_threadsafe, and commands run there.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import structlog
+
+from kiosk.telemetry.outbox import Outbox
+
+log = structlog.get_logger("kiosk.mqtt")
+COMMANDS = ("ping", "restart", "reload_flows", "maintenance_on", "maintenance_off")
+MAX_INFLIGHT = 20
+MAX_COMMAND = 4096
+
+
+def next_session_seq(path: Path) -> int:
+    """Read, increment and durably store the connection-session counter (atomic rename)."""
+    try:
+        seq = int(path.read_text().strip()) + 1
+    except (OSError, ValueError):
+        seq = 1
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as f:
+        f.write(str(seq))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return seq
+
+
+class MqttReporter:
+    def __init__(self, kiosk_id: str, host: str, port: int, outbox: Outbox, var_dir: Path, *,
+                 username: str | None = None, password: str | None = None, ca_file: str | None = None,
+                 cert_file: str | None = None, key_file: str | None = None, keepalive: int = 30,
+                 health_interval_s: float = 60.0, versions: dict | None = None,
+                 on_command: Callable[[str, dict], Awaitable[dict]] | None = None):
+        self.kiosk_id = kiosk_id
+        self.base = f"kiosk/v1/{kiosk_id}"
+        self.host, self.port, self.keepalive = host, port, keepalive
+        self.outbox = outbox
+        self.health_interval_s = health_interval_s
+        self.on_command = on_command
+        self.versions = versions or {}
+        self.session_seq = next_session_seq(var_dir / "mqtt_session_seq")
+        self.boot_id = _boot_id()
+        self.connected = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inflight: dict[int, int] = {}  # paho mid -> outbox row id
+        self._last_health: str | None = None
+        self._health: dict = {}
+        self._state = "starting"
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"kiosk-{kiosk_id}",
+                                  clean_session=True)
+        if username:
+            self.client.username_pw_set(username, password)
+        if ca_file or cert_file:
+            ctx = ssl.create_default_context(cafile=ca_file)
+            if cert_file:
+                ctx.load_cert_chain(cert_file, key_file)
+            self.client.tls_set_context(ctx)
+        self.client.will_set(f"{self.base}/state", self._state_payload("lost"), qos=1, retain=True)
+        self.client.reconnect_delay_set(1, 60)
+        self.client.max_inflight_messages_set(MAX_INFLIGHT)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+
+    # ------------------------------------------------------------------ api
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.client.connect_async(self.host, self.port, keepalive=self.keepalive)
+        self.client.loop_start()
+
+    async def stop(self) -> None:
+        """A clean goodbye: the Will is not sent after DISCONNECT, so say `disconnected` ourselves."""
+        if self.client.is_connected():
+            info = self.client.publish(f"{self.base}/state", self._state_payload("disconnected"), qos=1, retain=True)
+            await asyncio.get_running_loop().run_in_executor(None, info.wait_for_publish, 2)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self._publish(f"{self.base}/state", self._state_payload(state), retain=True)
+
+    def set_health(self, health: dict) -> None:
+        """Publish now if anything but the uptime changed; periodic publishing is `run_periodic`."""
+        self._health = health
+        key = json.dumps({k: v for k, v in health.items() if k != "system"}, sort_keys=True, default=str)
+        if key != self._last_health:
+            self._last_health = key
+            self._publish_health()
+
+    async def run_periodic(self, health_fn: Callable[[], dict]) -> None:
+        while True:
+            self._health = health_fn()
+            self._publish_health()
+            await asyncio.sleep(self.health_interval_s)
+
+    def event(self, kind: str, **fields) -> None:
+        """Store first, then send: an event the caller has handed over is never lost."""
+        self.outbox.put(f"{self.base}/events", {"kind": kind, "at": time.time(), "session_seq": self.session_seq,
+                                                **fields})
+        self._flush()
+
+    # ------------------------------------------------------------- plumbing
+    def _state_payload(self, state: str) -> str:
+        return json.dumps({"state": state, "session_seq": self.session_seq, "at": time.time()})
+
+    def _publish(self, topic: str, payload: str, *, retain: bool = False, qos: int = 1):
+        return self.client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _publish_health(self) -> None:
+        if self.client.is_connected():
+            body = dict(self._health, outbox={"depth": self.outbox.depth(), "dropped": self.outbox.dropped()},
+                        session_seq=self.session_seq, at=time.time())
+            self._publish(f"{self.base}/health", json.dumps(body, ensure_ascii=False, default=str), retain=True)
+
+    def _flush(self) -> None:
+        if not self.client.is_connected():
+            return
+        room = MAX_INFLIGHT - len(self._inflight)
+        queued = set(self._inflight.values())
+        for row_id, topic, payload in self.outbox.pending(limit=MAX_INFLIGHT * 2):
+            if room <= 0:
+                break
+            if row_id in queued:
+                continue
+            info = self._publish(topic, payload)
+            self._inflight[info.mid] = row_id
+            room -= 1
+
+    def _call(self, fn, *args) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    # paho thread ------------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("mqtt.refused", reason=str(reason_code))
+            return
+        self._call(self._connected)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._call(self._disconnected, str(reason_code))
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._call(self._published, mid)
+
+    def _on_message(self, client, userdata, message) -> None:
+        self._call(self._command, bytes(message.payload[:MAX_COMMAND + 1]))
+
+    # loop thread --------------------------------------------------------------
+    def _connected(self) -> None:
+        log.info("mqtt.connected", host=self.host, port=self.port, session_seq=self.session_seq)
+        self._inflight.clear()  # a new connection: anything unacknowledged is sent again from the outbox
+        birth = {"kiosk_id": self.kiosk_id, "boot_id": self.boot_id, "session_seq": self.session_seq,
+                 "versions": self.versions, "commands": list(COMMANDS), "at": time.time()}
+        self._publish(f"{self.base}/birth", json.dumps(birth), retain=True)
+        self._publish(f"{self.base}/state", self._state_payload(self._state), retain=True)
+        self.client.subscribe(f"{self.base}/cmd", qos=1)
+        self.connected.set()
+        self._publish_health()
+        self._flush()
+
+    def _disconnected(self, reason: str) -> None:
+        if self.connected.is_set():
+            log.warning("mqtt.disconnected", reason=reason, outbox=self.outbox.depth())
+        self.connected.clear()
+
+    def _published(self, mid: int) -> None:
+        row_id = self._inflight.pop(mid, None)
+        if row_id is not None:
+            self.outbox.ack(row_id)
+            self._flush()
+
+    def _command(self, raw: bytes) -> None:
+        asyncio.get_running_loop().create_task(self._handle_command(raw))
+
+    async def _handle_command(self, raw: bytes) -> None:
+        """Untrusted input: bounded, validated, and always answered (unless it has no usable id)."""
+        try:
+            if len(raw) > MAX_COMMAND:
+                raise ValueError("command too large")
+            msg = json.loads(raw)
+            cmd_id, name = msg["id"], msg["cmd"]
+            if not isinstance(cmd_id, str) or not 0 < len(cmd_id) <= 64:
+                raise ValueError("id must be a short string")
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("mqtt.bad_command", error=str(exc)[:80])
+            return
+        args = msg.get("args") if isinstance(msg.get("args"), dict) else {}
+        if name not in COMMANDS:
+            reply = {"id": cmd_id, "ok": False, "error": f"unknown command; known: {', '.join(COMMANDS)}"}
+        elif name == "ping":
+            reply = {"id": cmd_id, "ok": True, "result": {"pong": True, "state": self._state}}
+        elif self.on_command is None:
+            reply = {"id": cmd_id, "ok": False, "error": "commands are not enabled"}
+        else:
+            try:
+                reply = {"id": cmd_id, "ok": True, "result": await self.on_command(name, args)}
+            except Exception as exc:  # a failing command is answered, never dropped
+                reply = {"id": cmd_id, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
+        log.info("mqtt.command", cmd=str(name)[:32], ok=reply["ok"])
+        self._publish(f"{self.base}/cmd/resp", json.dumps(reply, ensure_ascii=False, default=str))
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return str(uuid.uuid4())
