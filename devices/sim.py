@@ -127,11 +127,23 @@ class _SimPrinter(SimMixin):
         raise MediaError(f"{self.name}: {reason}", reason)
 
 
+def _output_dir(options: dict):
+    """Where a simulated printer puts what it printed (the demo shows this folder); None keeps it in memory."""
+    from pathlib import Path
+
+    folder = options.get("output_dir")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return Path(folder)
+    return None
+
+
 class SimReceiptPrinter(_SimPrinter, ReceiptPrinter):
     def __init__(self, name: str, **options):
         super().__init__(name, **options)
         self._sim_init()
         self.printed: list[Receipt] = []
+        self.output_dir = _output_dir(options)
 
     def capabilities(self) -> dict:
         return {"cjk_encoding": "gb18030", "native_qr": True, "dots_per_line": 576, "cutter": True}
@@ -139,6 +151,10 @@ class SimReceiptPrinter(_SimPrinter, ReceiptPrinter):
     async def print_receipt(self, receipt: Receipt, *, timeout: float = 30.0) -> PrintResult:
         self._job()
         self.printed.append(receipt)
+        if self.output_dir is not None:
+            from devices.receipt_image import render_receipt
+
+            render_receipt(receipt).save(self.output_dir / f"{len(self.printed):03d}-{receipt.job_id or 'receipt'}.png")
         return PrintResult(receipt.job_id, True, 1)
 
 
@@ -147,10 +163,14 @@ class SimDocumentPrinter(_SimPrinter, DocumentPrinter):
         super().__init__(name, **options)
         self._sim_init()
         self.printed: list[tuple[str, bytes]] = []
+        self.output_dir = _output_dir(options)
 
     async def print_pdf(self, pdf: bytes, *, title: str, copies: int = 1, timeout: float = 120.0) -> PrintResult:
         self._job()
         self.printed.append((title, pdf))
+        if self.output_dir is not None:
+            suffix = ".pdf" if pdf.startswith(b"%PDF") else ".html"  # HTML until a PDF renderer is configured
+            (self.output_dir / f"{len(self.printed):03d}-{title}{suffix}").write_bytes(pdf)
         return PrintResult(title, True, copies)
 
 

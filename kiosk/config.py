@@ -150,4 +150,10 @@ def parse(data: dict, name: str = "kiosk.toml", base: Path | None = None) -> Con
             cfg = cfg.model_copy(update={"flows": FlowsConfig(path=(base / cfg.flows.path).resolve())})
         if not cfg.var_dir.is_absolute():
             cfg = cfg.model_copy(update={"var_dir": (base / cfg.var_dir).resolve()})
+        devices = {}
+        for role, dc in cfg.devices.items():  # path-like driver options too
+            opts = {k: (str((base / v).resolve()) if k.endswith(("_dir", "_file", "_path")) and isinstance(v, str)
+                        and not v.startswith("/") else v) for k, v in dc.options().items()}
+            devices[role] = DeviceConfig(driver=dc.driver, **opts)
+        cfg = cfg.model_copy(update={"devices": devices})
     return cfg

@@ -58,8 +58,9 @@ def demo(args) -> int:
         url = f"http://127.0.0.1:{port}"
         services = {name: ServiceConfig(base_url=url, timeout_s=s.timeout_s) for name, s in cfg.services.items()}
         demo_cfg = cfg.model_copy(update={"services": services})
-        print(f"demo backend on {url}; simulated devices; printed documents are kept in memory of the "
-              "simulated printers (PDF output lands with the document renderer)", file=sys.stderr)
+        printed = {dc.options().get("output_dir") for dc in cfg.devices.values()} - {None}
+        print(f"demo backend on {url}; simulated devices; printed documents land in: {', '.join(sorted(printed))}",
+              file=sys.stderr)
         def panel(devices, changed):
             from kiosk.ui.simpanel import sim_panel  # Kivy is imported only after the window is configured
 

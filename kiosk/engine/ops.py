@@ -60,7 +60,7 @@ class OpExecutor:
             if op.target == "receipt_printer":
                 result = await device.print_receipt(doc.receipt, timeout=timeout)
             else:
-                pdf = doc.pdf or (self.pdf_renderer(doc) if self.pdf_renderer else b"")
+                pdf = doc.pdf or (self.pdf_renderer(doc) if self.pdf_renderer else (doc.html or "").encode())
                 result = await device.print_pdf(pdf, title=doc.number, timeout=timeout)
             if not result.printed:
                 return "printer_error", None, result.detail[:120]
