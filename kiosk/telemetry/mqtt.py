@@ -62,6 +62,7 @@ class MqttReporter:
         self.session_seq = next_session_seq(var_dir / "mqtt_session_seq")
         self.boot_id = _boot_id()
         self.connected = asyncio.Event()
+        self.listening = asyncio.Event()  # the broker acknowledged our cmd subscription
         self._loop: asyncio.AbstractEventLoop | None = None
         self._inflight: dict[int, int] = {}  # paho mid -> outbox row id
         self._last_health: str | None = None
@@ -83,6 +84,7 @@ class MqttReporter:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda c, u, mid, codes, p: self._call(self.listening.set)
 
     # ------------------------------------------------------------------ api
     async def start(self) -> None:
@@ -187,6 +189,7 @@ class MqttReporter:
         if self.connected.is_set():
             log.warning("mqtt.disconnected", reason=reason, outbox=self.outbox.depth())
         self.connected.clear()
+        self.listening.clear()
 
     def _published(self, mid: int) -> None:
         row_id = self._inflight.pop(mid, None)

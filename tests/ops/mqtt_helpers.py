@@ -4,6 +4,7 @@ import queue
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -51,11 +52,15 @@ class Watcher:
     def __init__(self, port: int, pattern: str):
         self.messages: queue.Queue = queue.Queue()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watcher-{port}", clean_session=False)
+        self.subscribed = threading.Event()
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(pattern, qos=1)
+        self.client.on_subscribe = lambda c, u, mid, rcs, p: self.subscribed.set()
         self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload.decode(), m.retain))
         self.client.reconnect_delay_set(0.2, 1)
         self.client.connect("127.0.0.1", port, keepalive=5)
         self.client.loop_start()
+        if not self.subscribed.wait(10):  # nothing published before this would reach us
+            raise RuntimeError("watcher could not subscribe")
 
     def wait_for(self, pred, timeout: float = 15.0):
         deadline = time.monotonic() + timeout

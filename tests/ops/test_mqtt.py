@@ -116,7 +116,7 @@ async def test_commands_are_answered_and_garbage_is_ignored(broker, tmp_path):
     watch = Watcher(broker.port, "kiosk/v1/K2/cmd/resp")
     try:
         await r.start()
-        await asyncio.wait_for(r.connected.wait(), 10)
+        await asyncio.wait_for(r.listening.wait(), 10)  # commands sent before the SUBACK would be dropped
         for payload in (b"\xff not json", b'{"cmd": "ping"}', b'{"id": "c1", "cmd": "ping"}',
                         b'{"id": "c2", "cmd": "format_disk"}', b'{"id": "c3", "cmd": "reload_flows"}'):
             watch.client.publish("kiosk/v1/K2/cmd", payload, qos=1)
