@@ -20,22 +20,6 @@ from kiosk.flow.problems import Problem
 
 MAX_TEMPLATE = 200_000
 DIRECTIVE = re.compile(r"^@(center|right|big|huge|bold|qr|feed|cut)\b\s*(.*)$")
-QR_TAG = re.compile(r'<qr-code\s+data="([^"<>]*)"\s*(?:/>|></qr-code>)')
-
-
-def qr_svg(data: str) -> str:
-    """An inline SVG QR code, so the A4 page needs no image file and no network."""
-    import io
-
-    import qrcode
-    import qrcode.image.svg
-
-    buf = io.BytesIO()
-    qrcode.make(html.unescape(data), image_factory=qrcode.image.svg.SvgPathImage, box_size=10).save(buf)
-    svg = buf.getvalue().decode()
-    return svg[svg.index("<svg"):].replace("<svg ", '<svg class="qr" ', 1)
-
-
 @dataclass(frozen=True)
 class Document:
     """A rendered document: what was printed, as text for tests and journals, plus its printable form."""
@@ -65,7 +49,7 @@ class DocumentTemplate:
         if self.kind == "receipt":
             return self._render_receipt(context, number)
         assert self.page is not None
-        page = QR_TAG.sub(lambda m: qr_svg(m.group(1)), self.page.render(context, show=_show_html))
+        page = self.page.render(context, show=_show_html)  # <qr-code data=...> is drawn by the PDF renderer
         text = re.sub(r"\s+\n", "\n", html.unescape(re.sub(r"<[^>]+>", " ", page)))
         text = "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
         return Document(self.name, self.printer, number, text, html=page)

@@ -17,6 +17,7 @@ from kiosk.engine.clock import LoopClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.maintenance import Gate
+from kiosk.render_pdf import render_document
 from kiosk.services import HttpServices
 
 log = structlog.get_logger("kiosk.runtime")
@@ -46,7 +47,8 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
     controller = KioskController(flows, devices, services, LoopClock(),
                                  kiosk={"id": cfg.kiosk.id, "name": cfg.kiosk.name, "hall": cfg.kiosk.hall},
                                  idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
-                                 gate=Gate(cfg.maintenance.pin_hash), journal=Journal(cfg.var_dir / "journal.db"))
+                                 gate=Gate(cfg.maintenance.pin_hash), journal=Journal(cfg.var_dir / "journal.db"),
+                                 pdf_renderer=render_document)
 
     def device_changed(_event=None):
         if controller.state.mode == "home":

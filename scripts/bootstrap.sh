@@ -23,6 +23,9 @@ need=(
   "/usr/bin/pdftotext:poppler-utils"
   "/usr/bin/zbarimg:zbar-tools"
   "/usr/sbin/mosquitto:mosquitto"
+  "/usr/share/fonts/truetype/arphic/uming.ttc:fonts-arphic-uming"
+  "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf:fonts-droid-fallback"
+  "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0"
 )
 missing=()
 for entry in "${need[@]}"; do
