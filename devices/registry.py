@@ -23,6 +23,7 @@ DRIVERS: dict[tuple[str, str], str] = {
     ("help_panel", "sim"): "devices.sim:SimHelpPanel",
     ("id_reader", "sam_serial"): "devices.idcard_serial:SerialIdCardReader",
     ("receipt_printer", "escpos"): "devices.escpos_printer:EscposReceiptPrinter",
+    ("document_printer", "ipp"): "devices.ipp_printer:IppDocumentPrinter",
     ("ticket_dispenser", "printer"): "devices.ticket_dispenser:PrinterTicketDispenser",
 }
 

@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logs.setup(args.log_format or "console", args.log_level or "warning")
+    # The technician's commands promise one line on stderr per failure: only errors are logged by default.
+    default_level = "error" if args.cmd == "devices" else "warning"
+    logs.setup(args.log_format or "console", args.log_level or default_level)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -70,7 +70,7 @@ def test_print(args) -> int:
         from devices.print_cli import run_test_print_receipt
 
         return run_test_print_receipt(args.uri, kiosk_id)
-    from devices.print_a4_cli import run_test_print_a4
+    from kiosk.testpage import run_test_print_a4
 
     return run_test_print_a4(args.uri, kiosk_id)
 
