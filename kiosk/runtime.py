@@ -6,6 +6,7 @@ SIGHUP reloads the flow bundle between visits; SIGTERM stops cleanly.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 
 import structlog
@@ -17,6 +18,9 @@ from kiosk.engine.clock import LoopClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.maintenance import Gate
+from kiosk.notify import Notifier
+from kiosk.restarts import RestartCounter
+from kiosk.watchdog import Watchdog
 from kiosk.render_pdf import render_document
 from kiosk.services import HttpServices
 
@@ -64,19 +68,44 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
 
     for dev in devices.values():
         dev.on_status(device_event)
+    notifier, watchdog = Notifier(), Watchdog()
+    for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+        os.environ.pop(key, None)  # children (espeak-ng, ...) must not speak to systemd for us
+    loop_beat = watchdog.register("asyncio-loop", 10.0)
+    ui_beat = watchdog.register("ui-clock", 10.0)
+    restarts = RestartCounter(cfg.var_dir / "restarts.json")
+    restarts.record_start()
     window = KioskWindow(Theme(width=width, height=height, low_reach=low_reach), Speaker(enabled=voice),
                          fullscreen=fullscreen, side_width=side_width)
     await window.start()
     LiveUi(controller, window)
+    from kivy.clock import Clock
+
+    Clock.schedule_interval(lambda dt: ui_beat.beat(), 1.0)  # the UI thread is alive if its clock ticks
+
+    async def loop_alive():
+        while True:
+            loop_beat.beat()
+            await asyncio.sleep(1.0)
+
+    asyncio.get_running_loop().create_task(loop_alive())
+    if restarts.should_go_out_of_service():
+        log.error("kiosk.restart_loop", limit=restarts.limit)
+        controller.out_of_service("repeated failures")
+    asyncio.get_running_loop().call_later(restarts.healthy_s, restarts.record_healthy)
+    watchdog.start()
+    notifier.ready(f"{controller.state.mode}: {len(flows.flows)} items")  # after the first frame was drawn
     if side is not None:
         window.side.add_widget(side(devices, device_changed))
 
     loop = asyncio.get_running_loop()
 
     def reload_flows():
+        notifier.reloading()
         ok = flows.reload()
         log.info("flows.reloaded", ok=ok)
         device_changed()
+        notifier.reloaded()
 
     loop.add_signal_handler(signal.SIGHUP, reload_flows)
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -85,6 +114,8 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
     try:
         await window.task
     finally:
+        notifier.stopping()
+        watchdog.stop()
         if reporter is not None:
             await reporter.stop()
         await services.close()

@@ -19,6 +19,32 @@ def run(args) -> int:
                                    fullscreen=not args.windowed))
 
 
+def out_of_service(args) -> int:
+    """The static screen kiosk-out-of-service.service shows after repeated failures."""
+    import asyncio
+
+    from kiosk import logs
+    from kiosk.commands import load_config
+
+    cfg = load_config(args)
+    locale = cfg.kiosk.default_locale if cfg else "zh-CN"
+    logs.setup(args.log_format or "json", args.log_level or "warning")
+
+    async def main():
+        from kiosk.ui.app import KioskWindow
+        from kiosk.ui.theme import Theme
+
+        window = KioskWindow(Theme(), fullscreen=True)
+        await window.start()
+        from kiosk.ui.screens import out_of_service_screen
+
+        window.render(out_of_service_screen(locale, window.theme))
+        await window.task
+
+    asyncio.run(main())
+    return 0
+
+
 def hash_pin(args) -> int:
     import getpass
 
@@ -33,6 +59,8 @@ def hash_pin(args) -> int:
 
 
 def register(sub) -> None:
+    o = sub.add_parser("out-of-service", help="show only the out-of-service screen")
+    o.set_defaults(func=out_of_service)
     m = sub.add_parser("maintenance", help="technician access")
     ms = m.add_subparsers(dest="maintenance_cmd", required=True)
     h = ms.add_parser("hash-pin", help="print the configuration line for a maintenance PIN")

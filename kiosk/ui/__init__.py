@@ -1,1 +1,11 @@
-"""The citizen touch UI (Kivy): renders the engine's views and sends actions back, nothing more."""
+"""The citizen touch UI (Kivy): renders the engine's views and sends actions back, nothing more.
+
+Kivy reads the command line and writes to ~/.kivy when it is first imported;
+the kiosk has its own command line (``--config`` would be taken as Kivy's),
+so these process settings are made before any module here can import Kivy.
+"""
+import os as _os
+
+for _key, _value in (("KIVY_NO_ARGS", "1"), ("KIVY_NO_CONSOLELOG", "1"), ("KIVY_NO_FILELOG", "1"),
+                     ("KIVY_LOG_MODE", "PYTHON"), ("KIVY_NO_CONFIG", "1")):
+    _os.environ.setdefault(_key, _value)
