@@ -113,6 +113,10 @@ class Device:
         for listener in list(self._event_listeners):
             listener(kind, data)
 
+    def mark_unplugged(self) -> None:
+        """Hotplug saw the device go away: offline now, without waiting for the next failed call."""
+        self._set_reasons({Reason.NO_DEVICE}, "unplugged")
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -75,6 +75,42 @@ def test_print(args) -> int:
     return run_test_print_a4(args.uri, kiosk_id)
 
 
+def scan(args) -> int:
+    """Print codes as they are scanned until Ctrl-C: the technician's check that a scanner works."""
+    import asyncio
+
+    from devices import registry
+
+    cfg = load_config(args)
+    if cfg is None:
+        return 2
+    roles = [r for r, dc in cfg.devices.items() if r == "code_scanner"]
+    if not roles:
+        print("error: no code_scanner configured", file=sys.stderr)
+        return 3
+
+    async def go() -> int:
+        dc = cfg.devices["code_scanner"]
+        dev = registry.build("code_scanner", "code_scanner", dc.driver, **dc.options())
+        await dev.open()
+        if not dev.status.usable:
+            print(f"error: scanner not available: {', '.join(sorted(dev.status.reasons))} {dev.status.detail}",
+                  file=sys.stderr)
+            return 3
+        print(f"scanning on {dc.driver} ({dev.status.state}); Ctrl-C to stop", file=sys.stderr)
+        try:
+            while True:
+                code = await dev.read_code(timeout=None)
+                print(code.data, flush=True)
+        finally:
+            await dev.close()
+
+    try:
+        return asyncio.run(go())
+    except KeyboardInterrupt:
+        return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("devices", help="list, probe and exercise devices")
     ds = p.add_subparsers(dest="devices_cmd", required=True)
@@ -95,3 +131,5 @@ def register(sub) -> None:
                     "ipp://HOST:PORT/PATH, cups://QUEUE")
     tp.add_argument("--kiosk-id", default=None, help="default: from the configuration")
     tp.set_defaults(func=test_print)
+    sc = ds.add_parser("scan", help="print codes as they are scanned (Ctrl-C to stop)")
+    sc.set_defaults(func=scan)
