@@ -179,6 +179,7 @@ class SimTicketDispenser(_SimPrinter, TicketDispenser):
         super().__init__(name, **options)
         self._sim_init()
         self.hall_name = hall_name
+        self.output_dir = _output_dir(options)
         self._numbers: dict[str, itertools.count] = {}
         self._issued: dict[str, Ticket] = {}
         self.waiting: dict[str, int] = {}
@@ -195,6 +196,11 @@ class SimTicketDispenser(_SimPrinter, TicketDispenser):
             if request_id:
                 self._issued[request_id] = ticket
         self._job()
+        if self.output_dir is not None:
+            from devices.receipt_image import render_receipt
+            from devices.ticket_dispenser import ticket_layout
+
+            render_receipt(ticket_layout(ticket, self.hall_name)).save(self.output_dir / f"ticket-{ticket.number}.png")
         return ticket
 
 

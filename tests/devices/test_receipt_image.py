@@ -45,3 +45,12 @@ def test_demo_config_resolves_output_folders_next_to_it():
     cfg = config.load("etc/demo.toml")
     out = cfg.devices["receipt_printer"].options()["output_dir"]
     assert Path(out).is_absolute() and out.endswith("var/demo/printed")
+
+
+async def test_the_simulated_dispenser_leaves_a_ticket_picture(tmp_path):
+    from devices.sim import SimTicketDispenser
+
+    d = SimTicketDispenser("tickets", hall_name="示例大厅", output_dir=str(tmp_path))
+    await d.open()
+    ticket = await d.dispense("A", "社保业务", request_id="r1")
+    assert (tmp_path / f"ticket-{ticket.number}.png").exists()
