@@ -23,7 +23,7 @@ DRIVERS: dict[tuple[str, str], str] = {
     ("help_panel", "sim"): "devices.sim:SimHelpPanel",
     ("id_reader", "sam_serial"): "devices.idcard_serial:SerialIdCardReader",
     ("receipt_printer", "escpos"): "devices.escpos_printer:EscposReceiptPrinter",
-    ("code_scanner", "evdev"): "devices.scanner_evdev:EvdevCodeScanner",
+    ("code_scanner", "evdev"): "devices.scanner_wedge:EvdevCodeScanner",
     ("code_scanner", "serial"): "devices.scanner_serial:SerialCodeScanner",
     ("document_printer", "ipp"): "devices.ipp_printer:IppDocumentPrinter",
     ("ticket_dispenser", "printer"): "devices.ticket_dispenser:PrinterTicketDispenser",

@@ -171,9 +171,9 @@ class KioskController:
         dev = self.devices.get(role)
         try:
             if role == "document_printer":
-                from kiosk.testpage import a4_test_page
+                from devices.a4_testpage import build_test_page
 
-                await dev.print_pdf(a4_test_page(self.kiosk.get("id", "")), title="test")
+                await dev.print_pdf(build_test_page(self.kiosk.get("id", "")), title="test")
             else:
                 await dev.print_receipt(Receipt((Text("自助终端打印测试", "center", 2, True),
                                                  Text(f"终端 {self.kiosk.get('id', '')}"),

@@ -70,45 +70,24 @@ def test_print(args) -> int:
         from devices.print_cli import run_test_print_receipt
 
         return run_test_print_receipt(args.uri, kiosk_id)
-    from kiosk.testpage import run_test_print_a4
+    from devices.print_a4_cli import run_test_print_a4
 
     return run_test_print_a4(args.uri, kiosk_id)
 
 
 def scan(args) -> int:
-    """Print codes as they are scanned until Ctrl-C: the technician's check that a scanner works."""
-    import asyncio
-
+    """Print codes as they are scanned (one JSON line each) until Ctrl-C or SIGTERM."""
     from devices import registry
+    from devices.scan_cli import run_scan
 
     cfg = load_config(args)
     if cfg is None:
         return 2
-    roles = [r for r, dc in cfg.devices.items() if r == "code_scanner"]
-    if not roles:
+    dc = cfg.devices.get("code_scanner")
+    if dc is None:
         print("error: no code_scanner configured", file=sys.stderr)
         return 3
-
-    async def go() -> int:
-        dc = cfg.devices["code_scanner"]
-        dev = registry.build("code_scanner", "code_scanner", dc.driver, **dc.options())
-        await dev.open()
-        if not dev.status.usable:
-            print(f"error: scanner not available: {', '.join(sorted(dev.status.reasons))} {dev.status.detail}",
-                  file=sys.stderr)
-            return 3
-        print(f"scanning on {dc.driver} ({dev.status.state}); Ctrl-C to stop", file=sys.stderr)
-        try:
-            while True:
-                code = await dev.read_code(timeout=None)
-                print(code.data, flush=True)
-        finally:
-            await dev.close()
-
-    try:
-        return asyncio.run(go())
-    except KeyboardInterrupt:
-        return 0
+    return run_scan([registry.build("code_scanner", "code_scanner", dc.driver, **dc.options())])
 
 
 def register(sub) -> None:
