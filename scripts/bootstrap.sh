@@ -26,6 +26,8 @@ need=(
   "/usr/share/fonts/truetype/arphic/uming.ttc:fonts-arphic-uming"
   "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf:fonts-droid-fallback"
   "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0"
+  "/usr/lib/x86_64-linux-gnu/libharfbuzz-subset.so.0:libharfbuzz-subset0"
+  "/usr/bin/fc-match:fontconfig"
 )
 missing=()
 for entry in "${need[@]}"; do
