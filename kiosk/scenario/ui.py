@@ -43,9 +43,13 @@ class UiDriver:
             return
         act = self.run.runner.act
         chrome = Chrome(act, lambda loc: act("set_locale", loc), lambda on: act("set_elderly", on),
-                        self.win.speaker.toggle, lambda: self.win.speaker.enabled)
+                        self.win.speaker.toggle, lambda: self.win.speaker.enabled, self._redraw)
         self.win.render(step_screen(view, self.theme, chrome, self.win.form_values))
         self._drawn = view
+
+    def _redraw(self) -> None:
+        self._pending = self._pending or self._drawn
+        self._draw()
 
     async def settled(self) -> None:
         await self.win.frame()
@@ -60,11 +64,7 @@ class UiDriver:
     async def perform(self, key: str, value, line: int) -> str | None:
         """Tap the widget for a scenario action; returns the engine's refusal, if any."""
         if key == "submit":
-            self.win.form_values.clear()
-            self.win.form_values.update({k: str(v) for k, v in dict(value).items()})
-            self._pending = self._pending or self._drawn
-            self._draw()
-            await self.win.frame()
+            await self._type_form(dict(value), line)
             kid = "action:submit"
         elif key == "choose":
             kid = f"option:{value}"
@@ -78,6 +78,25 @@ class UiDriver:
             raise Failure(line, f"no {kid!r} button on screen (showing: {shown})")
         rejected = self.run.runner.rejections[before:]
         return rejected[0].reason if rejected else None
+
+
+    async def _type_form(self, values: dict, line: int) -> None:
+        """Fill the form as a finger would: tap the field, then its keys (or the choice button)."""
+        for name, value in values.items():
+            text = str(value)
+            if self.win.tap(f"choice:{name}:{text}"):
+                await self.win.frame()
+                continue
+            if not self.win.tap(f"field:{name}"):
+                raise Failure(line, f"no field {name!r} on screen")
+            await self.win.frame()
+            if self.win.tap("key:CLEAR"):  # start from an empty field, as a citizen correcting it would
+                await self.win.frame()
+            for ch in text:
+                key = ch.upper() if ch.isascii() and ch.isalpha() else ch
+                if not self.win.tap(f"key:{key}"):
+                    raise Failure(line, f"the {name!r} keyboard has no key {ch!r}")
+                await self.win.frame()
 
 
 def _slug(s: str) -> str:

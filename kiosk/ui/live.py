@@ -10,8 +10,9 @@ class LiveUi:
         self.c, self.win = controller, window
         self._scheduled = False
         self.pin: list[str] = []
+        self._form_step = None
         self.chrome = Chrome(self.c.act, self.c.set_locale, self.c.set_elderly, self._toggle_voice,
-                             lambda: self.win.speaker.enabled)
+                             lambda: self.win.speaker.enabled, lambda: self.changed(self.c.state))
         controller.on_change = self.changed
         self.changed(controller.state)
 
@@ -46,7 +47,9 @@ class LiveUi:
             screen.add_widget(hidden_corner(self.c.corner_tap), index=len(screen.children))
             self.win.render(screen)
         elif s.mode == "visit" and s.view is not None:
-            self.win.form_values.clear() if s.view.kind != "form" else None
+            if s.view.kind != "form" or s.view.step != self._form_step:
+                self.win.form_values.clear()  # a new form starts empty; the same form keeps what was typed
+            self._form_step = s.view.step if s.view.kind == "form" else None
             self.win.render(step_screen(s.view, theme, self.chrome, self.win.form_values))
             self.win.speaker.say(s.view.speak, s.view.locale, key=(s.view.session, s.view.step, s.view.locale))
         else:

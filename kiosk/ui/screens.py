@@ -27,9 +27,9 @@ class Chrome:
     """Callbacks and toggles shared by every screen."""
 
     def __init__(self, act: Act, set_locale: Callable[[str], None], set_elderly: Callable[[bool], None],
-                 toggle_voice: Callable[[], None], voice_on: Callable[[], bool]):
+                 toggle_voice: Callable[[], None], voice_on: Callable[[], bool], redraw: Callable[[], None] = lambda: None):
         self.act, self.set_locale, self.set_elderly = act, set_locale, set_elderly
-        self.toggle_voice, self.voice_on = toggle_voice, voice_on
+        self.toggle_voice, self.voice_on, self.redraw = toggle_voice, voice_on, redraw
 
 
 def _column(theme: th.Theme, **kw) -> BoxLayout:
@@ -146,12 +146,59 @@ def _controls(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome, form_
         if view.kind == "show_result":
             box.add_widget(TapButton(ui("done", loc), "action:done", lambda: act("done"), t, "secondary"))
     elif view.kind == "form":
-        for f in view.fields:
-            box.add_widget(Text(f.label + ("" if f.required else " *"), t.body, bold=True))
-            box.add_widget(Text(str(form_values.get(f.name, "")) or " ", t.body, th.ON_SECONDARY))
-            if f.error:
-                box.add_widget(Text(f.error, t.body, th.DANGER))
-        box.add_widget(TapButton(ui("submit", loc), "action:submit", lambda: act("submit", dict(form_values)), t))
+        _form(box, view, t, chrome, form_values)
+
+
+FOCUS = "_focus"  # form_values key of the field being typed into; field names never start with "_"
+
+
+def _form(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome, values: dict) -> None:
+    """Each field shows its value; the focused one gets the keyboard its type calls for."""
+    loc = view.locale
+    focus = values.get(FOCUS) or next((f.name for f in view.fields if not values.get(f.name)), view.fields[0].name)
+    values[FOCUS] = focus
+    shown: dict[str, Text] = {}
+    for f in view.fields:
+        box.add_widget(Text(f.label + ("" if f.required else f" ({ui('optional', loc)})"), t.body, bold=True))
+        if f.choices:
+            for c in f.choices:
+                chosen = values.get(f.name) == c.id
+                box.add_widget(TapButton(("✓ " if chosen else "") + c.label, f"choice:{f.name}:{c.id}",
+                                         lambda n=f.name, v=c.id: _pick(values, n, v, chrome), t,
+                                         "primary" if chosen else "secondary"))
+        else:
+            value = TapButton(values.get(f.name) or " ", f"field:{f.name}", lambda n=f.name: _focus(values, n, chrome),
+                              t, "primary" if f.name == focus else "secondary")
+            shown[f.name] = value
+            box.add_widget(value)
+        if f.error:
+            box.add_widget(Text(f.error, t.body, th.DANGER))
+    field = next((f for f in view.fields if f.name == focus and not f.choices), None)
+    if field is not None and field.keyboard != "none":
+        from kiosk.ui.keyboard import OnScreenKeyboard
+
+        kind = {"pinyin": "pinyin", "latin": "latin", "digits": "digits", "phone": "phone",
+                "id_number": "id_number"}.get(field.keyboard, "pinyin")
+        hint = {"name": "name", "address": "address"}.get(field.type, "text")
+
+        def typed(text, name=field.name):
+            values[name] = text
+            shown[name].text = text or " "
+
+        box.add_widget(OnScreenKeyboard(kind, typed, view.elderly, text=values.get(field.name, ""), field=hint,
+                                        max_length=field.max_length, locale=loc))
+    box.add_widget(TapButton(ui("submit", loc), "action:submit",
+                             lambda: chrome.act("submit", {k: v for k, v in values.items() if not k.startswith("_")}), t))
+
+
+def _focus(values: dict, name: str, chrome: Chrome) -> None:
+    values[FOCUS] = name
+    chrome.redraw()
+
+
+def _pick(values: dict, name: str, value: str, chrome: Chrome) -> None:
+    values[name] = value
+    chrome.redraw()
 
 
 def home_screen(state, t: th.Theme, chrome: Chrome, start: Callable[[str], None]) -> Panel:

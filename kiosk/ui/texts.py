@@ -19,6 +19,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "decline": {"zh-CN": "不同意", "en": "I do not agree"},
     "done": {"zh-CN": "完成", "en": "Done"},
     "submit": {"zh-CN": "提交", "en": "Submit"},
+    "optional": {"zh-CN": "选填", "en": "optional"},
     "step_of": {"zh-CN": "第 {i} / {n} 步", "en": "Step {i} of {n}"},
     "still_there": {"zh-CN": "您还在吗？", "en": "Are you still there?"},
     "still_there_text": {"zh-CN": "{s} 秒后将返回首页并清除您的信息。", "en": "In {s} seconds the kiosk returns home and clears your data."},
