@@ -27,6 +27,8 @@ class KioskInfo(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Fleet-wide kiosk id; topic and document prefix.")
     name: str = Field(default="", description="Shown on tickets and documents, e.g. 市民中心24小时自助区 1号机.")
     hall: str = Field(default="", description="Service hall name printed on tickets.")
+    verify_url: str = Field(default="", description="Verification link printed as a QR on documents; "
+                            "{number} and {code} are filled in, e.g. https://verify.example.gov.cn/d/{code}.")
     locales: list[Locale] = Field(default_factory=lambda: ["zh-CN", "en"])
     default_locale: Locale = "zh-CN"
 

@@ -49,7 +49,8 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
         await dev.open()
     services = HttpServices(catalog, dict(cfg.services), kiosk_id=cfg.kiosk.id)
     controller = KioskController(flows, devices, services, LoopClock(),
-                                 kiosk={"id": cfg.kiosk.id, "name": cfg.kiosk.name, "hall": cfg.kiosk.hall},
+                                 kiosk={"id": cfg.kiosk.id, "name": cfg.kiosk.name, "hall": cfg.kiosk.hall,
+                                        "verify_url": cfg.kiosk.verify_url},
                                  idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
                                  gate=Gate(cfg.maintenance.pin_hash), journal=Journal(cfg.var_dir / "journal.db"),
                                  pdf_renderer=render_document)

@@ -308,7 +308,9 @@ class Session:
         ctx = self.context()
         number = self.vars["doc"].get("number") if self.attempts.get(self._key()) else None
         number = number or f"{ctx['kiosk'].get('id', 'K')}-{ctx['now']:%Y%m%d}-{self.id[:6]}-{next(self._docs)}"
-        self.vars["doc"].update(number=number, verify_code=number[-10:].upper())
+        code = number[-10:].upper()
+        pattern = ctx["kiosk"].get("verify_url") or "urn:kiosk-document:{number}"
+        self.vars["doc"].update(number=number, verify_code=code, verify_url=pattern.format(number=number, code=code))
         document = template.render(ctx, number)
         args = {"document": document, "copies": step.copies, "timeout_s": step.timeout_s,
                 "idempotency_key": self._idem(step) or number}
