@@ -145,3 +145,12 @@ def driver_options(name: str, options: dict[str, Any], spec: dict[str, tuple[Any
         if not cfg[key] or not isinstance(cfg[key], str):
             raise ConfigError(f"{name}: option {key!r} is required ({spec[key][1]})")
     return cfg
+
+
+def close_quietly(port) -> None:
+    """Close a serial port that may already be gone: an unplugged port can fail to close, and is closed anyway."""
+    if port is not None:
+        try:
+            port.close()
+        except Exception:  # noqa: BLE001 - whatever the library raises, the port is gone
+            pass

@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 
-from devices.base import driver_options
+from devices.base import driver_options, close_quietly
 from devices.contracts import IdCardReader
 from devices.errors import CardError, Cancelled, ConfigError, DeviceError, DeviceOffline, DeviceTimeout, \
     NoCard, ProtocolError
@@ -176,11 +176,7 @@ class SerialIdCardReader(IdCardReader):
 
     def _close_port(self) -> None:
         ser, self._ser = self._ser, None
-        if ser is not None:
-            try:
-                ser.close()
-            except Exception:  # noqa: BLE001 - an unplugged port may fail to close; it is gone either way
-                pass
+        close_quietly(ser)
 
     def _exchange(self, command: Command, timeout: float, stop: threading.Event | None) -> Frame:
         """Send one command and return its reply frame (one attempt)."""

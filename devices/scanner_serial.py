@@ -31,7 +31,7 @@ from typing import Any
 
 import structlog
 
-from devices.base import driver_options
+from devices.base import driver_options, close_quietly
 from devices.contracts import CodeScanner
 from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout
 from devices.records import Scan
@@ -277,11 +277,7 @@ class SerialCodeScanner(CodeScanner):
 
     def _close_port(self) -> None:
         ser, self._ser = self._ser, None
-        if ser is not None:
-            try:
-                ser.close()
-            except Exception:  # noqa: BLE001 - an unplugged port may fail to close; it is gone either way
-                pass
+        close_quietly(ser)
 
     def _pump_blocking(self, stop: threading.Event) -> None:
         import serial
