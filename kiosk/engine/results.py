@@ -49,7 +49,10 @@ def _scan_code(session, step, scan) -> str:
     if not isinstance(code, str) or not code:
         return "invalid"
     pattern = session.frame.flow.patterns.get((step.id, "pattern"))
-    if pattern is not None and not pattern.fullmatch(code):
+    try:
+        if pattern is not None and not pattern.fullmatch(code):
+            return "invalid"
+    except ValueError:  # longer than the matcher takes: not a code this step expects
         return "invalid"
     session.vars["scan"] = {"code": code}
     return "ok"

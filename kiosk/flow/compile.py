@@ -5,17 +5,16 @@ only fail at run time by evaluating to nothing, which guards treat as false.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.expr import ExprError, ExprType, Scope, compile_expr, compile_template
+from kiosk.expr_regex import PatternError, compile_safe
 from kiosk.flow import model
 from kiosk.flow.outcomes import INTERACTIVE, next_map, primary
 from kiosk.flow.problems import Problem
 from kiosk.flow.yamlsafe import Located, format_path
 
-MAX_PATTERN = 200
 
 
 @dataclass
@@ -26,7 +25,7 @@ class CompiledFlow:
     folder: Path
     scope: Scope
     exprs: dict[tuple, object] = field(default_factory=dict)  # (step id, what, ...) -> Compiled or Template
-    patterns: dict[tuple, re.Pattern] = field(default_factory=dict)
+    patterns: dict[tuple, object] = field(default_factory=dict)  # kiosk.expr_regex.SafePattern
     documents: dict[str, "object"] = field(default_factory=dict)  # name -> kiosk.documents.DocumentTemplate
     main_path: list[str] = field(default_factory=list)
 
@@ -49,7 +48,7 @@ class Compiler:
         self.flow, self.located, self.file, self.scope = flow, located, file, scope
         self.problems: list[Problem] = []
         self.exprs: dict[tuple, object] = {}
-        self.patterns: dict[tuple, re.Pattern] = {}
+        self.patterns: dict[tuple, object] = {}
 
     def _locate(self, path: tuple, source: str, offset: int) -> tuple[int, int]:
         line, col = self.located.where(path)
@@ -81,13 +80,12 @@ class Compiler:
             self.template(key + (locale,), path + (locale,), source)
 
     def pattern(self, key: tuple, path: tuple, source: str | None) -> None:
+        """Patterns run on citizen input: compiled for a matcher that cannot backtrack (no ReDoS)."""
         if source is None:
             return
         try:
-            if len(source) > MAX_PATTERN or re.search(r"\([^)]*[+*][^)]*\)[+*{]", source):
-                raise re.error("pattern is too long or nests repetition (catastrophic backtracking)")
-            self.patterns[key] = re.compile(source)
-        except re.error as exc:
+            self.patterns[key] = compile_safe(source)
+        except PatternError as exc:
             line, col = self.located.where(path)
             self.problems.append(Problem(self.file, line, col, "expr/regex", f"bad pattern: {exc}", path=format_path(path)))
 
