@@ -5,6 +5,7 @@ are translated to the step kinds' outcomes here and nowhere else.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 
 import structlog
@@ -60,12 +61,22 @@ class OpExecutor:
             if op.target == "receipt_printer":
                 result = await device.print_receipt(doc.receipt, timeout=timeout)
             else:
-                pdf = doc.pdf or (self.pdf_renderer(doc) if self.pdf_renderer else (doc.html or "").encode())
+                pdf = doc.pdf or await self._render(doc)
                 result = await device.print_pdf(pdf, title=doc.number, timeout=timeout)
             if not result.printed:
                 return "printer_error", None, result.detail[:120]
         self.printed.append(doc)
         return "ok", result, ""
+
+    async def _render(self, doc) -> bytes:
+        """Off the event loop: a render takes 40-120 ms warm and about a second the first time."""
+        if self.pdf_renderer is None:
+            return (doc.html or "").encode()
+        try:
+            return await asyncio.to_thread(self.pdf_renderer, doc)
+        except Exception as exc:  # a document that cannot be rendered is an error outcome, never a crash
+            log.error("document.render_failed", document=doc.name, error=type(exc).__name__)
+            raise DeviceError(f"document {doc.name} could not be rendered") from exc
 
     async def _dispense(self, device, op) -> Result:
         a = op.args
