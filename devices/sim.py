@@ -127,6 +127,19 @@ class _SimPrinter(SimMixin):
         raise MediaError(f"{self.name}: {reason}", reason)
 
 
+KEEP_PRINTED = 200  # a simulated printer runs for days in the demo: keep only the recent jobs
+
+
+def _keep(printed: list, item) -> int:
+    """Append a job, drop the oldest beyond KEEP_PRINTED; returns the job's number for file names."""
+    printed.append(item)
+    del printed[:-KEEP_PRINTED]
+    return next(_job_numbers)
+
+
+_job_numbers = itertools.count(1)
+
+
 def _output_dir(options: dict):
     """Where a simulated printer puts what it printed (the demo shows this folder); None keeps it in memory."""
     from pathlib import Path
@@ -150,11 +163,11 @@ class SimReceiptPrinter(_SimPrinter, ReceiptPrinter):
 
     async def print_receipt(self, receipt: Receipt, *, timeout: float = 30.0) -> PrintResult:
         self._job()
-        self.printed.append(receipt)
+        n = _keep(self.printed, receipt)
         if self.output_dir is not None:
             from devices.receipt_image import render_receipt
 
-            render_receipt(receipt).save(self.output_dir / f"{len(self.printed):03d}-{receipt.job_id or 'receipt'}.png")
+            render_receipt(receipt).save(self.output_dir / f"{n:03d}-{receipt.job_id or 'receipt'}.png")
         return PrintResult(receipt.job_id, True, 1)
 
 
@@ -167,10 +180,10 @@ class SimDocumentPrinter(_SimPrinter, DocumentPrinter):
 
     async def print_pdf(self, pdf: bytes, *, title: str, copies: int = 1, timeout: float = 120.0) -> PrintResult:
         self._job()
-        self.printed.append((title, pdf))
+        n = _keep(self.printed, (title, pdf))
         if self.output_dir is not None:
             suffix = ".pdf" if pdf.startswith(b"%PDF") else ".html"  # HTML until a PDF renderer is configured
-            (self.output_dir / f"{len(self.printed):03d}-{title}{suffix}").write_bytes(pdf)
+            (self.output_dir / f"{n:03d}-{title}{suffix}").write_bytes(pdf)
         return PrintResult(title, True, copies)
 
 
@@ -195,6 +208,8 @@ class SimTicketDispenser(_SimPrinter, TicketDispenser):
             self.waiting[category] = ahead + 1
             if request_id:
                 self._issued[request_id] = ticket
+                while len(self._issued) > KEEP_PRINTED:  # retries come within a visit, not days later
+                    del self._issued[next(iter(self._issued))]
         self._job()
         if self.output_dir is not None:
             from devices.receipt_image import render_receipt

@@ -69,6 +69,11 @@ class Journal:
                 (at.isoformat(), duration_ms, result, reason[:200], json.dumps(documents), json.dumps(tickets),
                  self.citizen_hash(id_number), session))
 
+    def counts(self) -> dict[str, int]:
+        """Visits started and visits with their outcome recorded; a gap is a lost transaction."""
+        started, ended = self.db.execute("SELECT COUNT(*), COUNT(ended_at) FROM transactions").fetchone()
+        return {"started": started, "ended": ended}
+
     def rows(self, limit: int = 100) -> list[dict]:
         cur = self.db.execute("SELECT * FROM transactions ORDER BY started_at DESC LIMIT ?", (limit,))
         names = [c[0] for c in cur.description]

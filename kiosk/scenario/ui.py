@@ -63,40 +63,53 @@ class UiDriver:
 
     async def perform(self, key: str, value, line: int) -> str | None:
         """Tap the widget for a scenario action; returns the engine's refusal, if any."""
-        if key == "submit":
-            await self._type_form(dict(value), line)
-            kid = "action:submit"
-        elif key == "choose":
-            kid = f"option:{value}"
-        elif value in ("set_locale", "set_elderly"):
-            kid = "toggle:locale" if value == "set_locale" else "toggle:elderly"
-        else:
-            kid = NAV.get(value, f"action:{value}")
         before = len(self.run.runner.rejections)
-        if not self.win.tap(kid):
-            shown = ", ".join(k for k in self.win.kids() if not k.startswith("toggle:"))
-            raise Failure(line, f"no {kid!r} button on screen (showing: {shown})")
+        try:
+            await tap_action(self.win, key, value)
+        except LookupError as exc:
+            raise Failure(line, str(exc)) from None
         rejected = self.run.runner.rejections[before:]
         return rejected[0].reason if rejected else None
 
 
-    async def _type_form(self, values: dict, line: int) -> None:
-        """Fill the form as a finger would: tap the field, then its keys (or the choice button)."""
-        for name, value in values.items():
-            text = str(value)
-            if self.win.tap(f"choice:{name}:{text}"):
-                await self.win.frame()
-                continue
-            if not self.win.tap(f"field:{name}"):
-                raise Failure(line, f"no field {name!r} on screen")
-            await self.win.frame()
-            if self.win.tap("key:CLEAR"):  # start from an empty field, as a citizen correcting it would
-                await self.win.frame()
-            for ch in text:
-                key = ch.upper() if ch.isascii() and ch.isalpha() else ch
-                if not self.win.tap(f"key:{key}"):
-                    raise Failure(line, f"the {name!r} keyboard has no key {ch!r}")
-                await self.win.frame()
+def action_kid(key: str, value) -> str:
+    """The button a citizen touches for a scenario action (choose, submit, or an action name)."""
+    if key == "submit":
+        return "action:submit"
+    if key == "choose":
+        return f"option:{value}"
+    if value in ("set_locale", "set_elderly"):
+        return "toggle:locale" if value == "set_locale" else "toggle:elderly"
+    return NAV.get(value, f"action:{value}")
+
+
+async def tap_action(win, key: str, value) -> None:
+    """Perform an action with taps only; LookupError names what was not on screen."""
+    if key == "submit":
+        await type_form(win, dict(value))
+    kid = action_kid(key, value)
+    if not win.tap(kid):
+        shown = ", ".join(k for k in win.kids() if not k.startswith("toggle:"))
+        raise LookupError(f"no {kid!r} button on screen (showing: {shown})")
+
+
+async def type_form(win, values: dict) -> None:
+    """Fill the form as a finger would: tap the field, then its keys (or the choice button)."""
+    for name, value in values.items():
+        text = str(value)
+        if win.tap(f"choice:{name}:{text}"):
+            await win.frame()
+            continue
+        if not win.tap(f"field:{name}"):
+            raise LookupError(f"no field {name!r} on screen")
+        await win.frame()
+        if win.tap("key:CLEAR"):  # start from an empty field, as a citizen correcting it would
+            await win.frame()
+        for ch in text:
+            key = ch.upper() if ch.isascii() and ch.isalpha() else ch
+            if not win.tap(f"key:{key}"):
+                raise LookupError(f"the {name!r} keyboard has no key {ch!r}")
+            await win.frame()
 
 
 def _slug(s: str) -> str:

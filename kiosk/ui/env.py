@@ -21,6 +21,7 @@ def prepare(width: int = 1080, height: int = 1920, fullscreen: bool = False) -> 
     Config.set("graphics", "height", str(height))
     Config.set("graphics", "borderless", "1")
     Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "multisamples", "0")
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "position", "custom")
     Config.set("graphics", "left", "0")
