@@ -82,7 +82,7 @@ def engine_child(sessions: int) -> dict:
         s = Session(bundle.flows, "chain", session_id=f"s{i}", kiosk={"id": "K"}, clock=clock.monotonic,
                     wallclock=clock.wallclock)
         s.start()
-        while not s.finished:
+        while s.result is None:
             s.handle(Action("ok"))
         s.wipe()
     return trend.result(visits=sessions, seconds=time.perf_counter() - t0)
