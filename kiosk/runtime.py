@@ -20,7 +20,7 @@ from kiosk.journal import Journal
 from kiosk.maintenance import Gate
 from kiosk.notify import Notifier
 from kiosk.restarts import RestartCounter
-from kiosk.watchdog import Watchdog
+from kiosk.watchdog import Watchdog, hang_forever
 from kiosk.render_pdf import render_document
 from kiosk.services import HttpServices
 
@@ -95,6 +95,8 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
         controller.out_of_service("repeated failures")
     asyncio.get_running_loop().call_later(restarts.healthy_s, restarts.record_healthy)
     watchdog.start()
+    if watchdog.hang_ui_after_s is not None:
+        Clock.schedule_once(lambda dt: hang_forever(), watchdog.hang_ui_after_s)
     notifier.ready(f"{controller.state.mode}: {len(flows.flows)} items")  # after the first frame was drawn
     if side is not None:
         window.side.add_widget(side(devices, device_changed))

@@ -21,7 +21,9 @@ import structlog
 from kiosk.notify import Notifier
 
 log = structlog.get_logger("kiosk.watchdog")
-TEST_FREEZE_ENV = "KIOSK_TEST_FREEZE"  # test-only: a source named here never beats (proves the pings stop)
+# Test-only fault hooks, comma-separated: a source named here never beats (proves the pings stop);
+# "ui-thread@N" really blocks the UI thread N seconds after start (proves systemd restarts a hung kiosk).
+TEST_FREEZE_ENV = "KIOSK_TEST_FREEZE"
 
 
 class Heartbeat:
@@ -47,7 +49,9 @@ class Watchdog:
         self.enabled = bool(usec) and (not pid or pid == str(os.getpid()))
         self.interval_s = interval_s if interval_s is not None else (int(usec) / 2e6 if usec else 10.0)
         self.beats: dict[str, Heartbeat] = {}
-        self._frozen = {n for n in os.environ.get(TEST_FREEZE_ENV, "").split(",") if n}
+        hooks = [n for n in os.environ.get(TEST_FREEZE_ENV, "").split(",") if n]
+        self._frozen = {n for n in hooks if "@" not in n}
+        self.hang_ui_after_s = next((float(n.split("@", 1)[1]) for n in hooks if n.startswith("ui-thread@")), None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._stale: set[str] = set()
@@ -89,6 +93,12 @@ class Watchdog:
                 self._stale = stale
                 log.error("watchdog.stale", sources=sorted(stale), stacks=thread_stacks())
                 self.notifier.status(f"unresponsive: {', '.join(sorted(stale))}")
+
+
+def hang_forever() -> None:
+    """The test fault itself: the calling thread stops, exactly as a deadlocked UI would."""
+    log.warning("watchdog.test_fault", fault="hanging the UI thread")
+    threading.Event().wait()
 
 
 def thread_stacks() -> dict[str, list[str]]:

@@ -100,3 +100,12 @@ def test_frozen_from_the_environment_and_pid_mismatch(listener, monkeypatch):
     assert ui.frozen
     monkeypatch.setenv("WATCHDOG_PID", "1")
     assert not Watchdog().enabled
+
+
+def test_fault_hooks_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("KIOSK_TEST_FREEZE", "ui-thread@2.5,ui-clock")
+    wd = Watchdog(Notifier())
+    assert wd.hang_ui_after_s == 2.5
+    assert wd.register("ui-clock", 10).frozen and not wd.register("asyncio-loop", 10).frozen
+    monkeypatch.delenv("KIOSK_TEST_FREEZE")
+    assert Watchdog(Notifier()).hang_ui_after_s is None
