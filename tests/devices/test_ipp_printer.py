@@ -7,7 +7,6 @@ printer). Waits poll a condition with a deadline; nothing sleeps to sync.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import Callable
 
@@ -20,26 +19,10 @@ from devices.ipp_codec import GroupTag, Op, Tag
 from devices.ipp_printer import IppDocumentPrinter, normalize, parse_uri
 from devices.registry import build
 from devices.status import Reason, State
-from devices.testing.ipp_server import IPPEVEPRINTER, IppEvePrinter, ScriptedIppServer, reply
+from devices.testing.ipp_server import IppEvePrinter, ScriptedIppServer, reply
+from tests.devices.ipp_fixtures import FAST, ippeve, needs_ippeve, printer  # noqa: F401 (fixtures)
 
-FAST = {"poll_interval": 0.05, "request_timeout": 2.0}  # polls every 50 ms; real kiosks use the defaults
 PDF = build_test_page("KIOSK-T-01")
-needs_ippeve = pytest.mark.skipif(not (shutil.which(IPPEVEPRINTER) and shutil.which("dbus-daemon")),
-                                  reason="needs ippeveprinter (cups-ipp-utils) and dbus-daemon")
-
-
-@pytest.fixture(scope="module")
-def ippeve():
-    with IppEvePrinter() as printer:
-        yield printer
-
-
-@pytest.fixture
-def printer(ippeve):
-    """A healthy idle printer before and after each test (held jobs released, trays full)."""
-    ippeve.reset()
-    yield ippeve
-    ippeve.reset()
 
 
 @pytest.fixture

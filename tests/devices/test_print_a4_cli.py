@@ -8,24 +8,8 @@ import pytest
 
 from devices.ipp_codec import Op, Tag
 from devices.print_a4_cli import EXIT_OK, EXIT_PRINTER, EXIT_UNREACHABLE, run_test_print_a4
-from devices.testing.ipp_server import IPPEVEPRINTER, IppEvePrinter, ScriptedIppServer, reply
-
-FAST = {"poll_interval": 0.05, "request_timeout": 2.0}
-needs_ippeve = pytest.mark.skipif(not (shutil.which(IPPEVEPRINTER) and shutil.which("dbus-daemon")),
-                                  reason="needs ippeveprinter (cups-ipp-utils) and dbus-daemon")
-
-
-@pytest.fixture(scope="module")
-def ippeve():
-    with IppEvePrinter() as printer:
-        yield printer
-
-
-@pytest.fixture
-def printer(ippeve):
-    ippeve.reset()
-    yield ippeve
-    ippeve.reset()
+from devices.testing.ipp_server import ScriptedIppServer, reply
+from tests.devices.ipp_fixtures import FAST, ippeve, needs_ippeve, printer  # noqa: F401 (fixtures)
 
 
 def stderr_line(capsys) -> str:

@@ -19,7 +19,7 @@ from devices.errors import ConfigError, DeviceOffline, DeviceTimeout
 from devices.records import Scan
 from devices.scanner_serial import LineAssembler, SerialCodeScanner, decode_scan
 from devices.status import Reason, State
-from tests.devices.test_scanner_wedge import Events
+from devices.testing.device_events import Events
 
 FAST = {"char_gap": 0.1}
 

@@ -20,6 +20,7 @@ from devices.records import Scan
 from devices.scanner_wedge import (EV_KEY, KEY_ENTER, KEY_KPENTER, KEYMAP, EvdevCodeScanner, KeystrokeDecoder,
                                    ScanInbox, split_aim)
 from devices.status import Reason, State
+from devices.testing.device_events import Events
 from devices.testing.fake_evdev import (FakeEvdev, InputEvent, UInputKeyboard, events_for, syn_dropped,
                                         uinput_unavailable)
 
@@ -224,26 +225,6 @@ async def test_inbox_cancelled_waiter_does_not_swallow_the_next_scan():
 
 
 # driver --------------------------------------------------------------------------------------------
-
-class Events:
-    """Collects the driver's content-free events; waits for one without sleeping."""
-
-    def __init__(self, device):
-        self.seen: list[tuple[str, dict]] = []
-        self._changed = asyncio.Event()
-        device.on_event(self._on)
-
-    def _on(self, kind, data):
-        self.seen.append((kind, data))
-        self._changed.set()
-
-    async def until(self, kind: str, count: int = 1, timeout: float = 2.0) -> list[dict]:
-        async with asyncio.timeout(timeout):
-            while len(got := [d for k, d in self.seen if k == kind]) < count:
-                self._changed.clear()
-                await self._changed.wait()
-        return got
-
 
 @pytest.fixture
 def bus():
