@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: demo test test-slow bench schema screenshots clean
+.PHONY: demo test test-slow bench schema screenshots image clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	VENV=$(VENV) bash scripts/bootstrap.sh
@@ -18,8 +18,15 @@ test: $(STAMP)
 	$(VENV)/bin/kiosk flows test flows/
 	$(PY) -m pytest
 
+# Slow tests include building the OS image and booting it under qemu (as root).
 test-slow: $(STAMP)
+	IMAGE=1 VENV=$(VENV) bash scripts/bootstrap.sh
 	$(PY) -m pytest -m slow
+
+# build/image/kiosk.cpio.zst and build/image/vmlinuz (as root; see docs/image.md)
+image: $(STAMP)
+	IMAGE=1 VENV=$(VENV) bash scripts/bootstrap.sh
+	PYTHON=$(PY) image/build.sh
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

@@ -29,6 +29,17 @@ need=(
   "/usr/lib/x86_64-linux-gnu/libharfbuzz-subset.so.0:libharfbuzz-subset0"
   "/usr/bin/fc-match:fontconfig"
 )
+# Building and booting the OS image (make image, make test-slow) needs more.
+if [ "${IMAGE:-0}" = 1 ]; then
+  need+=(
+    "/usr/bin/mkosi:mkosi"
+    "/usr/sbin/debootstrap:debootstrap"
+    "/usr/bin/systemd-nspawn:systemd-container"
+    "/usr/bin/cpio:cpio"
+    "/usr/bin/zstd:zstd"
+    "/usr/bin/qemu-system-x86_64:qemu-system-x86"
+  )
+fi
 missing=()
 for entry in "${need[@]}"; do
   path=${entry%%:*}; pkg=${entry#*:}

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Builds the kiosk OS image: build/image/kiosk.cpio.zst (the whole system, to
+# boot as an initramfs) and build/image/vmlinuz (its kernel).
+#
+#   image/build.sh            (as root; make image does the same)
+#
+# Stages a copy of image/ with the runtime tree (kiosk/, devices/, assets/,
+# flows/), wheels of its dependencies built here (same Debian 12 and Python
+# 3.11 as the image), the units, the udev rules and the configuration, then
+# runs mkosi. Needs mkosi, debootstrap, cpio, zstd and network access to the
+# Debian mirror and PyPI.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${KIOSK_IMAGE_DIR:-$ROOT/build/image}
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+cp -a "$ROOT/image/." "$OUT/"
+EXTRA=$OUT/mkosi.extra
+LIB=$EXTRA/usr/lib/kiosk
+mkdir -p "$LIB/app" "$LIB/wheels" "$EXTRA/etc/kiosk" "$EXTRA/etc/systemd/system" "$EXTRA/etc/udev/rules.d"
+
+# The runtime as a source tree (assets and flows sit beside the code, as in a checkout).
+for d in kiosk devices assets flows; do
+    (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard -- "$d" | xargs -0 cp --parents -t "$LIB/app")
+done
+# Its dependencies, pinned to what this checkout was tested with.
+"$PY" - "$ROOT/pyproject.toml" > "$LIB/requirements.txt" <<'PYEOF'
+import sys, tomllib
+print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))
+PYEOF
+"$PY" -m pip wheel --quiet --wheel-dir "$LIB/wheels" -r "$LIB/requirements.txt"
+
+cp "$ROOT"/systemd/*.service "$EXTRA/etc/systemd/system/"
+cp "$ROOT"/systemd/*.rules "$EXTRA/etc/udev/rules.d/"
+cp "$ROOT/etc/kiosk.example.toml" "$EXTRA/etc/kiosk/kiosk.toml"
+
+# nspawn (mkosi 14 runs package scripts in it) removes its propagation
+# directory, and refuses to unless /run/systemd/nspawn is a tmpfs. In a
+# container /run is not, so give it a private tmpfs in a mount namespace.
+cd "$OUT"
+unshare --mount --propagation private sh -c \
+    'mkdir -p /run/systemd/nspawn && mount -t tmpfs tmpfs /run/systemd/nspawn && exec mkosi --force build'
+
+# The kernel to boot it with, taken from the image itself.
+zstd -dc kiosk.cpio.zst | (cd "$OUT" && cpio -i --quiet --to-stdout 'boot/vmlinuz-*') > vmlinuz
+test -s vmlinuz
+ls -l "$OUT/kiosk.cpio.zst" "$OUT/vmlinuz"
