@@ -47,6 +47,11 @@ class CodeScanner(Device):
     async def read_code(self, *, timeout: float | None = None) -> Scan:
         """Wait for the next scan; DeviceTimeout when none came in time."""
 
+    def discard_pending(self) -> int:
+        """Forget scans kept for a later read; returns how many. Called when a visit ends, so that a code
+        one citizen scanned can never be read into the next citizen's visit."""
+        return 0
+
 
 class TicketDispenser(Device):
     device_class = "ticket_dispenser"

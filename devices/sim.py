@@ -98,6 +98,13 @@ class SimCodeScanner(SimMixin, CodeScanner):
     def scan(self, data: str, symbology: str = "qr") -> None:
         self._codes.put_nowait(Scan(data, symbology, self.name))
 
+    def discard_pending(self) -> int:
+        dropped = 0
+        while not self._codes.empty():
+            self._codes.get_nowait()
+            dropped += 1
+        return dropped
+
     async def read_code(self, *, timeout: float | None = None) -> Scan:
         if Reason.NO_DEVICE in self.faults:
             raise DeviceOffline(f"{self.name}: scanner unplugged")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from devices.contracts import CodeScanner
 from kiosk.availability import availability
 from kiosk.engine.ops import OpExecutor
 from kiosk.engine.runner import SessionRunner
@@ -254,6 +255,11 @@ class KioskController:
         self.runner = None
         self.executor = None
         self.state.view = None  # nothing of the last citizen stays on screen
+        for dev in self.devices.values():
+            if isinstance(dev, CodeScanner):
+                dropped = dev.discard_pending()  # nor in a scanner's buffer, for the next citizen to "scan"
+                if dropped:
+                    log.info("visit.scans_discarded", device=dev.name, count=dropped)
 
     def _changed(self) -> None:
         if self.on_change:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from devices.errors import DeviceTimeout
 from devices.status import Reason
 from kiosk.controller import END_SCREEN_S, KioskController
 from kiosk.journal import Journal
@@ -68,3 +69,14 @@ async def test_a_visit_ends_and_the_kiosk_returns_home_wiped(kiosk):
     (row,) = c.journal.rows()
     assert (row["flow"], row["result"], row["flow_version"]) == ("social-security-certificate", "cancelled", "1.0.0")
     assert row["citizen"] and row["citizen"] == c.journal.citizen_hash("110105196005010014")
+
+
+async def test_a_code_scanned_during_one_visit_never_reaches_the_next(kiosk):
+    c, devices, clock = kiosk
+    assert c.start("queue-ticket")
+    devices["code_scanner"].scan("APPOINTMENT-OF-THE-LAST-CITIZEN")  # scanned, never asked for
+    c.act("cancel")
+    clock.fire_next(clock.now + END_SCREEN_S)
+    assert c.state.mode == "home"
+    with pytest.raises(DeviceTimeout):
+        await devices["code_scanner"].read_code(timeout=0.01)
