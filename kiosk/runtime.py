@@ -12,6 +12,7 @@ import signal
 import structlog
 
 from devices import registry as device_registry
+from devices.hotplug import HotplugMonitor
 from kiosk.config import Config
 from kiosk.controller import KioskController
 from kiosk.engine.clock import LoopClock
@@ -69,6 +70,10 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
 
     for dev in devices.values():
         dev.on_status(device_event)
+    hotplug = HotplugMonitor()  # an unplugged device is offline at once and comes back by itself
+    unwatched = hotplug.watch_devices(list(devices.values()))
+    if len(unwatched) < len(devices):
+        await hotplug.start()
     notifier, watchdog = Notifier(), Watchdog()
     for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
         os.environ.pop(key, None)  # children (espeak-ng, ...) must not speak to systemd for us
@@ -119,6 +124,7 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
     finally:
         notifier.stopping()
         watchdog.stop()
+        await hotplug.stop()
         if reporter is not None:
             await reporter.stop()
         await services.close()
