@@ -63,11 +63,37 @@ def system_figures(var_dir: Path | None = None) -> dict:
     target = var_dir if var_dir and var_dir.exists() else Path("/")
     du = shutil.disk_usage(target)
     out["disk_free_mib"] = du.free // (1024 * 1024)
+    fs = filesystem_type(target)
+    if fs is not None:  # journal and outbox on RAM are lost at the next power cut: operations must know
+        out["state_persistent"] = fs not in RAM_FILESYSTEMS
     temp = _temperature()
     if temp is not None:
         out["temperature_c"] = temp
     out["clock_synchronized"] = _ntp_synchronized()
     return out
+
+
+RAM_FILESYSTEMS = {"tmpfs", "ramfs", "rootfs"}
+
+
+def filesystem_type(path: Path, mountinfo: str | None = None) -> str | None:
+    """The type of the filesystem holding `path`: the longest mount point that contains it."""
+    try:
+        text = mountinfo if mountinfo is not None else Path("/proc/self/mountinfo").read_text()
+        target = str(Path(path).resolve())
+    except OSError:
+        return None
+    best, fstype = "", None
+    for line in text.splitlines():
+        fields = line.split()
+        if " - " not in line or len(fields) < 5:
+            continue
+        mount = fields[4].replace("\\040", " ")
+        tail = line.split(" - ", 1)[1].split()
+        inside = target == mount or target.startswith(mount.rstrip("/") + "/")
+        if inside and len(mount) >= len(best) and tail:
+            best, fstype = mount, tail[0]
+    return fstype
 
 
 def _meminfo() -> dict[str, int]:

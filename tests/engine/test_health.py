@@ -5,7 +5,7 @@ from pathlib import Path
 from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
-from kiosk.health import Counters, kiosk_state, snapshot
+from kiosk.health import Counters, filesystem_type, kiosk_state, snapshot, system_figures
 from kiosk.scenario.runner import make_devices
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -40,3 +40,22 @@ def test_state_rules():
     assert kiosk_state("home", {"a": "ok"}, 0, 3) == "out_of_service"
     assert kiosk_state("home", {"a": "offline"}, 3, 3) == "degraded"
     assert kiosk_state("visit", {"a": "warning"}, 3, 3) == "in_service"
+
+
+MOUNTINFO = """\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+30 22 0:25 / /run rw,nosuid shared:5 - tmpfs tmpfs rw
+41 22 8:17 / /var/lib/kiosk rw,noatime shared:9 - ext4 /dev/sdb1 rw
+"""
+
+
+def test_the_filesystem_under_the_kiosk_state_is_found_by_the_longest_mount():
+    assert filesystem_type(Path("/var/lib/kiosk/journal.db"), MOUNTINFO) == "ext4"
+    assert filesystem_type(Path("/run/kiosk"), MOUNTINFO) == "tmpfs"
+    assert filesystem_type(Path("/var/lib/kioskette"), MOUNTINFO) == "ext4"  # the root's, not /var/lib/kiosk's
+    initramfs = MOUNTINFO.replace("ext4 /dev/sda1", "rootfs rootfs")  # the image booted without a data partition
+    assert filesystem_type(Path("/var/lib/kioskette"), initramfs) == "rootfs"
+
+
+def test_health_says_when_the_journal_would_not_survive_a_power_cut():
+    assert system_figures(Path("/dev/shm"))["state_persistent"] is False  # tmpfs on every Linux
