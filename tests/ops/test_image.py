@@ -3,13 +3,16 @@
 It must come up with kiosk.service ready (systemd logs "Started" for a
 Type=notify unit only once READY=1 arrived, after the first frame), and a
 UI thread that hangs must be restarted by systemd's watchdog and become
-ready again. The kernel command line carries the test-only fault hook
+ready again. A data partition (KIOSK-DATA) is attached, and after the
+power is cut it must hold the restart counter with both starts and the
+transaction journal. The kernel command line carries the test-only fault hook
 (``systemd.setenv=KIOSK_TEST_FREEZE=ui-thread@N``) and sends the journal to
 the serial console, which is all the test reads.
 
 Slow (an image build and a software-emulated boot): ``make test-slow``.
 Set KIOSK_TEST_IMAGE=DIR to boot an image already built by image/build.sh.
 """
+import json
 import os
 import re
 import select
@@ -49,7 +52,22 @@ def image(tmp_path_factory) -> Path:
     return out
 
 
-def boot(image: Path, hang_after_s: int) -> subprocess.Popen:
+def data_disk(path: Path) -> Path:
+    """A provisioned kiosk's data partition: 64 MB of ext4 labelled KIOSK-DATA."""
+    with path.open("wb") as f:
+        f.truncate(64 * 1024 * 1024)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "KIOSK-DATA", str(path)], check=True, timeout=60)
+    return path
+
+
+def read_from(disk: Path, name: str) -> bytes:
+    """A file from the data partition after the power cut: fsck replays ext4's journal first, as a boot would."""
+    subprocess.run(["e2fsck", "-fy", str(disk)], capture_output=True, timeout=120)
+    r = subprocess.run(["debugfs", "-R", f"cat /{name}", str(disk)], capture_output=True, timeout=60)
+    return r.stdout
+
+
+def boot(image: Path, hang_after_s: int, disk: Path) -> subprocess.Popen:
     append = " ".join([
         "console=ttyS0", "rdinit=/sbin/init", "panic=-1", "quiet",
         "systemd.show_status=1", "systemd.journald.forward_to_console=1",
@@ -58,13 +76,15 @@ def boot(image: Path, hang_after_s: int) -> subprocess.Popen:
     return subprocess.Popen(
         ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-cpu", "max", "-smp", "2", "-m", "4096",
          "-kernel", str(image / "vmlinuz"), "-initrd", str(image / "kiosk.cpio.zst"), "-append", append,
+         "-drive", f"file={disk},format=raw,if=virtio",
          "-vga", "std", "-display", "none", "-serial", "stdio", "-monitor", "none", "-nic", "none", "-no-reboot"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def test_the_image_boots_to_a_ready_kiosk_and_the_watchdog_restarts_a_hung_ui(image, tmp_path):
     console = tmp_path / "console.log"
-    vm = boot(image, hang_after_s=20)
+    disk = data_disk(tmp_path / "data.img")
+    vm = boot(image, hang_after_s=20, disk=disk)
     seen: list[str] = []  # the milestones, in the order the console showed them
     want = [("ready", READY), ("hang", HANG), ("watchdog", WATCHDOG), ("ready again", READY)]
     deadline = time.monotonic() + BOOT_TIMEOUT_S
@@ -87,7 +107,11 @@ def test_the_image_boots_to_a_ready_kiosk_and_the_watchdog_restarts_a_hung_ui(im
                     if pattern is not None and pattern.search(text):
                         seen.append(name)
     finally:
-        vm.kill()
+        vm.kill()  # a power cut
         vm.wait(30)
     tail = console.read_text(errors="replace")[-4000:]
     assert seen == [name for name, _ in want], f"console showed {seen}; last output:\n{tail}"
+    # Both starts were counted on the data partition, and survived the power cut with the journal.
+    starts = json.loads(read_from(disk, "restarts.json") or b"[]")
+    assert len(starts) == 2, starts
+    assert read_from(disk, "journal.db").startswith(b"SQLite format 3")
