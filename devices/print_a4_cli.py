@@ -14,9 +14,10 @@ import sys
 from typing import Any
 
 from devices.errors import Cancelled, ConfigError, DeviceError, DeviceOffline, ProtocolError
+from devices.print_cli import EXIT_OK, EXIT_PRINTER, EXIT_UNREACHABLE, one_line, report_test_print
 from devices.status import Reason
 
-EXIT_OK, EXIT_PRINTER, EXIT_UNREACHABLE = 0, 2, 3
+__all__ = ["EXIT_OK", "EXIT_PRINTER", "EXIT_UNREACHABLE", "run_test_print_a4", "classify"]
 PRINTER_PROBLEMS = {  # reasons a person at the printer can fix
     Reason.PAPER_OUT: "打印机缺纸 / out of paper",
     Reason.COVER_OPEN: "打印机盖未关 / cover open",
@@ -47,17 +48,8 @@ def run_test_print_a4(uri: str, kiosk_id: str, *, timeout: float = 180.0,
 
 
 async def _print(printer, pdf: bytes, uri: str, timeout: float) -> int:
-    try:
-        result = await printer.print_pdf(pdf, title=JOB_TITLE, timeout=timeout)
-    except DeviceError as exc:
-        code, label = classify(exc)
-        _fail(uri, label, exc)
-        return code
-    finally:
-        await printer.close()
-    note = f", {result.detail}" if result.detail else ""
-    print(f"A4 printer {uri}: 测试页已打印 / test page printed (job {result.job_id}{note})")
-    return EXIT_OK
+    return await report_test_print(printer, printer.print_pdf(pdf, title=JOB_TITLE, timeout=timeout),
+                                   f"A4 printer {uri}", classify)
 
 
 def classify(exc: DeviceError) -> tuple[int, str]:
@@ -74,5 +66,4 @@ def classify(exc: DeviceError) -> tuple[int, str]:
 
 
 def _fail(uri: str, label: str, exc: Exception) -> None:
-    detail = " ".join(str(exc).split()) or type(exc).__name__
-    print(f"A4 printer {uri}: {label}: {detail}", file=sys.stderr)
+    print(f"A4 printer {uri}: {label}: {one_line(exc)}", file=sys.stderr)

@@ -56,16 +56,27 @@ def run_test_print_receipt(uri: str, kiosk_id: str, *, profile: str = "generic-g
 
 
 async def _print(printer, receipt: Receipt, uri: str, timeout: float) -> int:
+    return await report_test_print(printer, printer.print_receipt(receipt, timeout=timeout),
+                                   f"receipt printer {uri}", classify)
+
+
+async def report_test_print(printer, job, label: str, classify) -> int:
+    """Await a test print and report it the technician's way, for every printer class.
+
+    Printed: one line on stdout, exit 0. Failed: one line on stderr, and the
+    exit code `classify` gives (2 go to the printer, 3 check cable, address or
+    configuration). The printer is closed either way.
+    """
     try:
-        result = await printer.print_receipt(receipt, timeout=timeout)
+        result = await job
     except DeviceError as exc:
         code, what = classify(exc)
-        print(f"receipt printer {uri}: {what}: {_one_line(exc)}", file=sys.stderr)
+        print(f"{label}: {what}: {one_line(exc)}", file=sys.stderr)
         return code
     finally:
         await printer.close()
-    note = f" ({result.detail})" if result.detail else ""
-    print(f"receipt printer {uri}: 测试页已打印 / test page printed{note}")
+    note = f", {result.detail}" if result.detail else ""
+    print(f"{label}: 测试页已打印 / test page printed (job {result.job_id}{note})")
     return EXIT_OK
 
 
@@ -79,5 +90,5 @@ def classify(exc: DeviceError) -> tuple[int, str]:
     return EXIT_UNREACHABLE, "通信错误 / protocol or configuration error"
 
 
-def _one_line(exc: Exception) -> str:
+def one_line(exc: Exception) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
