@@ -98,7 +98,7 @@ class Kiosk:
         from kiosk.engine.clock import LoopClock
         from kiosk.flow.registry import FlowRegistry
         from kiosk.journal import Journal
-        from kiosk.scenario.runner import make_devices
+        from kiosk.scenario.runner import open_devices
         from kiosk.services import HttpServices
 
         self.backend, self.web, port = await demo_backend.start("127.0.0.1", 0)
@@ -108,9 +108,7 @@ class Kiosk:
         url = f"http://127.0.0.1:{port}"
         self.services = HttpServices(catalog, {n: ServiceConfig(base_url=url, timeout_s=5) for n in catalog.services},
                                      kiosk_id="SOAK")
-        self.devices = make_devices()
-        for d in self.devices.values():
-            await d.open()
+        self.devices = await open_devices()
         self.journal = Journal(var / "journal.db")
         self.outcomes: dict[str, int] = {}
         self.changed = asyncio.Event()

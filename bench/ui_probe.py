@@ -56,7 +56,7 @@ async def kiosk(taps: int) -> None:
     from kiosk.controller import KioskController
     from kiosk.engine.clock import LoopClock
     from kiosk.flow.registry import FlowRegistry
-    from kiosk.scenario.runner import make_devices
+    from kiosk.scenario.runner import open_devices
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme
@@ -66,9 +66,7 @@ async def kiosk(taps: int) -> None:
     await win.start()
     reg = FlowRegistry(ROOT / "flows")
     reg.reload()
-    devices = make_devices()
-    for d in devices.values():
-        await d.open()
+    devices = await open_devices()
     c = KioskController(reg, devices, None, LoopClock(), kiosk={"id": "BENCH"})
     LiveUi(c, win)
     await win.frame()

@@ -80,6 +80,14 @@ def make_devices() -> dict:
     }
 
 
+async def open_devices() -> dict:
+    """Simulated twins, opened as the runtime opens real devices (a closed one shows as unavailable)."""
+    devices = make_devices()
+    for d in devices.values():
+        await d.open()
+    return devices
+
+
 class ScenarioRun:
     def __init__(self, bundle: Bundle, flow_id: str, scenario: Scenario, located, index: int, file: str,
                  on_view=None, ui=None):

@@ -10,7 +10,7 @@ from kiosk.controller import END_SCREEN_S, KioskController
 from kiosk.journal import Journal
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
-from kiosk.scenario.runner import make_card, make_devices
+from kiosk.scenario.runner import make_card, open_devices
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
@@ -24,9 +24,7 @@ class NoBackend:
 async def kiosk(tmp_path):
     reg = FlowRegistry(FLOWS)
     reg.reload()
-    devices = make_devices()
-    for d in devices.values():
-        await d.open()
+    devices = await open_devices()
     clock = VirtualClock()
     states = []
     c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, on_change=lambda s: states.append(s.mode),

@@ -6,7 +6,7 @@ from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.health import Counters, filesystem_type, kiosk_state, snapshot, system_figures
-from kiosk.scenario.runner import make_devices
+from kiosk.scenario.runner import open_devices
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
@@ -14,9 +14,7 @@ FLOWS = Path(__file__).resolve().parents[2] / "flows"
 async def test_snapshot_reports_devices_items_system_and_state():
     reg = FlowRegistry(FLOWS)
     reg.reload()
-    devices = make_devices()
-    for d in devices.values():
-        await d.open()
+    devices = await open_devices()
     c = KioskController(reg, devices, None, VirtualClock(), kiosk={"id": "K1"})
     counters = Counters()
     counters.visit("queue-ticket", "completed", {"ticket_dispenser": 1})

@@ -16,7 +16,7 @@ from kiosk.controller import KioskController  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
 from kiosk.flow.registry import FlowRegistry  # noqa: E402
 from kiosk.maintenance import Gate, hash_pin  # noqa: E402
-from kiosk.scenario.runner import make_card, make_devices  # noqa: E402
+from kiosk.scenario.runner import make_card, open_devices  # noqa: E402
 from kiosk.ui.app import KioskWindow  # noqa: E402
 from kiosk.ui.live import LiveUi  # noqa: E402
 from kiosk.ui.theme import Theme  # noqa: E402
@@ -48,9 +48,7 @@ async def main(width, height, low_reach, shots):
     await win.start()
     reg = FlowRegistry(ROOT / "flows")
     reg.reload()
-    devices = make_devices()
-    for d in devices.values():
-        await d.open()
+    devices = await open_devices()
     clock = VirtualClock()
     c = KioskController(reg, devices, Backend(), clock, kiosk={"id": "K1"}, gate=Gate(hash_pin("246810")))
     LiveUi(c, win)
