@@ -13,10 +13,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import sqlite3
 from pathlib import Path
+
+from kiosk.durable import write_atomically
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS transactions (
@@ -89,11 +90,5 @@ def _salt(path: Path) -> bytes:
     except FileNotFoundError:
         pass
     data = secrets.token_bytes(32)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomically(path, data, mode=0o600)
     return data

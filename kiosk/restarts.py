@@ -8,11 +8,12 @@ letting a citizen start an item that will crash again.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import structlog
+
+from kiosk.durable import write_atomically
 
 log = structlog.get_logger("kiosk.restarts")
 
@@ -34,13 +35,7 @@ class RestartCounter:
             return []
 
     def _save(self, starts: list[float]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w") as f:
-            json.dump(starts, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_atomically(self.path, json.dumps(starts).encode())
 
     def record_start(self) -> None:
         now = self.clock()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import ssl
 import time
 import uuid
@@ -23,6 +22,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import structlog
 
+from kiosk.durable import write_atomically
 from kiosk.telemetry.outbox import Outbox
 
 log = structlog.get_logger("kiosk.mqtt")
@@ -37,12 +37,7 @@ def next_session_seq(path: Path) -> int:
         seq = int(path.read_text().strip()) + 1
     except (OSError, ValueError):
         seq = 1
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as f:
-        f.write(str(seq))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomically(path, str(seq).encode())
     return seq
 
 
