@@ -3,8 +3,8 @@
 It must come up with kiosk.service ready (systemd logs "Started" for a
 Type=notify unit only once READY=1 arrived, after the first frame), and a
 UI thread that hangs must be restarted by systemd's watchdog and become
-ready again. A data partition (KIOSK-DATA) is attached, and after the
-power is cut it must hold the restart counter with both starts and the
+ready again. A data partition (KIOSK-DATA) is attached: it must be mounted
+before the kiosk starts, and after the power is cut it must hold the restart counter with both starts and the
 transaction journal. The kernel command line carries the test-only fault hook
 (``systemd.setenv=KIOSK_TEST_FREEZE=ui-thread@N``) and sends the journal to
 the serial console, which is all the test reads.
@@ -34,6 +34,7 @@ pytestmark = [
                        reason="mkosi and qemu-system-x86 missing: make test-slow installs them (IMAGE=1 scripts/bootstrap.sh)"),
 ]
 
+DATA = re.compile(r"KIOSK-DATA mounted on /var/lib/kiosk")
 READY = re.compile(r"Started kiosk\.service")
 WATCHDOG = re.compile(r"kiosk\.service: Watchdog timeout")
 HANG = re.compile(r'"event": "watchdog\.test_fault"|watchdog\.test_fault')
@@ -86,7 +87,7 @@ def test_the_image_boots_to_a_ready_kiosk_and_the_watchdog_restarts_a_hung_ui(im
     disk = data_disk(tmp_path / "data.img")
     vm = boot(image, hang_after_s=20, disk=disk)
     seen: list[str] = []  # the milestones, in the order the console showed them
-    want = [("ready", READY), ("hang", HANG), ("watchdog", WATCHDOG), ("ready again", READY)]
+    want = [("data partition", DATA), ("ready", READY), ("hang", HANG), ("watchdog", WATCHDOG), ("ready again", READY)]
     deadline = time.monotonic() + BOOT_TIMEOUT_S
     buf = b""
     try:
