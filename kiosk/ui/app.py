@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from kiosk.ui import env
+from kiosk.ui.collector import Collector
 from kiosk.ui.theme import Theme
 from kiosk.ui.voice import Speaker
 
@@ -48,12 +49,19 @@ class KioskWindow:
         self.app = _App()
         self.form_values: dict = {}
         self.task: asyncio.Task | None = None
+        self.collector = Collector()  # full garbage collections while nobody is tapping
 
     async def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.app.async_run(async_lib="asyncio"))
         await asyncio.wait_for(self.ready.wait(), 30)
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        Window.bind(on_touch_down=self.collector.touched)
+        Clock.schedule_interval(self.collector.tick, 1.0)  # its first tick, after start-up, freezes
 
     async def stop(self) -> None:
+        self.collector.stop()
         self.app.stop()
         if self.task is not None:
             await asyncio.wait_for(self.task, 10)
