@@ -127,19 +127,26 @@ def _apply(op: str, x, y):
     return x / y if op == "/" else x % y
 
 
-def arith(op: str, af: Fn, bf: Fn, exact: bool) -> Fn:
-    """``exact``: both operands are statically numbers (or both text), so only null needs checking."""
+def null_propagating(af: Fn, bf: Fn, combine: Callable[[Any, Any], Any]) -> Fn:
+    """The one rule for binary operators: left first; null if either side is null (then the right is not run)."""
     def run(ctx):
         x = af(ctx)
-        y = None if x is None else bf(ctx)
-        if y is None:
+        if x is None:
             return None
+        y = bf(ctx)
+        return None if y is None else combine(x, y)
+    return run
+
+
+def arith(op: str, af: Fn, bf: Fn, exact: bool) -> Fn:
+    """``exact``: both operands are statically numbers (or both text), so only null needs checking."""
+    def combine(x, y):
         if not exact and not (op == "+" and isinstance(x, str) and isinstance(y, str)):
             x, y = _number(x), _number(y)
         if op == "+" and isinstance(x, str) and len(x) + len(y) > MAX_TEXT:
             raise EvalError(f"text result longer than {MAX_TEXT} characters")
         return checked(_apply(op, x, y))
-    return run
+    return null_propagating(af, bf, combine)
 
 
 def null_test(af: Fn, bf: Fn, want_equal: bool) -> Fn:
@@ -148,35 +155,23 @@ def null_test(af: Fn, bf: Fn, want_equal: bool) -> Fn:
 
 
 def equality(af: Fn, bf: Fn, want_equal: bool) -> Fn:
-    def run(ctx):
-        x = af(ctx)
-        y = None if x is None else bf(ctx)
-        return None if y is None else equal(x, y) == want_equal
-    return run
+    return null_propagating(af, bf, lambda x, y: equal(x, y) == want_equal)
 
 
 def membership(af: Fn, bf: Fn, want_in: bool) -> Fn:
-    def run(ctx):
-        x = af(ctx)
-        y = None if x is None else bf(ctx)
-        return None if y is None else member(x, y) == want_in
-    return run
+    return null_propagating(af, bf, lambda x, y: member(x, y) == want_in)
 
 
 def ordering(op: str, af: Fn, bf: Fn) -> Fn:
     """Numbers, texts and dates order among themselves; mixed kinds found at run time are an error."""
-    def run(ctx):
-        x = af(ctx)
-        y = None if x is None else bf(ctx)
-        if y is None:
-            return None
+    def combine(x, y):
         kx, ky = kind(x), kind(y)
         if kx != ky or kx not in ("number", "string", "date"):
             raise EvalError(f"cannot order {kx} and {ky}")
         if kx == "date":
             x, y = day(x), day(y)
         return x < y if op == "<" else x <= y if op == "<=" else x > y if op == ">" else x >= y
-    return run
+    return null_propagating(af, bf, combine)
 
 
 def kleene(fns: tuple, stop: bool) -> Fn:
