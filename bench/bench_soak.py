@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._util import rss_kib  # noqa: E402
+
 WARMUP = 0.1  # the first tenth of the visits warms caches before the first reading
 VIEW_TIMEOUT_S = 15.0  # a screen that never changes is a hang, not a slow run
 
@@ -54,10 +56,7 @@ class Trend:
 
 def rss_mb() -> float:
     gc.collect()
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1000
-    return 0.0
+    return rss_kib() / 1000
 
 
 # ------------------------------------------------------------------ children
@@ -204,8 +203,9 @@ async def ui_child(visits: int) -> dict:
                 kid = f"tile:{value}"
                 if not win.tap(kid):
                     raise LookupError(f"no {kid!r} on the home screen")
-            else:
-                await tap_action(win, "action" if value is None else move, move if value is None else value)
+            else:  # the citizen's moves are engine actions; choose and submit carry their value
+                key, arg = (move, value) if move in ("choose", "submit") else ("action", move)
+                await tap_action(win, key, arg)
 
         trend = Trend(visits)
         t0 = time.perf_counter()

@@ -10,12 +10,11 @@ STARTED = float(os.environ["BENCH_T0"])
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._util import rss_kib  # noqa: E402
+
 
 def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return rss_kib() / 1024
 
 
 def bare() -> None:

@@ -4,8 +4,8 @@ It must come up with kiosk.service ready (systemd logs "Started" for a
 Type=notify unit only once READY=1 arrived, after the first frame), and a
 UI thread that hangs must be restarted by systemd's watchdog and become
 ready again. A data partition (KIOSK-DATA) is attached: it must be mounted
-before the kiosk starts, and after the power is cut it must hold the restart counter with both starts and the
-transaction journal. The kernel command line carries the test-only fault hook
+before the kiosk starts, and after the power is cut it must hold the restart
+counter with both starts and the transaction journal. The kernel command line carries the test-only fault hook
 (``systemd.setenv=KIOSK_TEST_FREEZE=ui-thread@N``) and sends the journal to
 the serial console, which is all the test reads.
 
@@ -37,8 +37,7 @@ pytestmark = [
 DATA = re.compile(r"KIOSK-DATA mounted on /var/lib/kiosk")
 READY = re.compile(r"Started kiosk\.service")
 WATCHDOG = re.compile(r"kiosk\.service: Watchdog timeout")
-HANG = re.compile(r'"event": "watchdog\.test_fault"|watchdog\.test_fault')
-STALE = re.compile(r"watchdog\.stale")
+HANG = re.compile(r"watchdog\.test_fault")
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +60,12 @@ def data_disk(path: Path) -> Path:
     return path
 
 
-def read_from(disk: Path, name: str) -> bytes:
-    """A file from the data partition after the power cut: fsck replays ext4's journal first, as a boot would."""
+def replay_journal(disk: Path) -> None:
+    """After the power cut, as the next boot would: fsck replays ext4's journal."""
     subprocess.run(["e2fsck", "-fy", str(disk)], capture_output=True, timeout=120)
+
+
+def read_from(disk: Path, name: str) -> bytes:
     r = subprocess.run(["debugfs", "-R", f"cat /{name}", str(disk)], capture_output=True, timeout=60)
     return r.stdout
 
@@ -113,6 +115,7 @@ def test_the_image_boots_to_a_ready_kiosk_and_the_watchdog_restarts_a_hung_ui(im
     tail = console.read_text(errors="replace")[-4000:]
     assert seen == [name for name, _ in want], f"console showed {seen}; last output:\n{tail}"
     # Both starts were counted on the data partition, and survived the power cut with the journal.
+    replay_journal(disk)
     starts = json.loads(read_from(disk, "restarts.json") or b"[]")
     assert len(starts) == 2, starts
     assert read_from(disk, "journal.db").startswith(b"SQLite format 3")

@@ -55,8 +55,8 @@ def test_a_hung_ui_thread_stops_the_pings(tmp_path):
     # The test-only hook really blocks the UI thread (which also runs the asyncio loop) 3 s after start.
     got = run_kiosk(tmp_path, {"KIOSK_TEST_FREEZE": "ui-thread@3"}, 30)
     ready = next(i for i, m in enumerate(got) if m.startswith("READY=1\nSTATUS="))
-    stale = next(i for i, m in enumerate(got) if m.startswith("STATUS=unresponsive: "))
     reported = [m for m in got if m.startswith("STATUS=unresponsive: ")]
+    stale = got.index(reported[0])
     assert "ui-clock" in reported[-1] and "asyncio-loop" in reported[-1]  # both, once both have gone stale
     assert got[ready:stale].count("WATCHDOG=1") >= 2  # alive and pinging before the hang
     assert got[stale:].count("WATCHDOG=1") == 0
