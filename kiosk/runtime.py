@@ -39,6 +39,7 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
     from kiosk.ui.theme import Theme
     from kiosk.ui.voice import Speaker
 
+    journal_key = cfg.journal.key(cfg.var_dir)  # a configured key that is unusable stops the start (ConfigError)
     flows = FlowRegistry(cfg.flows.path)
     flows.reload()
     catalog = flows.active.catalog if flows.active else None
@@ -53,7 +54,8 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
                                  kiosk={"id": cfg.kiosk.id, "name": cfg.kiosk.name, "hall": cfg.kiosk.hall,
                                         "verify_url": cfg.kiosk.verify_url},
                                  idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
-                                 gate=Gate(cfg.maintenance.pin_hash), journal=Journal(cfg.var_dir / "journal.db"),
+                                 gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),
+                                 journal=Journal(cfg.var_dir / "journal.db", key=journal_key),
                                  pdf_renderer=render_document)
 
     def device_changed(_event=None):
