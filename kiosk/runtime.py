@@ -34,12 +34,12 @@ def build_devices(cfg: Config) -> dict:
 
 async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: bool = False,
               fullscreen: bool = True, side=None, side_width: int = 0, voice: bool = True) -> int:
+    journal_key = cfg.journal.key(cfg.var_dir)  # a configured key that is unusable stops the start (ConfigError)
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme
     from kiosk.ui.voice import Speaker
 
-    journal_key = cfg.journal.key(cfg.var_dir)  # a configured key that is unusable stops the start (ConfigError)
     flows = FlowRegistry(cfg.flows.path)
     flows.reload()
     catalog = flows.active.catalog if flows.active else None

@@ -277,3 +277,19 @@ def test_the_demo_makes_a_key_for_its_run_only(tmp_path, monkeypatch):
     assert len(journal.key(tmp_path)) == 32 and not list(tmp_path.iterdir())  # in the environment, not on disk
     configured = config.JournalConfig(key_env="OWN")
     assert _demo_journal(configured) is configured  # a demo configuration with its own key keeps it
+
+
+def test_kiosk_run_with_an_unusable_key_stops_with_one_located_line(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = kiosk_toml(tmp_path, '[journal]\nkey_env = "KIOSK_TEST_JOURNAL_KEY"\n')
+    env = {**os.environ, "PYTHONPATH": str(root), "KIOSK_TEST_JOURNAL_KEY": "not-a-key"}
+    r = subprocess.run([sys.executable, "-m", "kiosk.cli", "--config", str(cfg), "run", "--windowed"], cwd=root,
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "journal.key_env: $KIOSK_TEST_JOURNAL_KEY: not a journal key: expected 64 hex digits "
+        "(make one with `openssl rand -hex 32`)"]
+    assert not (tmp_path / "var" / "journal.db").exists()  # nothing was started
