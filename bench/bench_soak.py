@@ -108,7 +108,7 @@ class Kiosk:
         self.services = HttpServices(catalog, {n: ServiceConfig(base_url=url, timeout_s=5) for n in catalog.services},
                                      kiosk_id="SOAK")
         self.devices = await open_devices()
-        self.journal = Journal(var / "journal.db")
+        self.journal = Journal(var / "journal.db", key=os.urandom(32))  # as provisioned: the citizen column is kept
         self.outcomes: dict[str, int] = {}
         self.changed = asyncio.Event()
         self.controller = KioskController(self.registry, self.devices, self.services, LoopClock(),

@@ -20,6 +20,7 @@ import collections
 import concurrent.futures
 import datetime as dt
 import json
+import os
 import re
 import sqlite3
 import time
@@ -214,6 +215,9 @@ class SqliteQueueProvider(QueueProvider):
         if self._db is not None:
             return self._db
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only (request ids, times of day): SQLite gives the -wal and -shm files the database file's mode.
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(self.path, 0o600)  # a database an older version created 0644
         db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kiosk.flow.model import IdlePolicy, Locale
 from kiosk.flow.problems import did_you_mean
@@ -87,9 +87,80 @@ class TelemetryConfig(Strict):
         return os.environ.get(self.password_env) if self.password_env else None
 
 
+MIN_PIN_ITERATIONS = 100_000  # a 6-digit PIN space is 10^6: below this, a copied hash falls in minutes
+
+
 class MaintenanceConfig(Strict):
     pin_hash: str | None = Field(default=None, pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]+$",
                                  description="From `kiosk maintenance hash-pin`; without it maintenance mode is off.")
+
+    @field_validator("pin_hash")
+    @classmethod
+    def _slow_enough(cls, value: str | None) -> str | None:
+        if value is not None and int(value.split("$")[1]) < MIN_PIN_ITERATIONS:
+            raise ValueError(f"at least {MIN_PIN_ITERATIONS:,} PBKDF2 iterations are required; "
+                             "make a new one with `kiosk maintenance hash-pin`")
+        return value
+
+
+JOURNAL_KEY_HEX = 64  # 32 bytes, as hex digits
+
+
+class JournalConfig(Strict):
+    """The key of the journal's citizen pseudonym, provisioned from outside the data partition.
+
+    A key beside the journal makes the pseudonym reversible (a district and a
+    birth year leave about 20 bits to try), so it comes from the fleet: an
+    environment variable or a file such as a systemd credential. Without one
+    the journal records no citizen at all.
+    """
+
+    key_env: str | None = Field(default=None, description="Environment variable holding the key (64 hex digits).")
+    key_file: Path | None = Field(default=None, description="File holding the key (64 hex digits), outside var_dir's "
+                                  "file system, e.g. /run/credentials/kiosk.service/journal-key (LoadCredential=).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "JournalConfig":
+        if self.key_env and self.key_file:
+            raise ValueError("set key_env or key_file, not both")
+        if self.key_file is not None and not self.key_file.is_absolute():
+            raise ValueError("key_file must be an absolute path")
+        return self
+
+    def key(self, var_dir: Path) -> bytes | None:
+        """The key, or None when none is configured; a configured key that is unusable is a ConfigError."""
+        if self.key_env:
+            text, where = os.environ.get(self.key_env), f"journal.key_env: ${self.key_env}"
+            if text is None:
+                raise ConfigError(f"{where}: not set")
+        elif self.key_file:
+            where = f"journal.key_file: {self.key_file}"
+            try:
+                if _same_file_system(self.key_file, var_dir):
+                    raise ConfigError(f"{where}: on the same file system as var_dir ({var_dir}); the key must come "
+                                      "from outside the data partition (e.g. LoadCredential=)")
+                if self.key_file.stat().st_mode & 0o007:
+                    raise ConfigError(f"{where}: readable or writable by every user; make it 0600 or 0640")
+                text = self.key_file.read_text(encoding="ascii")
+            except OSError as exc:
+                raise ConfigError(f"{where}: cannot read: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                text = ""
+        else:
+            return None
+        text = text.strip()
+        if len(text) != JOURNAL_KEY_HEX or any(c not in "0123456789abcdefABCDEF" for c in text):
+            raise ConfigError(f"{where}: not a journal key: expected {JOURNAL_KEY_HEX} hex digits "
+                              "(make one with `openssl rand -hex 32`)")
+        return bytes.fromhex(text)
+
+
+def _same_file_system(path: Path, var_dir: Path) -> bool:
+    """Whether `path` lives on var_dir's file system (var_dir itself may not exist yet)."""
+    probe = var_dir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return path.stat().st_dev == probe.stat().st_dev
 
 
 class Config(Strict):
@@ -100,6 +171,7 @@ class Config(Strict):
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
+    journal: JournalConfig = Field(default_factory=JournalConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     var_dir: Path = Field(default=Path("/var/lib/kiosk"), description="Journals, queue counters, outbox.")
 
@@ -119,7 +191,8 @@ def _names(model: type[BaseModel]) -> set[str]:
 
 def _names_nested() -> set[str]:
     out: set[str] = set()
-    for m in (KioskInfo, FlowsConfig, LoggingConfig, ServiceConfig, IdlePolicy, MaintenanceConfig, TelemetryConfig):
+    for m in (KioskInfo, FlowsConfig, LoggingConfig, ServiceConfig, IdlePolicy, MaintenanceConfig, TelemetryConfig,
+              JournalConfig):
         out |= set(m.model_fields)
     return out
 

@@ -4,8 +4,13 @@ A row is written when a visit starts and completed when it ends, each in
 its own committed transaction (SQLite WAL, synchronous=FULL), so a power cut
 or kill -9 at any moment leaves either the row or nothing, never a torn
 record, and a visit that was cut off shows up as started-but-not-ended.
-The citizen appears only as an HMAC of the ID number with a per-kiosk salt:
-repeat visits can be linked for statistics, the number cannot be recovered.
+
+The citizen appears only as an HMAC of the ID number, and only when the
+fleet provisions the key ([journal] in kiosk.toml: an environment variable
+or a systemd credential). The key never lives beside the journal: an ID
+number has about 20 bits of entropy once a district and a birth year are
+known, so with the key on the same disk the pseudonym falls to a loop of
+plain Python in seconds. Without a key the citizen column stays empty.
 """
 from __future__ import annotations
 
@@ -13,11 +18,15 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import secrets
 import sqlite3
 from pathlib import Path
 
-from kiosk.durable import write_atomically
+import structlog
+
+from kiosk.durable import owner_only_database
+
+log = structlog.get_logger("kiosk.journal")
+KEY_BYTES = 32
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS transactions (
@@ -39,22 +48,43 @@ CREATE INDEX IF NOT EXISTS transactions_started ON transactions(started_at);
 
 
 class Journal:
-    def __init__(self, path: str | Path, salt: bytes | None = None):
+    def __init__(self, path: str | Path, key: bytes | None = None):
+        if key is not None and len(key) != KEY_BYTES:
+            raise ValueError(f"the journal key must be {KEY_BYTES} bytes")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.salt = salt if salt is not None else _salt(self.path.with_suffix(".salt"))
+        self._key = key
+        owner_only_database(self.path)
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=5)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self._retire_salt(self.path.with_suffix(".salt"))
+        if key is None:
+            log.warning("journal.no_key", detail="no journal key provisioned: visits are recorded without a citizen")
+
+    @property
+    def pseudonymous(self) -> bool:
+        """True when visits carry a citizen pseudonym (a key is provisioned)."""
+        return self._key is not None
 
     def close(self) -> None:
         self.db.close()
 
     def citizen_hash(self, id_number: str | None) -> str | None:
-        if not id_number:
+        if not id_number or self._key is None:
             return None
-        return hmac.new(self.salt, id_number.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._key, id_number.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _retire_salt(self, salt: Path) -> None:
+        """Earlier versions kept their key beside the journal: its pseudonyms are reversible, so both go."""
+        if not salt.exists():
+            return
+        self.db.execute("PRAGMA secure_delete=ON")  # zero the old values in the pages, not just unlink them
+        with self.db:
+            self.db.execute("UPDATE transactions SET citizen = NULL WHERE citizen IS NOT NULL")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and no copy left in the write-ahead log
+        salt.unlink()
+        log.warning("journal.salt_retired", detail="pseudonyms made with the on-disk salt were erased")
 
     def started(self, session: str, flow: str, version: str, bundle: str, at: dt.datetime) -> None:
         with self.db:
@@ -80,15 +110,3 @@ class Journal:
         names = [c[0] for c in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
-
-def _salt(path: Path) -> bytes:
-    """Per-kiosk random salt, created once with owner-only permissions."""
-    try:
-        data = path.read_bytes()
-        if len(data) == 32:
-            return data
-    except FileNotFoundError:
-        pass
-    data = secrets.token_bytes(32)
-    write_atomically(path, data, mode=0o600)
-    return data

@@ -34,6 +34,7 @@ def build_devices(cfg: Config) -> dict:
 
 async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: bool = False,
               fullscreen: bool = True, side=None, side_width: int = 0, voice: bool = True) -> int:
+    journal_key = cfg.journal.key(cfg.var_dir)  # a configured key that is unusable stops the start (ConfigError)
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme
@@ -53,7 +54,8 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
                                  kiosk={"id": cfg.kiosk.id, "name": cfg.kiosk.name, "hall": cfg.kiosk.hall,
                                         "verify_url": cfg.kiosk.verify_url},
                                  idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
-                                 gate=Gate(cfg.maintenance.pin_hash), journal=Journal(cfg.var_dir / "journal.db"),
+                                 gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),
+                                 journal=Journal(cfg.var_dir / "journal.db", key=journal_key),
                                  pdf_renderer=render_document)
 
     def device_changed(_event=None):

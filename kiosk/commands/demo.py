@@ -57,7 +57,7 @@ def demo(args) -> int:
         backend, web_runner, port = await demo_backend.start("127.0.0.1", 0)
         url = f"http://127.0.0.1:{port}"
         services = {name: ServiceConfig(base_url=url, timeout_s=s.timeout_s) for name, s in cfg.services.items()}
-        demo_cfg = cfg.model_copy(update={"services": services})
+        demo_cfg = cfg.model_copy(update={"services": services, "journal": _demo_journal(cfg.journal)})
         printed = {dc.options().get("output_dir") for dc in cfg.devices.values()} - {None}
         print(f"demo backend on {url}; simulated devices; printed documents land in: {', '.join(sorted(printed))}",
               file=sys.stderr)
@@ -74,6 +74,19 @@ def demo(args) -> int:
             await web_runner.cleanup()
 
     return asyncio.run(main())
+
+
+def _demo_journal(journal):
+    """A demo convenience: a fresh journal key for this run, in this process's environment only, so that the
+    demo's journal shows the citizen column. A real kiosk gets its key from the fleet (docs/operations.md)."""
+    if journal.key_env or journal.key_file:
+        return journal
+    import secrets
+
+    from kiosk.config import JournalConfig
+
+    os.environ["KIOSK_DEMO_JOURNAL_KEY"] = secrets.token_hex(32)
+    return JournalConfig(key_env="KIOSK_DEMO_JOURNAL_KEY")
 
 
 def demo_backend_cmd(args) -> int:

@@ -9,14 +9,19 @@ def run(args) -> int:
 
     from kiosk import logs, runtime
     from kiosk.commands import load_config
+    from kiosk.config import ConfigError
 
     cfg = load_config(args)
     if cfg is None:
         return 2
     logs.setup(args.log_format or cfg.logging.format, args.log_level or cfg.logging.level)
     width, height = (int(x) for x in args.size.split("x"))
-    return asyncio.run(runtime.run(cfg, width=width, height=height, low_reach=args.low_reach,
-                                   fullscreen=not args.windowed))
+    try:
+        return asyncio.run(runtime.run(cfg, width=width, height=height, low_reach=args.low_reach,
+                                       fullscreen=not args.windowed))
+    except ConfigError as exc:  # what only the start can check: a provisioned key, ...
+        print(exc, file=sys.stderr)
+        return 2
 
 
 def out_of_service(args) -> int:

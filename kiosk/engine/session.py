@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from kiosk.engine import forms, results
+from kiosk.engine import forms, results, verify_code
 from kiosk.engine.messages import (Action, CancelOp, CancelTimer, Command, Event, Finished, OpDone, Rejected, Show,
                                    StartOp, StartTimer, TimerFired)
 from kiosk.engine.render import ViewBuilder
@@ -73,6 +73,8 @@ class Session:
         self._out: list[Command] = []
         self._ops = itertools.count(1)
         self._docs = itertools.count(1)
+        self._printing: tuple[tuple[int, str], str, str] | None = None  # (frame, number, code) of the last print
+        self._unprinted: tuple[tuple[int, str], str, str] | None = None  # ...when it did not come out
         self.views = ViewBuilder(self)
 
     # ------------------------------------------------------------------ api
@@ -140,6 +142,9 @@ class Session:
     def _key(self) -> tuple[str, str]:
         return (self.frame.flow.id, self.frame.step_id)
 
+    def _frame_key(self) -> tuple[int, str]:
+        return (len(self.frames), self.frame.flow.id)
+
     def _wait(self, seconds: float) -> float:
         mult = self.root_flow.flow.accessibility.timeout_multiplier if self.elderly else 1.0
         return seconds * mult
@@ -181,6 +186,8 @@ class Session:
 
     def _route(self, outcome: str) -> None:
         self.trace.add("outcome", flow=self.frame.flow.id, step=self.frame.step_id, outcome=outcome)
+        if self.step.kind == "print":  # printed, or left for the next print to replace
+            self._unprinted = None if outcome == "ok" else self._printing
         target = self._target(outcome)
         if target is None:
             self._fail(f"no branch for outcome {outcome!r} of step {self.frame.step_id!r}")
@@ -260,6 +267,7 @@ class Session:
         self.vars = self._blank_vars(kiosk)
         self.history.clear()
         self.form_errors = {}
+        self._printing = self._unprinted = None
         self.views.forget()
 
     # ----------------------------------------------------------- waits: ops
@@ -303,12 +311,27 @@ class Session:
         self._show()
 
     def _enter_print(self, step) -> None:
+        """Print a document: a new number and code, or those of the document this one retries or replaces.
+
+        A print that did not come out (paper out, printer error, timeout)
+        leaves its number and code to the next print of the same flow: the
+        fallback slip then names the certificate the citizen will fetch, not
+        a new document nobody issued.
+        """
+        self._printing = None
         fc = self.frame.flow
         template = fc.documents[step.document]
         ctx = self.context()
-        number = self.vars["doc"].get("number") if self.attempts.get(self._key()) else None
-        number = number or f"{ctx['kiosk'].get('id', 'K')}-{ctx['now']:%Y%m%d}-{self.id[:6]}-{next(self._docs)}"
-        code = number[-10:].upper()
+        doc, here = self.vars["doc"], self._frame_key()
+        if self.attempts.get(self._key()) and doc.get("number"):  # the same document, again
+            number, code = doc["number"], doc["verify_code"]
+        elif self._unprinted is not None and self._unprinted[0] == here:
+            _, number, code = self._unprinted
+            self.trace.add("document_replaced", step=step.id, number=number)
+        else:
+            number = f"{ctx['kiosk'].get('id', 'K')}-{ctx['now']:%Y%m%d}-{self.id[:6]}-{next(self._docs)}"
+            code = verify_code.backend_code(self.vars["data"]) or verify_code.new_code()
+        self._printing = (here, number, code)
         pattern = ctx["kiosk"].get("verify_url") or "urn:kiosk-document:{number}"
         self.vars["doc"].update(number=number, verify_code=code, verify_url=pattern.format(number=number, code=code))
         document = template.render(ctx, number)

@@ -13,11 +13,13 @@ import threading
 import time
 from pathlib import Path
 
+from kiosk.durable import owner_only_database
+
 
 class Outbox:
     def __init__(self, path: str | Path, max_rows: int = 10_000):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        owner_only_database(self.path)
         self.max_rows = max_rows
         self._lock = threading.Lock()  # paho's network thread acks, the event loop appends
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5)

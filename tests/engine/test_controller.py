@@ -28,7 +28,7 @@ async def kiosk(tmp_path):
     clock = VirtualClock()
     states = []
     c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, on_change=lambda s: states.append(s.mode),
-                        journal=Journal(tmp_path / "journal.db"))
+                        journal=Journal(tmp_path / "journal.db", key=bytes(range(32))))
     return c, devices, clock
 
 

@@ -1,6 +1,7 @@
 """The journal keeps every acknowledged record through kill -9 and holds no personal data."""
 import datetime as dt
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = """
 import datetime as dt, sys
 from kiosk.journal import Journal
-j = Journal(sys.argv[1])
+j = Journal(sys.argv[1], key=bytes(32))
 now = dt.datetime(2026, 3, 2, 9, 0)
 i = 0
 while True:
@@ -44,8 +45,9 @@ def test_every_acknowledged_record_survives_kill_9(tmp_path):
     assert torn == 0
 
 
-def test_no_personal_data_only_a_salted_hash(tmp_path):
-    j = Journal(tmp_path / "j.db")
+def test_no_personal_data_only_a_keyed_hash(tmp_path):
+    key = secrets.token_bytes(32)
+    j = Journal(tmp_path / "j.db", key=key)
     now = dt.datetime(2026, 3, 2, 9, 0)
     j.started("s1", "social-security-certificate", "1.0.0", "abc", now)
     j.ended("s1", now, "completed", "end step", documents=["K1-20260302-1"], tickets=[],
@@ -53,6 +55,8 @@ def test_no_personal_data_only_a_salted_hash(tmp_path):
     j.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert b"11010519491231002X" not in raw and "11010519491231002X".encode("utf-16-le") not in raw
-    other = Journal(tmp_path / "other" / "j.db")
-    assert other.citizen_hash("11010519491231002X") != Journal(tmp_path / "j.db").citizen_hash("11010519491231002X")
-    assert (tmp_path / "j.salt").stat().st_mode & 0o077 == 0
+    assert key not in raw and key.hex().encode() not in raw
+    (row,) = Journal(tmp_path / "j.db", key=key).rows()
+    assert row["citizen"] == Journal(tmp_path / "j.db", key=key).citizen_hash("11010519491231002X")  # visits link
+    other = Journal(tmp_path / "other" / "j.db", key=secrets.token_bytes(32))
+    assert other.citizen_hash("11010519491231002X") != row["citizen"]  # across kiosks with other keys, they do not
