@@ -194,19 +194,28 @@ class Checker:
         return Typed(rtype, _call_label(n.value, func, args, out.label), fn, refs)
 
 
+MASK_OF = {"mask": Mask.ID, "mask_name": Mask.NAME}
+
+
 def _call_label(name: str, func, args: list[Typed], label: Label) -> Label:
     """No function makes a value public. Three keep the shape of their argument, which the renderer needs:
 
-    mask()/mask_name() of a value that has a masked form are already masked
-    (anything else stays HIDE: ``mask(string(id.birth_date))`` is 1990**3-07);
+    mask() of an ID-form value and mask_name() of a name are already masked;
+    of another maskable value they keep its form, applied again over the
+    masked text (mask() keeps an address's last four characters, the house
+    number); of anything else they stay HIDE (``mask(string(id.birth_date))``
+    would be 1990**3-07);
     default(x, public fallback) is x or the fallback; reveal(x) is x, marked.
     """
     if not args or label.public:
         return label
     first = args[0].label
     if func.masks:
-        ok = first.mask in (Mask.ID, Mask.NAME, Mask.TEXT, Mask.MASKED) and not first.revealed
-        return Label(label.privacy, Mask.MASKED if ok else Mask.HIDE, False, label.reveals)
+        if first.revealed or first.mask == Mask.HIDE:
+            return Label(label.privacy, Mask.HIDE, False, label.reveals)
+        if first.mask in (MASK_OF[name], Mask.MASKED):
+            return Label(label.privacy, Mask.MASKED, False, label.reveals)
+        return Label(label.privacy, first.mask, False, label.reveals)  # its own form, again, over the masked text
     if name == "default" and args[1].label.public:
         return first
     if name == "reveal":

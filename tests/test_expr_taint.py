@@ -58,6 +58,9 @@ def test_mask_of_a_date_made_text_is_not_public():
     ("mask_name(id.name)", "王**"),
     ("id.address", "示例市示例***"),
     ("default(id.address, '—')", "示例市示例***"),
+    ("mask(id.address)", "示例市示****"),  # mask() alone would keep the house number
+    ("mask_name(id.id_number)", "1" + "*" * 17),
+    ("mask(id.name)", "王**"),
 ])
 def test_declared_values_and_their_masks_show_in_masked_form(src, screen):
     assert compile_template("{{ " + src + " }}", SCOPE).render(CTX, show=privacy.show) == screen

@@ -83,8 +83,8 @@ class PrivacyRules:
                                 "help desk); screens show personal data masked")
         elif lb.mask == Mask.HIDE:
             yield self._problem(key, offset, "pii/derived-on-screen",
-                                f"{src!r} is computed from personal data and has no masked form (it would show as "
-                                "***); show the declared value, or branch on it instead")
+                                f"{src!r} is personal and has no masked form (it would show as ***); a value "
+                                "computed from personal data is personal: show the declared value, or branch on it")
 
     def _request(self, key: tuple, offset: int, src: str) -> Iterator[Problem]:
         step = self.steps[key[0]]
