@@ -3,12 +3,18 @@
 ``<name>.receipt`` is a line-based layout for thermal printers: each line is
 a template, optionally led by directives (``@center``, ``@big``, ``@huge``,
 ``@bold``, ``@qr``, ``@feed N``, ``@cut``). ``<name>.html`` is an A4 page
-rendered to PDF by the document renderer. Interpolated personal values are
-masked unless the template wraps them in ``reveal(...)``.
+rendered to PDF by the document renderer.
+
+Receipts are thermal slips left behind in trays: they carry no personal
+value at all (the linter refuses one; if one got through it prints ***).
+An A4 page shows personal values only when every step that prints it
+declares ``personal: true``; then they are masked, or whole inside
+``reveal(...)``.
 """
 from __future__ import annotations
 
 import html
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +46,8 @@ class DocumentTemplate:
     file: str
     lines: list[tuple[tuple[str, ...], Template]] = field(default_factory=list)  # receipt
     page: Template | None = None  # html
+    spans: list[tuple[int, int, Template]] = field(default_factory=list)  # where each template starts (line, col)
+    may_reveal: bool = False  # set by the bundle: every step printing this A4 page declares personal data
 
     @property
     def printer(self) -> str:
@@ -49,7 +57,8 @@ class DocumentTemplate:
         if self.kind == "receipt":
             return self._render_receipt(context, number)
         assert self.page is not None
-        page = self.page.render(context, show=_show_html)  # <qr-code data=...> is drawn by the PDF renderer
+        show = privacy.show_revealed if self.may_reveal else privacy.hide
+        page = self.page.render(context, show=lambda v, lb, src: html.escape(show(v, lb, src)))  # <qr-code> too
         text = re.sub(r"\s+\n", "\n", html.unescape(re.sub(r"<[^>]+>", " ", page)))
         text = "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
         return Document(self.name, self.printer, number, text, html=page)
@@ -57,7 +66,7 @@ class DocumentTemplate:
     def _render_receipt(self, context: dict, number: str) -> Document:
         elements = []
         for directives, tmpl in self.lines:
-            value = tmpl.render(context, show=privacy.show)
+            value = tmpl.render(context, show=privacy.hide)
             if "cut" in directives:
                 elements.append(Cut())
             elif "feed" in directives:
@@ -72,14 +81,10 @@ class DocumentTemplate:
         return Document(self.name, self.printer, number, receipt.plain_text(), receipt=receipt)
 
 
-def _show_html(value, priv, source):
-    return html.escape(privacy.show(value, priv, source))
-
-
 def load_template(path: Path, scope: Scope) -> tuple[DocumentTemplate | None, list[Problem]]:
     name, kind = path.name.split(".", 1)[0], ("receipt" if path.suffix == ".receipt" else "html")
     try:
-        raw = path.read_bytes()
+        raw = _read_no_follow(path, MAX_TEMPLATE + 1)
         if len(raw) > MAX_TEMPLATE:
             return None, [Problem(str(path), 1, 1, "tmpl/too-large", f"template over {MAX_TEMPLATE} bytes")]
         source = raw.decode("utf-8")
@@ -90,7 +95,9 @@ def load_template(path: Path, scope: Scope) -> tuple[DocumentTemplate | None, li
 
     def compile_at(src: str, line: int, col: int) -> Template | None:
         try:
-            return compile_template(src, scope)
+            compiled = compile_template(src, scope)
+            tmpl.spans.append((line, col, compiled))
+            return compiled
         except ExprError as exc:
             before = src[: exc.offset]
             l2 = line + before.count("\n")
@@ -117,6 +124,24 @@ def load_template(path: Path, scope: Scope) -> tuple[DocumentTemplate | None, li
             if t is not None:
                 tmpl.lines.append((tuple(directives), t))
     return (tmpl if not problems else None), problems
+
+
+def _read_no_follow(path: Path, limit: int) -> bytes:
+    """A symlinked template would print any file the kiosk can read; the bundle refuses them, and so does open()."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        return f.read(limit)
+
+
+def spots(tmpl: DocumentTemplate):
+    """Every interpolation of a template with its line and column in the file, for the privacy rules."""
+    for line, col, compiled in tmpl.spans:
+        for offset, part in compiled.spots:
+            before = compiled.source[:offset]
+            if "\n" in before:
+                yield line + before.count("\n"), offset - before.rfind("\n"), part
+            else:
+                yield line, col + offset, part
 
 
 def template_files(folder: Path) -> dict[str, Path]:

@@ -29,9 +29,9 @@ from typing import Any
 from kiosk.expr_check import Checker
 from kiosk.expr_funcs import FUNCTIONS, MAX_TEXT, EvalError, text
 from kiosk.expr_parse import ExprError, parse
-from kiosk.expr_types import ExprType, Privacy, Var, compatible
+from kiosk.expr_types import ExprType, Label, Mask, Privacy, Var, compatible
 
-__all__ = ["ExprType", "Privacy", "Var", "Scope", "ExprError", "EvalError", "compile_expr", "compile_template",
+__all__ = ["ExprType", "Privacy", "Label", "Mask", "Var", "Scope", "ExprError", "EvalError", "compile_expr", "compile_template",
            "Compiled", "Template", "FUNCTIONS"]
 PUBLIC = Privacy.PUBLIC
 MAX_INTERPOLATIONS = 200
@@ -109,8 +109,12 @@ class Compiled:
     source: str
     type: ExprType
     refs: frozenset[str]
-    privacy: Privacy
+    label: Label
     _fn: Callable[[dict], Any] = field(repr=False, compare=False)
+
+    @property
+    def privacy(self) -> Privacy:
+        return self.label.privacy
 
     def evaluate(self, context: dict) -> Any:
         """The value, or None when it depends on missing data; EvalError when evaluation fails."""
@@ -140,16 +144,16 @@ def compile_expr(source: str, scope: Scope, *, expect: ExprType | None = None) -
         lead = len(source) - len(source.lstrip())
         raise ExprError(f"expected {expect}, but this gives {typed.type}", lead, "expr/type",
                         end=len(source.rstrip()))
-    return Compiled(source, typed.type, typed.refs, typed.privacy, typed.fn)
+    return Compiled(source, typed.type, typed.refs, typed.label, typed.fn)
 
 
 # -------------------------------------------------------------- templates
-Show = Callable[[Any, Privacy, str], str]
+Show = Callable[[Any, Label, str], str]  # (value, its label, its source) -> the text shown
 
 
-def _default_show(value: Any, privacy: Privacy, source: str) -> str:
-    """Safe by default: anything non-public is hidden; callers pass a masker for screens and paper."""
-    return text(value) if privacy == PUBLIC else "***"
+def _default_show(value: Any, label: Label, source: str) -> str:
+    """Safe by default: anything non-public and not already masked is hidden; kiosk.privacy decides the rest."""
+    return text(value) if label.public or label.mask == Mask.MASKED else "***"
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ class Template:
     parts: tuple
     refs: frozenset[str]
     privacy: Privacy
+    spots: tuple = ()  # (offset of the expression in source, Compiled), for located privacy rules
 
     def render(self, context: dict, *, show: Show | None = None) -> str:
         """Undefined is an error in text (EvalError), unlike in guards."""
@@ -172,7 +177,7 @@ class Template:
             value = part.evaluate(context)
             if value is None:
                 raise EvalError(f"{part.source.strip()!r} has no value")
-            out.append(show(value, part.privacy, part.source.strip()))
+            out.append(show(value, part.label, part.source.strip()))
         rendered = "".join(out)
         if len(rendered) > len(self.source) + 10 * MAX_TEXT:
             raise EvalError("rendered text too long")
@@ -186,6 +191,7 @@ def compile_template(source: str, scope: Scope) -> Template:
     if len(source) > MAX_TEMPLATE:
         raise ExprError(f"template longer than {MAX_TEMPLATE} characters", MAX_TEMPLATE, "expr/too-complex")
     parts: list = []
+    spots: list = []
     pos = count = 0
     while (start := source.find("{{", pos)) >= 0:
         end = _closing(source, start + 2)
@@ -202,12 +208,13 @@ def compile_template(source: str, scope: Scope) -> Template:
             parts.append(compile_expr(inner, scope))
         except ExprError as exc:
             raise exc.moved(start + 2) from None
+        spots.append((start + 2 + len(inner) - len(inner.lstrip()), parts[-1]))
         pos = end + 2
     parts.append(source[pos:])
     compiled = [p for p in parts if isinstance(p, Compiled)]
     return Template(source, tuple(p for p in parts if p != ""),
                     frozenset().union(*(c.refs for c in compiled)),
-                    max((c.privacy for c in compiled), default=PUBLIC))
+                    max((c.privacy for c in compiled), default=PUBLIC), tuple(spots))
 
 
 def _closing(source: str, i: int) -> int:

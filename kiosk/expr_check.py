@@ -16,24 +16,27 @@ from kiosk import expr_eval as run
 from kiosk.expr_funcs import FUNCTIONS
 from kiosk.expr_parse import ExprError, Node
 from kiosk.expr_regex import PatternError, SafePattern, compile_safe
-from kiosk.expr_types import ExprType, Privacy, compatible, unify
+from kiosk.expr_types import PUBLIC_LABEL, ExprType, Label, Mask, Privacy, compatible, derived, unify
 
 if TYPE_CHECKING:
     from kiosk.expr import Scope
 
 T = ExprType
 NUM = (T.INT, T.NUMBER)
-PUBLIC = Privacy.PUBLIC
 
 
 @dataclass(frozen=True)
 class Typed:
-    """A checked node: its static type, privacy, the variables it reads and the closure computing it."""
+    """A checked node: its static type, privacy label, the variables it reads and the closure computing it."""
 
     type: ExprType
-    privacy: Privacy
+    label: Label
     fn: run.Fn
     refs: frozenset = frozenset()
+
+    @property
+    def privacy(self) -> Privacy:
+        return self.label.privacy
 
 
 def _err(message: str, node: Node, rule: str = "expr/type", suggestion: str | None = None) -> ExprError:
@@ -46,9 +49,13 @@ def _suggest(name: str, candidates) -> str | None:
 
 
 def _typed(t: ExprType, fn: run.Fn, *operands: Typed) -> Typed:
-    """A result is as private as the most private operand and reads what its operands read."""
-    privacy = max((o.privacy for o in operands), default=PUBLIC)
-    return Typed(t, privacy, fn, frozenset().union(*(o.refs for o in operands)))
+    """Taint: a result is as private as the most private operand, and a derived value has no masked form.
+
+    This holds for every operator: a comparison, a character of a text or a
+    choice between two literals tells as much about its operands as it can,
+    so ``'1' if matches(id.id_number, '.{5}1.*') else '0'`` is an identifier.
+    """
+    return Typed(t, derived(*(o.label for o in operands)), fn, frozenset().union(*(o.refs for o in operands)))
 
 
 class Checker:
@@ -64,7 +71,7 @@ class Checker:
         v = n.value
         t = (T.NULL if v is None else T.BOOL if isinstance(v, bool) else T.INT if isinstance(v, int)
              else T.NUMBER if isinstance(v, float) else T.STRING)
-        return Typed(t, PUBLIC, run.constant(v))
+        return Typed(t, PUBLIC_LABEL, run.constant(v))
 
     def _list(self, n: Node) -> Typed:
         items = [self.check(a) for a in n.args]
@@ -74,7 +81,7 @@ class Checker:
         var = self.scope.lookup(n.value)
         if var is None:
             raise self._unknown(n)
-        return Typed(var.type, var.privacy, run.reader(n.value, var.type), frozenset({n.value}))
+        return Typed(var.type, var.label, run.reader(n.value, var.type), frozenset({n.value}))
 
     def _unknown(self, n: Node) -> ExprError:
         group = self.scope.group(n.value)
@@ -183,9 +190,37 @@ class Checker:
         else:
             fn = run.caller(func, tuple(a.fn for a in args), types)
         out = _typed(rtype, fn, *args)
-        privacy = PUBLIC if func.masks else out.privacy  # masking is what makes a value showable
         refs = out.refs | {"now"} if func.needs_context else out.refs
-        return Typed(rtype, privacy, fn, refs)
+        return Typed(rtype, _call_label(n.value, func, args, out.label), fn, refs)
+
+
+MASK_OF = {"mask": Mask.ID, "mask_name": Mask.NAME}
+
+
+def _call_label(name: str, func, args: list[Typed], label: Label) -> Label:
+    """No function makes a value public. Three keep the shape of their argument, which the renderer needs:
+
+    mask() of an ID-form value and mask_name() of a name are already masked;
+    of another maskable value they keep its form, applied again over the
+    masked text (mask() keeps an address's last four characters, the house
+    number); of anything else they stay HIDE (``mask(string(id.birth_date))``
+    would be 1990**3-07);
+    default(x, public fallback) is x or the fallback; reveal(x) is x, marked.
+    """
+    if not args or label.public:
+        return label
+    first = args[0].label
+    if func.masks:
+        if first.revealed or first.mask == Mask.HIDE:
+            return Label(label.privacy, Mask.HIDE, False, label.reveals)
+        if first.mask in (MASK_OF[name], Mask.MASKED):
+            return Label(label.privacy, Mask.MASKED, False, label.reveals)
+        return Label(label.privacy, first.mask, False, label.reveals)  # its own form, again, over the masked text
+    if name == "default" and args[1].label.public:
+        return first
+    if name == "reveal":
+        return Label(first.privacy, first.mask, True, True)
+    return label
 
 
 def _orderable(ta: ExprType, tb: ExprType) -> bool:

@@ -116,7 +116,7 @@ class Func:
     returns: T | Callable[[list], T]  # a type, or a rule over the argument types
     impl: Callable | None
     doc: str
-    masks: bool = False  # the result no longer carries its argument's privacy
+    masks: bool = False  # the result is its argument in masked form (same privacy; see expr_check._call_label)
     needs_context: bool = False  # impl(ctx, *args): reads `now`
     takes_null: bool = False  # otherwise a null argument makes the result null
     check: Callable[[list], str | None] | None = None  # extra rule over argument types
@@ -229,8 +229,8 @@ FUNCTIONS: dict[str, Func] = {
     "mask": Func((T.STRING,), T.STRING, mask, "1101**********002X: first and last 4 kept; 8 characters or "
                  "fewer: only the first kept", masks=True),
     "mask_name": Func((T.STRING,), T.STRING, mask_name, "张三 -> 张*, 欧阳娜娜 -> 欧***", masks=True),
-    "reveal": Func((T.ANY,), lambda ts: ts[0], lambda x: x, "in a template, print a personal value whole "
-                   "(a certificate's name); it keeps its privacy class everywhere else"),
+    "reveal": Func((T.ANY,), lambda ts: ts[0], lambda x: x, "on an A4 document whose print step declares "
+                   "personal data, print a value whole (a certificate's name); refused on screens and receipts"),
     "contains": Func(((T.STRING, T.LIST, T.MAP), T.ANY), T.BOOL, contains, "the same as `needle in haystack`",
                      check=_text_needle),
     "starts_with": Func((T.STRING, T.STRING), T.BOOL, str.startswith, "text begins with a prefix"),

@@ -345,8 +345,8 @@ def test_privacy_is_the_most_private_value_read():
     assert privacy("len(id.id_number)") == Privacy.IDENTIFIER
     assert privacy("'yes' if id.gender == '男' else 'no'") == Privacy.PERSONAL  # the branch reveals the test
     assert privacy("reveal(id.name)") == Privacy.PERSONAL
-    assert privacy("mask(id.id_number)") == Privacy.PUBLIC  # masking is what makes it showable
-    assert privacy("mask_name(id.name)") == Privacy.PUBLIC
+    assert privacy("mask(id.id_number)") == Privacy.IDENTIFIER  # masking changes how it shows, not what it is
+    assert privacy("mask_name(id.name)") == Privacy.PERSONAL
     assert compile_expr("data.months > 1 and id.gender == '男'", SCOPE).refs == {"data.months", "id.gender"}
 
 
@@ -357,8 +357,8 @@ def test_templates_mask_by_default_and_offsets_point_into_the_text():
     seen = []
     shown = t.render(CTX, show=lambda v, p, s: seen.append((v, p, s)) or str(v))
     assert shown == "您好 欧阳示例，号码 1101**********002X，212 个月"
-    assert seen[0] == ("欧阳示例", Privacy.PERSONAL, "id.name")
-    assert t.refs == {"id.name", "id.id_number", "data.months"} and t.privacy == Privacy.PERSONAL
+    assert seen[0][0::2] == ("欧阳示例", "id.name") and seen[0][1].privacy == Privacy.PERSONAL
+    assert t.refs == {"id.name", "id.id_number", "data.months"} and t.privacy == Privacy.IDENTIFIER
     assert compile_template("{{ true }} {{ now }}", SCOPE).render(CTX) == "true 2026-03-02"
     assert compile_template("no interpolation", SCOPE).render({}) == "no interpolation"
 

@@ -1,8 +1,8 @@
 """Step views: everything a screen needs to draw a step, already localized and masked.
 
-A view holds no personal value unmasked unless the flow marked it
-``reveal``; the UI, the help desk mirror and the screenshot tests all draw
-from the same view, so masking is decided once, here.
+A view holds no personal value unmasked, whatever the flow says (screens are
+mirrored to the help desk); the UI, the help desk mirror and the screenshot
+tests all draw from the same view, so masking is decided once, here.
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ the runtime activates a bundle only when it has none (see kiosk.flow.registry).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from kiosk.flow import model
 from kiosk.flow.compile import CompiledFlow, compile_flow
 from kiosk.flow.lint import BundleInfo, Linter
 from kiosk.flow.loader import Loaded, load_file
+from kiosk.flow.pii import PrivacyRules, catalog_problems, document_problems
 from kiosk.flow.problems import Problem, ProblemsError
 from kiosk.flow.scope import flow_scope
 
@@ -30,17 +32,44 @@ def find_flow_files(paths: list[str | Path]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*.yaml") if is_flow_file(q)))
+            out.extend(sorted(q for q in p.rglob("*.yaml") if is_flow_file(q) and not q.is_symlink()))
         elif p.exists() or p.suffix in (".yaml", ".yml", ".json"):
             out.append(p)
     return out
 
 
 def find_root(flow_file: Path) -> Path:
+    """The bundle a scenario's flow belongs to (the scenario runner loads the whole bundle)."""
+    return bundle_root(flow_file) or flow_file.resolve().parent.parent
+
+
+def bundle_root(flow_file: Path) -> Path | None:
+    """The nearest folder above a flow that holds services.yaml, or None for a flow outside any bundle."""
     for parent in flow_file.resolve().parents:
         if (parent / CATALOG).is_file():
             return parent
-    return flow_file.resolve().parent.parent
+    return None
+
+
+def link_problems(folder: Path, recursive: bool = False) -> list[Problem]:
+    """Flow folders hold their own files only: a symlinked slip.receipt would print any file the kiosk can read."""
+    out: list[Problem] = []
+    real = folder.resolve()
+    for dirpath, dirs, files in (os.walk(folder) if recursive else [(str(folder), [], _names(folder))]):
+        for name in sorted(dirs + files):
+            p = Path(dirpath) / name
+            if p.is_symlink() or not p.resolve().is_relative_to(real):
+                out.append(Problem(str(p), 1, 1, "io/symlink",
+                                   f"{name} is a symbolic link (or resolves outside its folder); a flow folder may "
+                                   "hold only its own files"))
+    return out
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return [p.name for p in folder.iterdir()]
+    except OSError:
+        return []
 
 
 @dataclass
@@ -58,48 +87,103 @@ class Bundle:
 
 def _load_catalog(root: Path, problems: list[Problem]) -> model.Catalog | None:
     path = root / CATALOG
+    if path.is_symlink():
+        problems.append(Problem(str(path), 1, 1, "io/symlink", f"{CATALOG} is a symbolic link; a bundle holds its own files"))
+        return None
     if not path.is_file():
         return None
     try:
-        return load_file(path, model.Catalog).doc
+        loaded = load_file(path, model.Catalog)
     except ProblemsError as exc:
         problems.extend(exc.problems)
         return None
+    found = list(catalog_problems(loaded.doc, loaded.located, loaded.file))
+    problems.extend(found)
+    return None if found else loaded.doc
 
 
-def load_bundle(root: str | Path, only: list[Path] | None = None) -> Bundle:
-    """Load, lint and compile every flow under root (or just `only`, with the rest as context)."""
+def load_bundle(root: str | Path) -> Bundle:
+    """Load, lint and compile every flow under root; a flow with any problem is left out."""
     root = Path(root).resolve()
     bundle = Bundle(root)
     bundle.catalog = _load_catalog(root, bundle.problems)
+    bundle.problems.extend(link_problems(root, recursive=True))
     files = find_flow_files([root])[:MAX_FLOWS]
     loaded: dict[Path, Loaded] = {}
     for f in files:
         try:
             loaded[f] = load_file(f)
         except ProblemsError as exc:
-            if only is None or f.resolve() in only:
-                bundle.problems.extend(exc.problems)
+            bundle.problems.extend(exc.problems)
     by_id: dict[str, Loaded] = {}
     for f, ld in loaded.items():
         if ld.doc.id in by_id:
-            line, col = ld.located.where(("id",))
-            bundle.problems.append(Problem(ld.file, line, col, "ref/duplicate-flow",
-                                           f"flow id {ld.doc.id!r} is also used by {by_id[ld.doc.id].file}"))
+            bundle.problems.append(_duplicate(ld, by_id[ld.doc.id]))
         by_id.setdefault(ld.doc.id, ld)
     digest = hashlib.sha256()
     for f, ld in sorted(loaded.items()):
         digest.update(ld.sha256.encode())
-        if only is not None and f.resolve() not in only:
-            continue
         compiled, problems = check_flow(ld, by_id, bundle.catalog)
         bundle.problems.extend(problems)
         if not problems:
             bundle.flows[ld.doc.id] = compiled
     _drop_broken_dependents(bundle, by_id)
     bundle.sha256 = digest.hexdigest()
-    bundle.problems.sort()
+    bundle.problems = sorted(set(bundle.problems))
     return bundle
+
+
+def _duplicate(ld: Loaded, other: Loaded) -> Problem:
+    line, col = ld.located.where(("id",))
+    return Problem(ld.file, line, col, "ref/duplicate-flow", f"flow id {ld.doc.id!r} is also used by {other.file}")
+
+
+def check_single(files: list[Path]) -> list[Problem]:
+    """Named flow files, each against its own folder only, whatever their names.
+
+    A flow inside a bundle (a services.yaml above it) is checked against that
+    catalog and may name the bundle's other flows as subflows; their own
+    problems are theirs and not reported here. A flow outside any bundle has
+    no services and no subflows to call.
+    """
+    problems: list[Problem] = []
+    groups: dict[Path | None, list[Path]] = {}
+    for f in files:
+        if f.is_symlink():  # never read through it: a schema error would quote whatever it points at
+            problems.extend(link_problems(f.parent))
+            continue
+        groups.setdefault(bundle_root(f), []).append(f.resolve())
+    for root, named in groups.items():
+        catalog = _load_catalog(root, problems) if root else None
+        loaded: list[Loaded] = []
+        for f in named:
+            try:
+                loaded.append(load_file(f))
+            except ProblemsError as exc:
+                problems.extend(exc.problems)
+        others = _others(root, named) if root else {}
+        by_id = dict(others)
+        for ld in loaded:
+            if ld.doc.id in by_id:
+                problems.append(_duplicate(ld, by_id[ld.doc.id]))
+            by_id[ld.doc.id] = ld
+        for ld in loaded:
+            problems.extend(check_flow(ld, by_id, catalog)[1])
+    return problems
+
+
+def _others(root: Path, named: list[Path]) -> dict[str, Loaded]:
+    """The bundle's other flows, for subflow references only; the ones that do not load are simply absent."""
+    out: dict[str, Loaded] = {}
+    for f in find_flow_files([root])[:MAX_FLOWS]:
+        if f.resolve() in named:
+            continue
+        try:
+            ld = load_file(f)
+        except ProblemsError:
+            continue
+        out.setdefault(ld.doc.id, ld)
+    return out
 
 
 def _drop_broken_dependents(bundle: Bundle, by_id: dict[str, Loaded]) -> None:
@@ -132,19 +216,23 @@ def _subflows(flow: model.Flow, by_id: dict[str, Loaded]) -> list[model.Flow]:
 def check_flow(ld: Loaded, by_id: dict[str, Loaded], catalog: model.Catalog | None) -> tuple[CompiledFlow, list[Problem]]:
     flow: model.Flow = ld.doc
     folder = Path(ld.file).parent
-    templates = documents.template_files(folder)
+    links = link_problems(folder)
+    templates = {} if links else documents.template_files(folder)  # never read through a link
     info = BundleInfo(catalog, set(by_id), set(templates))
-    problems = Linter(flow, ld.located, ld.file, info).run()
+    problems = links + Linter(flow, ld.located, ld.file, info).run()
     scope = flow_scope(_subflows(flow, by_id))
     compiled, expr_problems = compile_flow(flow, ld.located, ld.file, ld.sha256, scope)
     problems += expr_problems
+    problems += PrivacyRules(compiled, ld.located, catalog).run()
     used = {s.document for s in flow.steps if s.kind == "print"}
     for name in sorted(used & set(templates)):
         tmpl, tproblems = documents.load_template(templates[name], scope)
         problems += tproblems
         if tmpl is not None:
+            steps = [s for s in flow.steps if s.kind == "print" and s.document == name]
+            problems += document_problems(tmpl, steps)
             compiled.documents[name] = tmpl
-            step_printer = {s.printer for s in flow.steps if s.kind == "print" and s.document == name}
+            step_printer = {s.printer for s in steps}
             if step_printer and tmpl.printer not in step_printer:
                 problems.append(Problem(str(templates[name]), 1, 1, "ref/document-printer",
                                         f"{templates[name].name} is for the {tmpl.printer}, but a step prints it on the "
@@ -152,22 +240,52 @@ def check_flow(ld: Loaded, by_id: dict[str, Loaded], catalog: model.Catalog | No
     return compiled, problems
 
 
+NOT_FLOWS = {
+    ".test.yaml": "is a scenario file, not a flow; run it with: kiosk flows test {path}",
+    ".receipt": "is a receipt template; it is checked with the flow that prints it: kiosk flows check {folder}",
+    ".html": "is an A4 document template; it is checked with the flow that prints it: kiosk flows check {folder}",
+}
+
+
+def _refusal(path: Path) -> Problem | None:
+    """Files that are part of a bundle but are not flows: say what they are and how to check them."""
+    if path.name == CATALOG:
+        return Problem(str(path), 1, 1, "input/not-a-flow", f"{CATALOG} is a bundle's service catalog, not a flow; "
+                       f"it is checked with its bundle: kiosk flows check {path.parent}")
+    for suffix, why in NOT_FLOWS.items():
+        if path.name.endswith(suffix):
+            return Problem(str(path), 1, 1, "input/not-a-flow",
+                           f"{path.name} {why.format(path=path, folder=path.parent)}")
+    return None
+
+
 def check_paths(paths: list[str | Path]) -> tuple[list[Problem], int]:
-    """The linter's entry point: problems in the named files (or folders), and how many flows were read."""
-    files = find_flow_files(paths)
+    """The linter's entry point: problems in exactly the named files and folders, and how many flows were read.
+
+    A folder holding services.yaml is a bundle and is checked whole; any other
+    folder, each flow file under it; a named file, as a flow whatever its name
+    (or refused with the reason, if it is a catalog, scenario or template).
+    """
     problems: list[Problem] = []
-    for p in paths:
-        if not Path(p).exists():
+    count = 0
+    singles: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
             problems.append(Problem(str(p), 1, 1, "io/missing", "no such file or directory"))
-    by_root: dict[Path, list[Path]] = {}
-    for f in files:
-        if f.exists():
-            by_root.setdefault(find_root(f), []).append(f.resolve())
-    for root, only in by_root.items():
-        problems.extend(load_bundle(root, only).problems)
-    seen, unique = set(), []
-    for p in sorted(problems):
-        if (p.file, p.line, p.col, p.rule, p.message) not in seen:
-            seen.add((p.file, p.line, p.col, p.rule, p.message))
-            unique.append(p)
-    return unique, len(files)
+        elif p.is_dir() and (p / CATALOG).exists():
+            count += len(find_flow_files([p])[:MAX_FLOWS])
+            problems.extend(load_bundle(p).problems)
+        elif p.is_dir():
+            found = find_flow_files([p])
+            if not found:
+                problems.append(Problem(str(p), 1, 1, "io/no-flows",
+                                        f"no flow files (flow.yaml or *.flow.yaml) under {p}"))
+            singles += found
+        elif (refused := _refusal(p)) is not None:
+            problems.append(refused)
+        else:
+            singles.append(p)
+    count += len(singles)
+    problems.extend(check_single(singles))
+    return sorted(set(problems)), count

@@ -28,6 +28,7 @@ class CompiledFlow:
     patterns: dict[tuple, object] = field(default_factory=dict)  # kiosk.expr_regex.SafePattern
     documents: dict[str, "object"] = field(default_factory=dict)  # name -> kiosk.documents.DocumentTemplate
     main_path: list[str] = field(default_factory=list)
+    sources: dict[tuple, tuple] = field(default_factory=dict)  # exprs key -> (path in the file, source text)
 
     @property
     def id(self) -> str:
@@ -49,27 +50,22 @@ class Compiler:
         self.problems: list[Problem] = []
         self.exprs: dict[tuple, object] = {}
         self.patterns: dict[tuple, object] = {}
-
-    def _locate(self, path: tuple, source: str, offset: int) -> tuple[int, int]:
-        line, col = self.located.where(path)
-        style = self.located.styles.get(path)
-        if style in ("|", ">"):
-            before = source[:offset]
-            return line + 1 + before.count("\n"), col + 2 + (len(before) - before.rfind("\n") - 1 if "\n" in before else offset)
-        return line, col + offset + (1 if style in ("'", '"') else 0)
+        self.sources: dict[tuple, tuple] = {}
 
     def _error(self, path: tuple, source: str, exc: ExprError) -> None:
-        line, col = self._locate(path, source, exc.offset)
+        line, col = locate(self.located, path, source, exc.offset)
         hint = f" (did you mean {exc.suggestion!r}?)" if exc.suggestion else ""
         self.problems.append(Problem(self.file, line, col, exc.rule, exc.message + hint, path=format_path(path)))
 
     def guard(self, key: tuple, path: tuple, source: str) -> None:
+        self.sources[key] = (path, source)
         try:
             self.exprs[key] = compile_expr(source, self.scope, expect=ExprType.BOOL)
         except ExprError as exc:
             self._error(path, source, exc)
 
     def template(self, key: tuple, path: tuple, source: str) -> None:
+        self.sources[key] = (path, source)
         try:
             self.exprs[key] = compile_template(source, self.scope)
         except ExprError as exc:
@@ -121,6 +117,16 @@ class Compiler:
                 self.pattern((sid, "pattern"), base + ("pattern",), step.pattern)
 
 
+def locate(located: Located, path: tuple, source: str, offset: int) -> tuple[int, int]:
+    """The line and column of ``offset`` inside the YAML scalar at ``path`` (plain, quoted or block)."""
+    line, col = located.where(path)
+    style = located.styles.get(path)
+    if style in ("|", ">"):
+        before = source[:offset]
+        return line + 1 + before.count("\n"), col + 2 + (len(before) - before.rfind("\n") - 1 if "\n" in before else offset)
+    return line, col + offset + (1 if style in ("'", '"') else 0)
+
+
 def main_path(flow: model.Flow) -> list[str]:
     """The steps a citizen sees on the way to a completed end, for the progress indicator."""
     by_id = {s.id: s for s in flow.steps}
@@ -143,5 +149,6 @@ def main_path(flow: model.Flow) -> list[str]:
 def compile_flow(flow: model.Flow, located: Located, file: str, sha256: str, scope: Scope) -> tuple[CompiledFlow, list[Problem]]:
     c = Compiler(flow, located, file, scope)
     c.run()
-    compiled = CompiledFlow(flow, file, sha256, Path(file).parent, scope, c.exprs, c.patterns, {}, main_path(flow))
+    compiled = CompiledFlow(flow, file, sha256, Path(file).parent, scope, c.exprs, c.patterns, {}, main_path(flow),
+                            c.sources)
     return compiled, c.problems

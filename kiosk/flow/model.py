@@ -170,7 +170,8 @@ class Branch(StepBase):
 class ResultItem(Strict):
     label: Text
     value: Template
-    reveal: bool = Field(default=False, description="Show personal data unmasked (the step needs it whole).")
+    reveal: bool = Field(default=False, description="Refused by the linter for personal values: screens are seen "
+                         "by others and mirrored to help-desk staff, so they show personal data masked only.")
 
 
 class ShowResult(StepBase):
@@ -189,6 +190,9 @@ class Print(StepBase):
     document: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$")] = Field(
         description="Template name: <document>.html (A4) or <document>.receipt (thermal) beside the flow.")
     copies: int = Field(default=1, ge=1, le=5)
+    personal: bool = Field(default=False, description="The document carries the citizen's personal data (an A4 "
+                           "certificate in their name). Only then may its template show personal values, and only "
+                           "then does reveal() print them whole. Never allowed on the receipt printer.")
     retry: Retry | None = None
     idempotency_key: Template | None = None
 
@@ -274,6 +278,9 @@ class Operation(Strict):
     method: Literal["GET", "POST"] = "POST"
     path: str = Field(pattern=r"^/[A-Za-z0-9_\-/{}.]*$")
     idempotent: bool = Field(default=False, description="Safe to retry: a query, not a state change.")
+    personal: list[Ident] = Field(default_factory=list, description="Request fields that may carry personal data "
+                                  "(e.g. id_number). A call step sending personal data in any other field is a lint "
+                                  "error; a GET operation may declare none (its request goes in the URL query).")
     max_reply_kb: int = Field(default=256, ge=1, le=10240)
 
 

@@ -6,7 +6,7 @@ names anything else fails at load with a did-you-mean.
 """
 from __future__ import annotations
 
-from kiosk.expr import ExprType, Privacy, Scope, Var
+from kiosk.expr import ExprType, Mask, Privacy, Scope, Var
 from kiosk.flow import model
 
 PRIVACY = {
@@ -19,13 +19,13 @@ P, PE, ID = Privacy.PUBLIC, Privacy.PERSONAL, Privacy.IDENTIFIER
 S, D, I = ExprType.STRING, ExprType.DATE, ExprType.INT
 
 ID_CARD = {
-    "name": Var(S, PE, "name as on the card"),
-    "english_name": Var(S, PE),
-    "gender": Var(S, PE, "男 or 女"),
-    "nation": Var(S, PE, "ethnic group or nationality"),
+    "name": Var(S, PE, "name as on the card", Mask.NAME),
+    "english_name": Var(S, PE, "", Mask.NAME),
+    "gender": Var(S, PE, "男 or 女", Mask.HIDE),  # one character: any partial form is the whole
+    "nation": Var(S, PE, "ethnic group or nationality", Mask.HIDE),
     "birth_date": Var(D, PE),
-    "address": Var(S, PE),
-    "id_number": Var(S, ID, "18-character ID number"),
+    "address": Var(S, PE, "", Mask.TEXT),
+    "id_number": Var(S, ID, "18-character ID number", Mask.ID),
     "authority": Var(S, P, "issuing authority"),
     "valid_from": Var(D, P),
     "valid_to": Var(D, P, "null when the card never expires"),
@@ -33,6 +33,9 @@ ID_CARD = {
 }
 
 FIELD_TYPES = {model.FieldType.DATE: D}
+# The masked form of a personal form field, by what it holds; other kinds (digits, dates, choices) have none.
+FIELD_MASKS = {model.FieldType.NAME: Mask.NAME, model.FieldType.ADDRESS: Mask.TEXT, model.FieldType.TEXT: Mask.TEXT,
+               model.FieldType.ID_NUMBER: Mask.ID, model.FieldType.PHONE: Mask.ID}
 RESULT_TYPES = {"string": S, "int": I, "number": ExprType.NUMBER, "bool": ExprType.BOOL, "date": D,
                 "list": ExprType.LIST, "map": ExprType.MAP}
 
@@ -46,7 +49,8 @@ def flow_scope(flows: list[model.Flow]) -> Scope:
         for step in flow.steps:
             if step.kind == "form":
                 for f in step.fields:
-                    form[f.name] = Var(FIELD_TYPES.get(f.type, S), PRIVACY[f.privacy])
+                    form[f.name] = Var(FIELD_TYPES.get(f.type, S), PRIVACY[f.privacy], "",
+                                       FIELD_MASKS.get(f.type, Mask.HIDE))
             elif step.kind == "choice":
                 form[step.id] = Var(S, Privacy.PUBLIC, "the option id chosen on this step")
             elif step.kind == "call":

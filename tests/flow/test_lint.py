@@ -8,8 +8,8 @@ format: 2
 services:
   registry:
     operations:
-      lookup: {method: POST, path: /lookup, idempotent: true}
-      submit: {method: POST, path: /submit}
+      lookup: {method: POST, path: /lookup, idempotent: true, personal: [who]}
+      submit: {method: POST, path: /submit, personal: [who]}
 """
 
 HEAD = """\
