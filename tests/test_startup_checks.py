@@ -70,10 +70,13 @@ def test_an_unknown_device_role_is_named_with_a_suggestion(site):
     assert refused(site) == "devices.recipt_printer: unknown device role 'recipt_printer'; did you mean 'receipt_printer'?"
 
 
-def test_an_unknown_driver_option_is_named(site):
-    edit(site, 'driver = "sim"', 'driver = "escpos"\nuri = "tcp://192.0.2.1:9100"\ncolour = "red"')
-    line = refused(site)
-    assert line.startswith("devices.receipt_printer: unknown option 'colour'; known: ")
+@pytest.mark.parametrize("options, known", [
+    ('driver = "escpos"\nuri = "tcp://192.0.2.1:9100"\ncolour = "red"', "colour'; known: connect_timeout, "),
+    ('driver = "sim"\noutptu_dir = "printed"', "outptu_dir'; known: output_dir"),  # the demo's printouts
+])
+def test_an_unknown_driver_option_is_named(site, options, known):
+    edit(site, 'driver = "sim"', options)
+    assert refused(site).startswith(f"devices.receipt_printer: unknown option '{known}")
 
 
 @pytest.mark.parametrize("options, message", [
