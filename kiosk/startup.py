@@ -10,6 +10,7 @@ traceback, and a kiosk with such a problem exits before it ever reports ready.
 from __future__ import annotations
 
 import ssl
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,11 @@ def _credentials(cfg: Config) -> list[str]:
             svc.credential()
         except MissingCredential as exc:
             out.append(f"services.{name}.{exc.option}: {exc}")
+            continue
+        if svc.token_file is not None and svc.token_file.stat().st_mode & 0o007:
+            mode = stat.S_IMODE(svc.token_file.stat().st_mode)
+            out.append(f"services.{name}.token_file: {svc.token_file} can be read by every user (mode {mode:04o}); "
+                       "make it 0600 or 0640")
     return out
 
 

@@ -118,6 +118,18 @@ def test_a_missing_token_environment_variable_is_named(site):
     assert r.returncode == 0 and "s3cret" not in r.stdout + r.stderr
 
 
+def test_a_token_file_every_user_can_read_is_named(site):
+    token = site / "registry.token"
+    token.write_text("s3cret\n")
+    token.chmod(0o644)
+    edit(site, 'base_url = "http://127.0.0.1:8700"', 'base_url = "http://127.0.0.1:8700"\ntoken_file = "registry.token"')
+    assert refused(site) == (f"services.registry.token_file: {token} can be read by every user (mode 0644); "
+                             "make it 0600 or 0640")
+    token.chmod(0o640)
+    r = kiosk(site / "kiosk.toml", "check-config")
+    assert r.returncode == 0 and "s3cret" not in r.stdout + r.stderr
+
+
 def test_an_empty_token_file_is_named(site):
     (site / "registry.token").write_text("\n")
     edit(site, 'base_url = "http://127.0.0.1:8700"', 'base_url = "http://127.0.0.1:8700"\ntoken_file = "registry.token"')
