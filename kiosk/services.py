@@ -139,12 +139,12 @@ _SIGNIFICANT = re.compile(r'\\.|["\[\]{}]', re.S)
 
 
 def parse_json(body: bytes) -> object:
-    """json.loads for untrusted replies: UTF-8 (RFC 8259), at most MAX_DEPTH levels, finite numbers only.
+    """json.loads for untrusted replies: at most MAX_DEPTH levels, finite numbers only.
 
     The depth is measured before parsing, so a reply nested 100 000 deep under the size cap
     is refused as data instead of raising RecursionError out of the C scanner.
     """
-    text = body.decode("utf-8")
+    text = body.decode(json.detect_encoding(body))  # what json.loads(bytes) accepts; scanned as text, not bytes
     depth, in_string = 0, False
     for m in _SIGNIFICANT.finditer(text):
         c = m.group()

@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 
 from kiosk.config import ServiceConfig
 from kiosk.flow.model import Catalog
-from kiosk.services import MAX_DEPTH, HttpServices
+from kiosk.services import MAX_DEPTH, HttpServices, TooDeep, parse_json
 from tests.tls_helpers import make_ca, server_context
 
 ID_NUMBER, NAME, IDEM = "11010519491231002X", "张三丰", "idem-7f3a9c"
@@ -205,3 +205,13 @@ async def test_a_missing_token_means_no_call_rather_than_a_call_without_it(tmp_p
     assert seen == []
     assert_no_personal_data(logs)
 
+
+
+@pytest.mark.parametrize("text", [
+    '{"s": "\\\\", "x": ' + "[" * 40 + "]" * 40 + "}",  # an escaped backslash ends its string: the rest counts
+    '{"s": "\\"[{", "x": ' + "[" * 40 + "]" * 40 + "}",  # an escaped quote does not
+])
+def test_escapes_do_not_hide_depth(text):
+    json.loads(text)  # valid JSON, 41 levels deep
+    with pytest.raises(TooDeep):
+        parse_json(text.encode())
