@@ -77,7 +77,8 @@ class ServiceConfig(Strict):
                           description="https, except to this machine (loopback); no credentials in the URL.")
     timeout_s: float = Field(default=10, gt=0, le=60, description="Upper bound on any call to this service.")
     token_env: str | None = Field(default=None, description="Environment variable holding the bearer token.")
-    token_file: Path | None = Field(default=None, description="File holding the bearer token; 0600 or 0640, never readable by others.")
+    token_file: Path | None = Field(default=None, description="File holding the bearer token; 0600 or 0640, "
+                                    "never readable by every user.")
     ca_file: Path | None = Field(default=None, description="PEM bundle of the CA(s) that alone are trusted for this "
                                  "service's certificate; without it, the system's trust store.")
 

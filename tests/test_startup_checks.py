@@ -67,7 +67,8 @@ def test_an_unknown_driver_is_named_with_a_suggestion(site):
 
 def test_an_unknown_device_role_is_named_with_a_suggestion(site):
     edit(site, "[devices.receipt_printer]", "[devices.recipt_printer]")
-    assert refused(site) == "devices.recipt_printer: unknown device role 'recipt_printer'; did you mean 'receipt_printer'?"
+    assert refused(site) == ("devices.recipt_printer: unknown device role 'recipt_printer'; "
+                             "did you mean 'receipt_printer'?")
 
 
 @pytest.mark.parametrize("options, known", [
@@ -122,7 +123,7 @@ def test_a_token_file_every_user_can_read_is_named(site):
     token = site / "registry.token"
     token.write_text("s3cret\n")
     token.chmod(0o644)
-    edit(site, 'base_url = "http://127.0.0.1:8700"', 'base_url = "http://127.0.0.1:8700"\ntoken_file = "registry.token"')
+    edit(site, "[services.registry]", '[services.registry]\ntoken_file = "registry.token"')
     assert refused(site) == (f"services.registry.token_file: {token} can be read by every user (mode 0644); "
                              "make it 0600 or 0640")
     token.chmod(0o640)
@@ -132,7 +133,7 @@ def test_a_token_file_every_user_can_read_is_named(site):
 
 def test_an_empty_token_file_is_named(site):
     (site / "registry.token").write_text("\n")
-    edit(site, 'base_url = "http://127.0.0.1:8700"', 'base_url = "http://127.0.0.1:8700"\ntoken_file = "registry.token"')
+    edit(site, "[services.registry]", '[services.registry]\ntoken_file = "registry.token"')
     assert refused(site) == f"services.registry.token_file: {site / 'registry.token'} is empty"
 
 

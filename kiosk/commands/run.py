@@ -28,7 +28,7 @@ def _checked(args):
 def run(args) -> int:
     import asyncio
 
-    from kiosk import logs, runtime
+    from kiosk import logs, runtime, startup
 
     checked = _checked(args)  # before any device is opened or the window starts: a problem never reaches "ready"
     if checked is None:
@@ -36,8 +36,12 @@ def run(args) -> int:
     cfg, prepared = checked
     logs.setup(args.log_format or cfg.logging.format, args.log_level or cfg.logging.level)
     width, height = (int(x) for x in args.size.split("x"))
-    return asyncio.run(runtime.run(cfg, width=width, height=height, low_reach=args.low_reach,
-                                   fullscreen=not args.windowed, prepared=prepared))
+    try:
+        return asyncio.run(runtime.run(cfg, width=width, height=height, low_reach=args.low_reach,
+                                       fullscreen=not args.windowed, prepared=prepared))
+    except startup.StartupError as exc:  # the bundle went bad between the checks and the start
+        print(f"{_source(args)}: {exc}", file=sys.stderr)
+        return 2
 
 
 def check_config(args) -> int:
