@@ -113,7 +113,11 @@ def _flows(root: Path, problems: list[str]) -> int:
         problems.append(f"flows.path: {root} is not a directory" if root.exists() else
                         f"flows.path: {root} does not exist")
         return 0
-    bundle = load_bundle(root)
+    try:
+        bundle = load_bundle(root)
+    except OSError as exc:  # a folder in the bundle the kiosk user may not enter
+        problems.append(f"flows.path: cannot read {exc.filename or root}: {exc.strerror or exc}")
+        return 0
     if bundle.flows:
         return len(bundle.flows)
     errors = [p for p in bundle.problems if p.severity == "error"]
