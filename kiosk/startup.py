@@ -18,7 +18,7 @@ from pathlib import Path
 from devices import registry
 from devices.base import Device
 from devices.errors import ConfigError as DeviceConfigError
-from kiosk.config import Config, MissingCredential
+from kiosk.config import Config, DeviceConfig, MissingCredential
 from kiosk.flow.bundle import load_bundle
 
 
@@ -96,15 +96,23 @@ def _credentials(cfg: Config) -> list[str]:
     return out
 
 
+def build_device(role: str, dc: DeviceConfig) -> Device:
+    """The role's driver, constructed, not opened; StartupError naming the option when the configuration is wrong."""
+    try:
+        return registry.build(role, role, dc.driver, **dc.options())
+    except registry.UnknownDriver as exc:
+        raise StartupError(f"devices.{role}.driver: {exc}") from None
+    except DeviceConfigError as exc:
+        raise StartupError(f"devices.{role}: {str(exc).removeprefix(f'{role}: ')}") from None
+
+
 def _devices(cfg: Config, problems: list[str]) -> dict[str, Device]:
     devices = {}
     for role, dc in cfg.devices.items():
         try:
-            devices[role] = registry.build(role, role, dc.driver, **dc.options())
-        except registry.UnknownDriver as exc:
-            problems.append(f"devices.{role}.driver: {exc}")
-        except DeviceConfigError as exc:
-            problems.append(f"devices.{role}: {str(exc).removeprefix(f'{role}: ')}")
+            devices[role] = build_device(role, dc)
+        except StartupError as exc:
+            problems.append(str(exc))
     return devices
 
 

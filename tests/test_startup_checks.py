@@ -197,3 +197,9 @@ def test_run_stops_before_anything_opens_and_never_says_ready(site, tmp_path):
         sock.close()
     assert line == f"flows.path: {site / 'flows'} holds no flow"
     assert not (site / "var" / "journal.db").exists()  # nothing of the runtime started
+
+
+def test_the_technicians_scan_command_names_a_bad_driver_too(site):
+    edit(site, "[devices.receipt_printer]\ndriver = \"sim\"", '[devices.code_scanner]\ndriver = "evdve"')
+    assert refused(site, "devices", "scan") == ("devices.code_scanner.driver: unknown driver 'evdve'; "
+                                                "did you mean 'evdev'?")
