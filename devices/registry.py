@@ -6,6 +6,7 @@ simulator: a missing or failing driver is a configuration error.
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 from typing import Any
 
@@ -34,16 +35,35 @@ def driver_names(device_class: str) -> list[str]:
     return sorted(d for (c, d) in DRIVERS if c == device_class)
 
 
+class UnknownRole(ConfigError):
+    """The configuration names a device role the kiosk has no contract for."""
+
+
+class UnknownDriver(ConfigError):
+    """The configuration names a driver that does not exist for the role."""
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    best = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"; did you mean {best[0]!r}?" if best else f"; known: {', '.join(known) or 'none'}"
+
+
 def build(name: str, device_class: str, driver: str, **options: Any) -> Device:
+    """Construct (never open) the driver; every way the configuration can be wrong is a ConfigError."""
     if device_class not in CONTRACTS:
-        raise ConfigError(f"unknown device class {device_class!r}; known: {', '.join(sorted(CONTRACTS))}")
+        raise UnknownRole(f"unknown device role {device_class!r}{_suggest(device_class, sorted(CONTRACTS))}")
     target = DRIVERS.get((device_class, driver))
     if target is None:
-        known = ", ".join(driver_names(device_class)) or "none"
-        raise ConfigError(f"no driver {driver!r} for {device_class}; known: {known}")
+        raise UnknownDriver(f"unknown driver {driver!r}{_suggest(driver, driver_names(device_class))}")
     module_name, _, cls_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), cls_name)
-    device = cls(name, **options)
+    try:
+        device = cls(name, **options)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a wrong type reaching a constructor: the configuration's fault, said as such
+        raise ConfigError(f"{name}: driver {driver!r} cannot be built with these options "
+                          f"({type(exc).__name__}: {exc})") from exc
     if not isinstance(device, CONTRACTS[device_class]):
         raise ConfigError(f"driver {target} does not implement {device_class}")
     return device

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+from typing import Any, ClassVar
 
+from devices.base import driver_options
 from devices.contracts import (CodeScanner, DocumentPrinter, HelpPanel, IdCardReader, ReceiptPrinter,
                                TicketDispenser)
 from devices.errors import CardError, DeviceOffline, DeviceTimeout, MediaError, NoCard
@@ -28,7 +30,11 @@ BLOCKING_JOB = {Reason.PAPER_OUT, Reason.COVER_OPEN, Reason.JAM, Reason.CUTTER_E
 class SimMixin:
     """Fault injection shared by every twin."""
 
+    # option -> (default, description); a misspelt option is an error here too, as with the real drivers
+    OPTIONS: ClassVar[dict[str, tuple[Any, str]]] = {}
+
     def _sim_init(self) -> None:
+        driver_options(self.name, self.options, self.OPTIONS)
         self.faults: set[Reason] = set()
         self.scheduled: list[tuple[int, Reason]] = []  # (jobs from now, fault)
         self.jobs = 0
@@ -115,6 +121,8 @@ class SimCodeScanner(SimMixin, CodeScanner):
 
 
 class _SimPrinter(SimMixin):
+    OPTIONS = {"output_dir": (None, "folder where each job lands as a file (the demo shows it)")}
+
     def _job(self) -> None:
         """Raise as the real driver would: before the job for standing faults, during it for scheduled ones."""
         blocking = self.faults & BLOCKING_JOB

@@ -6,10 +6,12 @@ a service names an environment variable or a file that holds its token.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -52,20 +54,72 @@ class DeviceConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class MissingCredential(Exception):
+    """A service names a token that is not there: calling without it would only earn refusals."""
+
+    def __init__(self, option: str, message: str):
+        super().__init__(message)
+        self.option = option
+
+
+def is_loopback(host: str) -> bool:
+    """This machine only: 127.0.0.0/8, ::1 or the name localhost (nothing crosses a wire)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ServiceConfig(Strict):
-    base_url: str = Field(pattern=r"^https?://[^\s@/]+(:\d+)?(/\S*)?$", description="No credentials in the URL.")
+    base_url: str = Field(pattern=r"^https?://[^\s@/]+(:\d+)?(/\S*)?$",
+                          description="https, except to this machine (loopback); no credentials in the URL.")
     timeout_s: float = Field(default=10, gt=0, le=60, description="Upper bound on any call to this service.")
     token_env: str | None = Field(default=None, description="Environment variable holding the bearer token.")
-    token_file: Path | None = Field(default=None, description="File holding the bearer token (mode 0600).")
+    token_file: Path | None = Field(default=None, description="File holding the bearer token; 0600 or 0640, "
+                                    "never readable by every user.")
+    ca_file: Path | None = Field(default=None, description="PEM bundle of the CA(s) that alone are trusted for this "
+                                 "service's certificate; without it, the system's trust store.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _https_beyond_loopback(cls, url: str) -> str:
+        host = urlsplit(url).hostname or ""
+        if not url.startswith("https://") and not is_loopback(host):
+            raise ValueError(f"https is required for {host!r}; plain http is only allowed to this machine "
+                             "(127.0.0.0/8, ::1, localhost)")
+        return url
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_needs_https(cls, ca_file: Path | None, info) -> Path | None:
+        if ca_file is not None and not str(info.data.get("base_url", "https://")).startswith("https://"):
+            raise ValueError("a CA file is only used with an https base_url")
+        return ca_file
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> "ServiceConfig":
+        if self.token_env and self.token_file:
+            raise ValueError("set token_env or token_file, not both")
+        return self
 
     def credential(self) -> str | None:
+        """The bearer token; None when the service takes none. Raises MissingCredential when it is not there."""
         if self.token_env:
-            return os.environ.get(self.token_env) or None
+            token = os.environ.get(self.token_env, "").strip()
+            if not token:
+                raise MissingCredential("token_env", f"environment variable {self.token_env} is not set")
+            return token
         if self.token_file:
             try:
-                return self.token_file.read_text().strip() or None
-            except OSError:
-                return None
+                token = self.token_file.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise MissingCredential("token_file", f"cannot read {self.token_file}: "
+                                        f"{getattr(exc, 'strerror', None) or exc}") from None
+            if not token:
+                raise MissingCredential("token_file", f"{self.token_file} is empty")
+            return token
         return None
 
 
@@ -217,6 +271,8 @@ def parse(data: dict, name: str = "kiosk.toml", base: Path | None = None) -> Con
             where = ".".join(str(p) for p in err["loc"])
             if err["type"] == "extra_forbidden":
                 lines.append(f"{name}: {where}: unknown option{did_you_mean(str(err['loc'][-1]), _names(Config))}")
+            elif err["type"] == "value_error":  # our own validators' words, without pydantic's prefix
+                lines.append(f"{name}: {where}: {err['ctx']['error']}")
             else:
                 lines.append(f"{name}: {where}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from None
@@ -230,5 +286,8 @@ def parse(data: dict, name: str = "kiosk.toml", base: Path | None = None) -> Con
             opts = {k: (str((base / v).resolve()) if k.endswith(("_dir", "_file", "_path")) and isinstance(v, str)
                         and not v.startswith("/") else v) for k, v in dc.options().items()}
             devices[role] = DeviceConfig(driver=dc.driver, **opts)
-        cfg = cfg.model_copy(update={"devices": devices})
+        services = {name: sc.model_copy(update={k: base / getattr(sc, k) for k in ("token_file", "ca_file")
+                                                if getattr(sc, k) is not None and not getattr(sc, k).is_absolute()})
+                    for name, sc in cfg.services.items()}
+        cfg = cfg.model_copy(update={"devices": devices, "services": services})
     return cfg

@@ -11,8 +11,8 @@ import signal
 
 import structlog
 
-from devices import registry as device_registry
 from devices.hotplug import HotplugMonitor
+from kiosk import startup
 from kiosk.config import Config
 from kiosk.controller import KioskController
 from kiosk.engine.clock import LoopClock
@@ -28,13 +28,11 @@ from kiosk.services import HttpServices
 log = structlog.get_logger("kiosk.runtime")
 
 
-def build_devices(cfg: Config) -> dict:
-    return {role: device_registry.build(role, role, dc.driver, **dc.options()) for role, dc in cfg.devices.items()}
-
-
 async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: bool = False,
-              fullscreen: bool = True, side=None, side_width: int = 0, voice: bool = True) -> int:
-    journal_key = cfg.journal.key(cfg.var_dir)  # a configured key that is unusable stops the start (ConfigError)
+              fullscreen: bool = True, side=None, side_width: int = 0, voice: bool = True,
+              prepared: startup.Prepared | None = None) -> int:
+    """`prepared` comes from startup.prepare when the caller already ran the checks (and reported their errors)."""
+    prepared = prepared or startup.prepare(cfg)  # before any device is opened or window drawn
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme
@@ -42,11 +40,13 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
 
     flows = FlowRegistry(cfg.flows.path)
     flows.reload()
+    if not flows.flows:  # the bundle emptied between the check and now: still nothing to offer
+        raise startup.StartupError(f"flows.path: no flow in {cfg.flows.path} loads")
     catalog = flows.active.catalog if flows.active else None
     missing = sorted(set(catalog.services) - set(cfg.services)) if catalog else []
     if missing:
         log.error("config.services_missing", services=missing)
-    devices = build_devices(cfg)
+    devices = prepared.devices
     for dev in devices.values():
         await dev.open()
     services = HttpServices(catalog, dict(cfg.services), kiosk_id=cfg.kiosk.id)
@@ -55,7 +55,7 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
                                         "verify_url": cfg.kiosk.verify_url},
                                  idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
                                  gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),
-                                 journal=Journal(cfg.var_dir / "journal.db", key=journal_key),
+                                 journal=Journal(cfg.var_dir / "journal.db", key=prepared.journal_key),
                                  pdf_renderer=render_document)
 
     def device_changed(_event=None):

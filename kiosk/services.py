@@ -5,21 +5,33 @@ operation is (method, path, idempotent); the kiosk configuration says where
 the service lives and which credential it takes. Replies are untrusted:
 anything but the agreed JSON envelope is an ``error`` outcome.
 
+The kiosk follows no redirect (a 3xx would re-send the citizen's ID number,
+name and idempotency key to a host nobody configured), keeps no cookies (a
+cookie set during one citizen's visit must not travel with the next one's),
+and parses replies with a bounded nesting depth and finite numbers only.
+
 Envelope: ``{"ok": true, "data": {...}}`` or ``{"ok": false, "error": {"code": "not_found"}}``.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
+import ssl
 import time
 
 import aiohttp
 import structlog
 
+from kiosk.config import MissingCredential
 from kiosk.flow.model import Catalog
 
 log = structlog.get_logger("kiosk.services")
 Result = tuple[str, object, str]
+
+# Deeper than any record a backend has reason to send; far below where json's C scanner recurses out.
+MAX_DEPTH = 32
 
 
 class HttpServices:
@@ -29,6 +41,7 @@ class HttpServices:
         self.endpoints = endpoints
         self.kiosk_id = kiosk_id
         self._http: aiohttp.ClientSession | None = None
+        self._tls: dict[str, ssl.SSLContext] = {}
 
     async def close(self) -> None:
         if self._http is not None:
@@ -44,19 +57,28 @@ class HttpServices:
             return "error", None, f"service {ref} is not configured"
         timeout = min(timeout, endpoint.timeout_s)
         headers = {"Accept": "application/json", "X-Kiosk-Id": self.kiosk_id}
-        secret = endpoint.credential()
+        started = time.monotonic()
+        try:
+            secret = endpoint.credential()
+            tls = self._tls_for(name, endpoint)
+        except MissingCredential as exc:  # checked at start-up, gone since: never call without it
+            return self._log(ref, "error", started, f"no credential: {exc.option}")
+        except (OSError, ssl.SSLError) as exc:
+            return self._log(ref, "error", started, f"ca_file unusable: {type(exc).__name__}")
         if secret:
             headers["Authorization"] = f"Bearer {secret}"
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         url = endpoint.base_url.rstrip("/") + op.path
-        started = time.monotonic()
         if self._http is None:
-            self._http = aiohttp.ClientSession()
+            self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         try:
             async with asyncio.timeout(timeout):
                 kw = {"json": request} if op.method == "POST" else {"params": request}
-                async with self._http.request(op.method, url, headers=headers, **kw) as resp:
+                async with self._http.request(op.method, url, headers=headers, allow_redirects=False, ssl=tls,
+                                              **kw) as resp:
+                    if 300 <= resp.status < 400:  # the body and Location are the other host's business
+                        return self._log(ref, "unavailable", started, f"HTTP {resp.status}, redirect not followed")
                     body = await _read_capped(resp, op.max_reply_kb * 1024)
                     status = resp.status
         except TimeoutError:
@@ -69,9 +91,19 @@ class HttpServices:
             return self._log(ref, "unavailable", started, f"HTTP {status}")
         return self._decode(ref, status, body, started)
 
+    def _tls_for(self, name: str, endpoint) -> ssl.SSLContext | bool:
+        """Verification against the service's own CA when it names one, else the system's trust store."""
+        if endpoint.ca_file is None:
+            return True
+        if name not in self._tls:
+            self._tls[name] = ssl.create_default_context(cafile=str(endpoint.ca_file))
+        return self._tls[name]
+
     def _decode(self, ref: str, status: int, body: bytes, started: float) -> Result:
         try:
-            reply = json.loads(body)
+            reply = parse_json(body)
+        except TooDeep:
+            return self._log(ref, "error", started, f"HTTP {status}, JSON nested deeper than {MAX_DEPTH}")
         except (ValueError, UnicodeDecodeError):
             return self._log(ref, "error", started, f"HTTP {status}, not JSON")
         if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
@@ -96,6 +128,48 @@ class HttpServices:
 
 class _TooLarge(Exception):
     pass
+
+
+class TooDeep(ValueError):
+    pass
+
+
+# What can open or close a level outside a string: escapes are consumed whole so that \" and \[ never count.
+_SIGNIFICANT = re.compile(r'\\.|["\[\]{}]', re.S)
+
+
+def parse_json(body: bytes) -> object:
+    """json.loads for untrusted replies: at most MAX_DEPTH levels, finite numbers only.
+
+    The depth is measured before parsing, so a reply nested 100 000 deep under the size cap
+    is refused as data instead of raising RecursionError out of the C scanner.
+    """
+    text = body.decode(json.detect_encoding(body))  # what json.loads(bytes) accepts; scanned as text, not bytes
+    depth, in_string = 0, False
+    for m in _SIGNIFICANT.finditer(text):
+        c = m.group()
+        if c == '"':
+            in_string = not in_string
+        elif in_string or len(c) == 2:
+            continue
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise TooDeep()
+        else:
+            depth -= 1
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):  # 1e999 is valid JSON and overflows to inf
+        raise ValueError(f"{literal} is not a finite number")
+    return value
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:

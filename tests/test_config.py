@@ -50,3 +50,41 @@ def test_broken_toml_reports_its_position(tmp_path):
     with pytest.raises(config.ConfigError) as exc:
         config.load(f)
     assert "line 1" in str(exc.value)
+
+
+def service(tmp_path, body: str):
+    f = tmp_path / "k.toml"
+    f.write_text(f'[kiosk]\nid = "K1"\n[services.x]\n{body}\n')
+    return f
+
+
+@pytest.mark.parametrize("url, host", [("http://backend.example.gov.cn/api", "backend.example.gov.cn"),
+                                       ("http://10.0.0.5:8700", "10.0.0.5"),
+                                       ("http://127.0.0.1.nip.io/", "127.0.0.1.nip.io")])
+def test_plain_http_beyond_this_machine_is_refused(tmp_path, url, host):
+    with pytest.raises(config.ConfigError) as exc:
+        config.load(service(tmp_path, f'base_url = "{url}"'))
+    assert str(exc.value) == (f"{tmp_path / 'k.toml'}: services.x.base_url: https is required for {host!r}; "
+                              "plain http is only allowed to this machine (127.0.0.0/8, ::1, localhost)")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8700", "http://127.8.9.10/", "http://[::1]:8700/x",
+                                 "http://localhost:8700", "https://backend.example.gov.cn/api"])
+def test_loopback_may_be_plain_http_and_anything_may_be_https(tmp_path, url):
+    assert config.load(service(tmp_path, f'base_url = "{url}"')).services["x"].base_url == url
+
+
+def test_a_ca_file_is_relative_to_the_configuration_and_only_for_https(tmp_path):
+    cfg = config.load(service(tmp_path, 'base_url = "https://b.example.gov.cn"\nca_file = "ca/backend.pem"\n'
+                                        'token_file = "secrets/x.token"'))
+    assert cfg.services["x"].ca_file == tmp_path / "ca" / "backend.pem"
+    assert cfg.services["x"].token_file == tmp_path / "secrets" / "x.token"
+    with pytest.raises(config.ConfigError) as exc:
+        config.load(service(tmp_path, 'base_url = "http://127.0.0.1:1"\nca_file = "ca.pem"'))
+    assert str(exc.value).endswith("services.x.ca_file: a CA file is only used with an https base_url")
+
+
+def test_one_token_source_per_service(tmp_path):
+    with pytest.raises(config.ConfigError) as exc:
+        config.load(service(tmp_path, 'base_url = "http://127.0.0.1:1"\ntoken_env = "T"\ntoken_file = "t"'))
+    assert str(exc.value).endswith("services.x: set token_env or token_file, not both")

@@ -77,8 +77,8 @@ def test_print(args) -> int:
 
 def scan(args) -> int:
     """Print codes as they are scanned (one JSON line each) until Ctrl-C or SIGTERM."""
-    from devices import registry
     from devices.scan_cli import run_scan
+    from kiosk import config, startup
 
     cfg = load_config(args)
     if cfg is None:
@@ -87,7 +87,12 @@ def scan(args) -> int:
     if dc is None:
         print("error: no code_scanner configured", file=sys.stderr)
         return 3
-    return run_scan([registry.build("code_scanner", "code_scanner", dc.driver, **dc.options())])
+    try:
+        scanner = startup.build_device("code_scanner", dc)
+    except startup.StartupError as exc:
+        print(f"{args.config or config.DEFAULT_PATH}: {exc}", file=sys.stderr)
+        return 2
+    return run_scan([scanner])
 
 
 def register(sub) -> None:

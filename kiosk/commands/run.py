@@ -4,24 +4,55 @@ from __future__ import annotations
 import sys
 
 
-def run(args) -> int:
-    import asyncio
+def _source(args) -> str:
+    from kiosk import config
 
-    from kiosk import logs, runtime
+    return str(args.config or config.DEFAULT_PATH)
+
+
+def _checked(args):
+    """(configuration, what the start-up checks built), or None after one located line per problem on stderr."""
+    from kiosk import startup
     from kiosk.commands import load_config
-    from kiosk.config import ConfigError
 
     cfg = load_config(args)
     if cfg is None:
+        return None
+    try:
+        return cfg, startup.prepare(cfg, _source(args))
+    except startup.StartupError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+def run(args) -> int:
+    import asyncio
+
+    from kiosk import logs, runtime, startup
+
+    checked = _checked(args)  # before any device is opened or the window starts: a problem never reaches "ready"
+    if checked is None:
         return 2
+    cfg, prepared = checked
     logs.setup(args.log_format or cfg.logging.format, args.log_level or cfg.logging.level)
     width, height = (int(x) for x in args.size.split("x"))
     try:
         return asyncio.run(runtime.run(cfg, width=width, height=height, low_reach=args.low_reach,
-                                       fullscreen=not args.windowed))
-    except ConfigError as exc:  # what only the start can check: a provisioned key, ...
-        print(exc, file=sys.stderr)
+                                       fullscreen=not args.windowed, prepared=prepared))
+    except startup.StartupError as exc:  # the bundle went bad between the checks and the start
+        print(f"{_source(args)}: {exc}", file=sys.stderr)
         return 2
+
+
+def check_config(args) -> int:
+    """`kiosk run`'s start-up checks alone, without a display: for the installer and the technician."""
+    checked = _checked(args)
+    if checked is None:
+        return 2
+    cfg, prepared = checked
+    print(f"{_source(args)}: ok: {prepared.flows} flow(s), {len(prepared.devices)} device(s), "
+          f"{len(cfg.services)} service(s)")
+    return 0
 
 
 def out_of_service(args) -> int:
@@ -70,6 +101,8 @@ def register(sub) -> None:
     ms = m.add_subparsers(dest="maintenance_cmd", required=True)
     h = ms.add_parser("hash-pin", help="print the configuration line for a maintenance PIN")
     h.set_defaults(func=hash_pin)
+    c = sub.add_parser("check-config", help="check the configuration and what it names, as `run` does at start")
+    c.set_defaults(func=check_config)
     p = sub.add_parser("run", help="run the kiosk")
     p.add_argument("--size", default="1080x1920", help="screen size: 1080x1920 (portrait) or 1920x1080")
     p.add_argument("--low-reach", action="store_true", help="every control in the lower half (wheelchair users)")

@@ -224,7 +224,7 @@ async def test_built_from_configuration_through_the_registry(tmp_path):
 
 @pytest.mark.parametrize("options, message", [
     ({}, "option 'printer' is required"),
-    ({"printer": {"driver": "nope"}, "queue_file": "q.db"}, "ticket.printer: no driver 'nope'"),
+    ({"printer": {"driver": "nope"}, "queue_file": "q.db"}, "ticket.printer: unknown driver 'nope'"),
     ({"printer": {"driver": "sim"}}, "option 'queue_file' is required"),
     ({"printer": {"driver": "sim"}, "queue_file": "q.db", "prefix": {}}, "unknown option 'prefix'"),
     ({"printer": {"driver": "sim"}, "queue_file": "q.db", "prefixes": {"s": "a"}}, "capital letters"),

@@ -96,7 +96,8 @@ def plant_visit(journal: Journal) -> None:
 
 def kiosk_toml(tmp_path: Path, journal: str = "") -> Path:
     f = tmp_path / "kiosk.toml"
-    f.write_text(f'var_dir = "var"\n[kiosk]\nid = "K1"\n{journal}')
+    flows = Path(__file__).resolve().parents[2] / "flows"  # a real bundle, so the key is the only problem
+    f.write_text(f'var_dir = "var"\n[kiosk]\nid = "K1"\n[flows]\npath = "{flows}"\n{journal}')
     return f
 
 
@@ -290,6 +291,6 @@ def test_kiosk_run_with_an_unusable_key_stops_with_one_located_line(tmp_path):
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
-        "journal.key_env: $KIOSK_TEST_JOURNAL_KEY: not a journal key: expected 64 hex digits "
+        f"{cfg}: journal.key_env: $KIOSK_TEST_JOURNAL_KEY: not a journal key: expected 64 hex digits "
         "(make one with `openssl rand -hex 32`)"]
     assert not (tmp_path / "var" / "journal.db").exists()  # nothing was started
