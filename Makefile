@@ -5,9 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: demo test test-slow bench schema screenshots image clean
+.PHONY: demo test test-slow bench schema screenshots image clean lock
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+$(STAMP): pyproject.toml scripts/bootstrap.sh requirements/build.txt requirements/dev.txt
 	VENV=$(VENV) bash scripts/bootstrap.sh
 
 demo: $(STAMP)
@@ -33,6 +33,24 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(VENV)/bin/kiosk flows schema > kiosk/schema/flow.schema.json
+
+# The lock (requirements/*.txt, hashed) from pyproject.toml and requirements/build.in.
+# Keeps every pin it can; `make lock LOCK_ARGS=--upgrade` takes the newest allowed
+# versions, `LOCK_ARGS="--upgrade-package aiohttp"` just one. Then run make test.
+UV_VERSION := 0.13.9
+UV := build/uv-$(UV_VERSION)/bin/uv
+LOCK := $(UV) pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --index-url https://pypi.org/simple \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+
+$(UV):
+	python3 -m venv build/uv-$(UV_VERSION)
+	build/uv-$(UV_VERSION)/bin/pip install -q uv==$(UV_VERSION)
+
+lock: $(UV)
+	$(LOCK) pyproject.toml --extra dev -o requirements/dev.txt
+	$(LOCK) pyproject.toml -c requirements/dev.txt -o requirements/runtime.txt
+	$(LOCK) requirements/build.in -c requirements/dev.txt -o requirements/build.txt
 
 clean:
 	rm -rf $(VENV) build *.egg-info

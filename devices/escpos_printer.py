@@ -418,7 +418,10 @@ class UsbTransport(Transport):
             import usb.util
         except ImportError as exc:
             raise ConfigError("usb:// printers need pyusb (pip install pyusb)") from exc
-        dev = usb.core.find(idVendor=self.vid, idProduct=self.pid)
+        try:
+            dev = usb.core.find(idVendor=self.vid, idProduct=self.pid)
+        except usb.core.NoBackendError as exc:  # pyusb is there, the C library it drives is not
+            raise ConfigError("usb:// printers need libusb-1.0 (Debian package libusb-1.0-0)") from exc
         if dev is None:
             raise DeviceOffline(f"no USB device {self.vid:04x}:{self.pid:04x}")
         try:

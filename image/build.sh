@@ -5,10 +5,10 @@
 #   image/build.sh            (as root; make image does the same)
 #
 # Stages a copy of image/ with the runtime tree (kiosk/, devices/, assets/,
-# flows/), wheels of its dependencies built here (same Debian 12 and Python
-# 3.11 as the image), the units, the udev rules and the configuration, then
-# runs mkosi. Needs mkosi, debootstrap, cpio, zstd and network access to the
-# Debian mirror and PyPI.
+# flows/), wheels of its locked dependencies (requirements/runtime.txt) built
+# here (same Debian 12 and Python 3.11 as the image), the units, the udev
+# rules and the configuration, then runs mkosi. Needs mkosi, debootstrap,
+# cpio, zstd and network access to the Debian mirror and PyPI.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${KIOSK_IMAGE_DIR:-$ROOT/build/image}
@@ -25,12 +25,14 @@ mkdir -p "$LIB/app" "$LIB/wheels" "$EXTRA/etc/kiosk" "$EXTRA/etc/systemd/system"
 for d in kiosk devices assets flows; do
     (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard -- "$d" | xargs -0 cp --parents -t "$LIB/app")
 done
-# Its dependencies, pinned to what this checkout was tested with.
-"$PY" - "$ROOT/pyproject.toml" > "$LIB/requirements.txt" <<'PYEOF'
-import sys, tomllib
-print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))
-PYEOF
-"$PY" -m pip wheel --quiet --wheel-dir "$LIB/wheels" -r "$LIB/requirements.txt"
+# Its dependencies: the runtime lock, every download checked against its hash,
+# sdists built with the locked build tools of this venv (no isolation, so
+# nothing unhashed is fetched). The image installs exactly these versions
+# offline; its list carries no hashes, since a wheel built here from an sdist
+# cannot match the sdist's hash.
+"$PY" -m pip wheel --quiet --require-hashes --no-build-isolation --wheel-dir "$LIB/wheels" \
+    -r "$ROOT/requirements/runtime.txt"
+sed -e '/^ *#/d' -e '/^ *--hash=/d' -e 's/ *\\$//' "$ROOT/requirements/runtime.txt" > "$LIB/requirements.txt"
 
 cp "$ROOT"/systemd/*.service "$EXTRA/etc/systemd/system/"
 cp "$ROOT"/systemd/*.rules "$EXTRA/etc/udev/rules.d/"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 (Python 3.11) to the point where the kiosk runs:
-# system packages through apt-get, then a virtualenv with the project in it.
+# system packages through apt-get, then a virtualenv with the locked Python
+# packages and the project in it.
 # Safe to run again; it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,13 @@ PYTHON=${PYTHON:-/usr/bin/python3.11}
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
+# Python packages come only from the lock (requirements/, written by `make lock`):
+# exact versions, each file checked against its hash, nothing resolved here.
+# The build tools come first and from the lock too, so that building the
+# sdists and the project itself (--no-build-isolation) fetches nothing unhashed.
+pip=("$VENV/bin/python" -m pip install -q --require-hashes)
+"${pip[@]}" -r requirements/build.txt
+"${pip[@]}" --no-build-isolation -r requirements/dev.txt
+"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
 touch "$VENV/.bootstrapped"
 echo "bootstrap: ready ($VENV)"

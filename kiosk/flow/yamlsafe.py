@@ -10,6 +10,7 @@ path to (line, col) so every later error can point into the file.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -92,8 +93,33 @@ def load(raw: bytes, filename: str) -> Located:
 
 
 def _check_events(text: str, fail) -> None:
+    """Apply the event rules with libyaml; if libyaml refuses the text, again with PyYAML's pure-Python parser.
+
+    libyaml's scanner runs up to a line or 1024 characters ahead of the events
+    it has handed over, and has nesting limits of its own (1000 levels in the
+    libyaml of PyYAML 6.0.4's wheels), so it can refuse ``[[[[...`` before
+    MAX_DEPTH is ever counted here. The pure-Python parser has no such limit
+    and yields events as it goes, so reading the refused text again, up to the
+    line where libyaml stopped, lets MAX_DEPTH (and every other rule) decide
+    first whatever libyaml's limits are. Only refused files pay for it: at
+    most MAX_BYTES through a slower parser.
+    """
+    try:
+        _apply_event_rules(yaml.parse(text, Loader=yaml.CSafeLoader), fail)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        last_line = mark.line if mark else len(text)
+        try:
+            _apply_event_rules(itertools.takewhile(lambda ev: ev.start_mark.line <= last_line,
+                                                   yaml.parse(text, Loader=yaml.SafeLoader)), fail)
+        except yaml.YAMLError:
+            pass  # refused again: libyaml's message is the one reported
+        raise
+
+
+def _apply_event_rules(stream, fail) -> None:
     depth = count = docs = 0
-    for ev in yaml.parse(text, Loader=yaml.CSafeLoader):
+    for ev in stream:
         count += 1
         if count > MAX_EVENTS:
             fail("yaml/too-large", f"more than {MAX_EVENTS} YAML nodes")

@@ -2,6 +2,7 @@
 import time
 
 import pytest
+import yaml
 
 from kiosk.flow.loader import load_bytes
 from kiosk.flow.problems import ProblemsError
@@ -55,6 +56,37 @@ def test_hostile_inputs_get_a_clear_located_error(raw, rule):
     (p,) = problems(raw)[:1]
     assert p.rule == rule
     assert p.line >= 1 and p.col >= 1
+
+
+@pytest.mark.parametrize("raw, col", [(b"[" * 5000 + b"]" * 5000, 33), (b"{a: " * 5000 + b"}" * 5000, 129)])
+def test_deep_nesting_is_too_deep_where_the_33rd_level_opens(raw, col):
+    # libyaml (in PyYAML 6.0.4's wheels) refuses these itself at 1000 levels, before handing over any event.
+    (p,) = problems(raw)
+    assert (p.rule, p.line, p.col) == ("yaml/too-deep", 1, col)
+
+
+class _LibyamlWithAShallowLimit(yaml.CSafeLoader):
+    """A libyaml whose own nesting limit is 20 levels: it refuses ahead of the events, as the real one does at 1000."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.text = stream
+
+    def check_event(self, *choices):
+        if self.text.startswith("[" * 21):
+            mark = yaml.Mark("<unicode string>", 20, 0, 20, None, None)
+            raise yaml.scanner.ScannerError("while increasing flow level", mark, "exceeded maximum nesting depth", mark)
+        return super().check_event(*choices)
+
+
+def test_the_depth_limit_is_the_loaders_whatever_libyamls_own_limit(monkeypatch):
+    monkeypatch.setattr(yaml, "CSafeLoader", _LibyamlWithAShallowLimit)
+    (p,) = problems(b"[" * 40 + b"]" * 40)
+    assert (p.rule, p.line, p.col) == ("yaml/too-deep", 1, 33)
+    # What libyaml refuses for another reason keeps libyaml's located message.
+    (p,) = problems(b"[" * 21 + b"]" * 21)
+    assert (p.rule, p.line, p.col) == ("yaml/syntax", 1, 21)
+    assert "nesting depth" in p.message
 
 
 def test_an_alias_bomb_is_refused_before_it_expands():
