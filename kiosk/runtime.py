@@ -67,15 +67,8 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
     reloader = Coalescer(flows.reload, after=lambda ok: device_changed())
     reporter = await _start_reporter(cfg, flows, controller, reloader=reloader)
 
-    def device_event(event):
-        device_changed(event)
-        if reporter is not None:
-            reporter.event("device", device=event.device, state=str(event.new.state),
-                           reasons=sorted(str(r) for r in event.new.reasons), changes=_plain(event.changes))
-            reporter.health_changed()
-
     for dev in devices.values():
-        dev.on_status(device_event)
+        dev.on_status(device_changed)
     hotplug = HotplugMonitor()  # an unplugged device is offline at once and comes back by itself
     unwatched = hotplug.watch_devices(list(devices.values()))
     if len(unwatched) < len(devices):
@@ -187,6 +180,14 @@ async def _start_reporter(cfg: Config, flows: FlowRegistry, controller: KioskCon
             previous(kind, fields)
 
     controller.on_event = on_event
+
+    def device_event(event) -> None:
+        reporter.event("device", device=event.device, state=str(event.new.state),
+                       reasons=sorted(str(r) for r in event.new.reasons), changes=_plain(event.changes))
+        reporter.health_changed()
+
+    for dev in controller.devices.values():
+        dev.on_status(device_event)
     last: list = []
 
     def follow(state) -> None:

@@ -212,6 +212,18 @@ async def test_maintenance_on_with_force_records_the_visit_as_interrupted(broker
         await k.stop()
 
 
+async def test_health_is_published_when_a_device_changes_not_only_on_the_timer(broker, office, watch, tmp_path):
+    k = await Kiosk(broker, tmp_path / "var", office).start()  # the timer is an hour
+    try:
+        await k.citizen_at_consent()  # mid-visit: the home screen's tiles do not change
+        k.devices["document_printer"].inject("paper_out")
+        _, health = await asyncio.to_thread(watch.wait_for, lambda t, b: t.endswith("/health") and
+                                            b["devices"]["document_printer"]["state"] != "ok")
+        assert health["devices"]["document_printer"]["reasons"] == ["paper_out"] and health["mode"] == "visit"
+    finally:
+        await k.stop()
+
+
 async def test_a_burst_of_reloads_is_coalesced_off_the_loop_and_a_ping_is_answered_meanwhile(
         broker, office, watch, tmp_path):
     release = threading.Event()
