@@ -28,6 +28,7 @@ import structlog
 from kiosk.durable import write_atomically
 from kiosk.telemetry.gate import MAX_COMMAND, CommandGate, Refusal
 from kiosk.telemetry.outbox import Outbox
+from kiosk.telemetry.signing import VERSION as COMMAND_ENVELOPE
 
 log = structlog.get_logger("kiosk.mqtt")
 COMMANDS = ("ping", "restart", "reload_flows", "maintenance_on", "maintenance_off")
@@ -191,7 +192,8 @@ class MqttReporter:
         log.info("mqtt.connected", host=self.host, port=self.port, session_seq=self.session_seq)
         self._inflight.clear()  # a new connection: anything unacknowledged is sent again from the outbox
         birth = {"kiosk_id": self.kiosk_id, "boot_id": self.boot_id, "session_seq": self.session_seq,
-                 "versions": self.versions, "commands": list(COMMANDS), "at": time.time()}
+                 "versions": self.versions, "commands": list(COMMANDS), "command_envelope": COMMAND_ENVELOPE,
+                 "commands_enabled": self.gate.enabled, "at": time.time()}
         self._publish(f"{self.base}/birth", json.dumps(birth), retain=True)
         self._publish(f"{self.base}/state", self._state_payload(self._state), retain=True)
         self.client.subscribe(f"{self.base}/cmd", qos=1)
