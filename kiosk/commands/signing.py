@@ -34,6 +34,7 @@ def generate(args) -> int:
 
 
 def sign(args) -> int:
+    from kiosk.telemetry.gate import MAX_LIFETIME_S
     from kiosk.telemetry.signing import KeyFileError, load_private_key
     from kiosk.telemetry.signing import sign as sign_command
 
@@ -48,6 +49,10 @@ def sign(args) -> int:
         cmd_args = None
     if not isinstance(cmd_args, dict):
         print("error: --args: must be a JSON object, e.g. '{\"force\": true}'", file=sys.stderr)
+        return 2
+    if not 0 < args.ttl <= MAX_LIFETIME_S:
+        print(f"error: --ttl: must be 1-{MAX_LIFETIME_S} seconds (kiosks refuse longer-lived commands)",
+              file=sys.stderr)
         return 2
     now = int(time.time())
     try:

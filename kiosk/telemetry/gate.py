@@ -25,6 +25,7 @@ from kiosk.telemetry import signing
 log = structlog.get_logger("kiosk.commands")
 MAX_COMMAND = 4096  # bytes; the largest real command is a few hundred
 MAX_LIFETIME_S = 24 * 3600  # bounds how long a seen id must be remembered
+LOG_EVERY_S = 60.0  # one warning per refusal reason a minute: a flood of forgeries must not flood the log
 REASONS = ("malformed", "retained", "disabled", "unsigned", "bad_signature", "wrong_kiosk", "expired",
            "not_yet_valid", "lifetime_too_long", "replayed", "rate_limited", "unknown_command")
 
@@ -98,8 +99,10 @@ class CommandGate:
         self.skew_s = skew_s
         self.wallclock = wallclock
         self.bucket = TokenBucket(per_min, burst, monotonic)
+        self.monotonic = monotonic
         self.accepted = 0
         self.refused: Counter = Counter()
+        self._logged: dict[str, tuple[float, int]] = {}  # reason -> (when last logged, count then)
 
     @property
     def enabled(self) -> bool:
@@ -112,11 +115,18 @@ class CommandGate:
         verdict = self._check(raw, retained)
         if isinstance(verdict, Refusal):
             self.refused[verdict.reason] += 1
-            log.warning("command.refused", reason=verdict.reason, detail=verdict.detail[:80],
-                        id=(verdict.id or "")[:64])
+            self._log_refusal(verdict)
         else:
             self.accepted += 1
         return verdict
+
+    def _log_refusal(self, refusal: Refusal) -> None:
+        now, count = self.monotonic(), self.refused[refusal.reason]
+        last = self._logged.get(refusal.reason)
+        if last is None or now - last[0] >= LOG_EVERY_S:
+            log.warning("command.refused", reason=refusal.reason, detail=refusal.detail[:80],
+                        id=(refusal.id or "")[:64], since_last_logged=count - (last[1] if last else 0))
+            self._logged[refusal.reason] = (now, count)
 
     def _check(self, raw: bytes, retained: bool) -> signing.Command | Refusal:
         if len(raw) > MAX_COMMAND:

@@ -5,6 +5,7 @@ import stat
 import time
 
 import pytest
+from structlog.testing import capture_logs
 
 from kiosk.telemetry.gate import CommandGate, Refusal, SeenIds
 from kiosk.telemetry.mqtt import COMMANDS
@@ -94,3 +95,16 @@ def test_the_rate_limit_uses_monotonic_time_and_forgeries_do_not_spend_it(office
     assert got == ["accepted"] * 3 + ["rate_limited"] * 2
     now[0] += 1.0  # one more a second
     assert [reason(g.admit(office.payload("K1", "ping"))) for _ in range(2)] == ["accepted", "rate_limited"]
+
+
+def test_a_flood_of_forgeries_is_counted_but_logged_once_a_minute(office, tmp_path):
+    now = [0.0]
+    g = gate(office, tmp_path, monotonic=lambda: now[0])
+    with capture_logs() as logs:
+        for _ in range(1000):
+            g.admit(b'{"id": "x", "cmd": "restart"}')
+        now[0] += 61
+        g.admit(b'{"id": "x", "cmd": "restart"}')
+    refused = [e for e in logs if e["event"] == "command.refused"]
+    assert g.refused["unsigned"] == 1001
+    assert [e["since_last_logged"] for e in refused] == [1, 1000]
