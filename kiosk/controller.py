@@ -165,7 +165,7 @@ class KioskController:
             log.warning("maintenance.remote_renewed")
             return "renewed"
         if mode == "visit" and force:
-            self._interrupt_visit("remote maintenance")
+            self.interrupt_visit("remote maintenance")
         elif mode not in ("home", "pin"):
             self.state.remote_maintenance_pending = True
             log.warning("maintenance.remote_pending", mode=mode)
@@ -298,7 +298,7 @@ class KioskController:
         self._record_end(finished)
         self._home_timer = self.clock.call_later(END_SCREEN_S, self.go_home)
 
-    def _interrupt_visit(self, reason: str) -> None:
+    def interrupt_visit(self, reason: str) -> None:
         """End a visit that has not finished by itself: recorded as `interrupted`, then wiped like any other."""
         if self.runner is not None and self.runner.finished is None:
             self.runner._shutdown()
@@ -338,12 +338,13 @@ class KioskController:
                 if dropped:
                     log.info("visit.scans_discarded", device=dev.name, count=dropped)
 
-    def subscribe(self, listener: Callable[[KioskState], None]) -> None:
+    def subscribe(self, listener: Callable[[KioskState], None]) -> Callable[[], None]:
         """Another observer of every state change (fleet reporting), beside the UI's on_change."""
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     def _changed(self) -> None:
         if self.on_change:
             self.on_change(self.state)
-        for listener in self._listeners:
+        for listener in list(self._listeners):
             listener(self.state)

@@ -64,6 +64,7 @@ class RemoteCommands:
 
     def __init__(self, controller, flows, *, restart: Callable[[], None], reloader: Coalescer | None = None):
         self.controller, self.flows, self.restart = controller, flows, restart
+        self._unsubscribe: Callable[[], None] | None = None  # a restart waiting for the visit to end
         self.reloader = reloader or Coalescer(flows.reload, after=lambda ok: controller.refresh_home())
 
     async def __call__(self, name: str, args: dict) -> dict:
@@ -79,9 +80,7 @@ class RemoteCommands:
 
     async def _maintenance_on(self, args: dict) -> dict:
         _no_args(args, {"force"})
-        force = args.get("force", False)
-        if not isinstance(force, bool):
-            raise ValueError("force must be true or false")
+        force = _flag(args, "force")
         outcome = self.controller.enter_maintenance_remotely(force=force)
         return {"maintenance": outcome, "mode": self.controller.state.mode,
                 "ends_after_s": self.controller.remote_maintenance_s}
@@ -92,9 +91,30 @@ class RemoteCommands:
         return {"maintenance": outcome, "mode": self.controller.state.mode}
 
     async def _restart(self, args: dict) -> dict:
-        _no_args(args, set())
+        """Like maintenance, a restart waits for the citizen's visit to end; `force` ends it as interrupted."""
+        _no_args(args, {"force"})
+        force = _flag(args, "force")
+        if self.controller.state.mode == "visit" and not force:
+            if self._unsubscribe is None:
+                self._unsubscribe = self.controller.subscribe(self._restart_after_visit)
+            log.warning("remote.restart_pending")
+            return {"restarting": True, "after_visit": True}
+        self.controller.interrupt_visit("remote restart")
         asyncio.get_running_loop().call_later(1.0, self.restart)  # after the answer has gone out
-        return {"restarting": True}
+        return {"restarting": True, "after_visit": False}
+
+    def _restart_after_visit(self, state) -> None:
+        if state.mode != "visit" and self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+            asyncio.get_running_loop().call_soon(self.restart)  # before the next citizen can begin
+
+
+def _flag(args: dict, name: str) -> bool:
+    value = args.get(name, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false")
+    return value
 
 
 def _no_args(args: dict, allowed: set[str]) -> None:
