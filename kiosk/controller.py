@@ -121,7 +121,8 @@ class KioskController:
     # ---------------------------------------------------------- maintenance
     def corner_tap(self) -> None:
         """The hidden gesture on the home screen; opens the PIN pad when complete."""
-        if self.state.mode in ("home", "out_of_service", "remote_maintenance") and self.gate is not None and self.gate.corner_tap():
+        idle = self.state.mode in ("home", "out_of_service", "remote_maintenance")
+        if idle and self.gate is not None and self.gate.corner_tap():
             self.state.mode = "pin"
             self.state.pin_error = False
             self._changed()

@@ -54,6 +54,7 @@ def test_forgeries_are_refused_each_with_its_reason(office, tmp_path):
         "malformed ": json.dumps(dict(good, extra=1)),
         "malformed  ": '{"id": "a", "id": "b"}',
         "malformed   ": "[1, 2]",
+        "malformed     ": "[" * 3000,  # deeper than the parser's recursion, within the size limit
         "malformed    ": json.dumps(dict(good, issued_at=float(good["issued_at"]))),
         "unknown_command": json.dumps(office.command("K1", "format_disk")),
     }

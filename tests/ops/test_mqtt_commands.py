@@ -60,7 +60,8 @@ class Kiosk:
     async def stop(self) -> None:
         if self.reporter is not None:
             await self.reporter.stop()
-            self.reporter.gate.seen and self.reporter.gate.seen.close()
+            if self.reporter.gate.seen is not None:
+                self.reporter.gate.seen.close()
             self.c.journal.close()
 
     async def citizen_at_consent(self) -> None:
