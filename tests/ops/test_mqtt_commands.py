@@ -209,6 +209,8 @@ async def test_maintenance_on_with_force_records_the_visit_as_interrupted(broker
         assert row["result"] == "interrupted" and row["ended_at"]
         _, event = await asyncio.to_thread(watch.wait_seen, lambda t, b: t.endswith("/events") and b["kind"] == "visit")
         assert event["result"] == "interrupted"
+        wire = json.dumps(watch.history, ensure_ascii=False)
+        assert "赵示例" not in wire and "110105196005010014" not in wire  # the citizen never reaches the fleet
     finally:
         await k.stop()
 
