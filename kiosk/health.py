@@ -141,5 +141,6 @@ def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | 
     tiles = controller.state.tiles
     items = {t.flow: {"available": t.available, "reasons": list(t.reasons)} for t in tiles}
     state = current_state(controller)
-    return {"state": state, "mode": controller.state.mode, "devices": devices, "items": items,
+    return {"state": state, "mode": controller.state.mode,
+            "maintenance_pending": controller.state.remote_maintenance_pending, "devices": devices, "items": items,
             "system": system_figures(var_dir), "versions": versions, "counters": counters.as_dict()}

@@ -192,7 +192,8 @@ async def _start_reporter(cfg: Config, flows: FlowRegistry, controller: KioskCon
 
     def follow(state) -> None:
         """The retained state and health follow the mode and the items on offer, not only the timer."""
-        now = (state.mode, health.current_state(controller), sum(t.available for t in state.tiles))
+        now = (state.mode, health.current_state(controller), sum(t.available for t in state.tiles),
+               state.remote_maintenance_pending)
         if now != tuple(last):
             last[:] = now
             reporter.set_state(now[1])

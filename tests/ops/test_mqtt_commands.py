@@ -185,6 +185,9 @@ async def test_maintenance_on_mid_visit_waits_for_the_citizen_and_state_follows_
         answer = await reply(watch, "m1")
         assert answer["result"] == {"maintenance": "pending", "mode": "visit", "ends_after_s": 600}
         assert k.c.state.mode == "visit" and k.c.state.view.step == "consent"  # the citizen is not cut off
+        _, health = await asyncio.to_thread(watch.wait_seen, lambda t, b: t.endswith("/health") and
+                                            b["maintenance_pending"])
+        assert health["mode"] == "visit"  # the console sees it is waiting for the citizen
         k.c.act("cancel")
         k.c.act("done")  # taps through the thank-you screen
         assert k.c.state.mode == "remote_maintenance"
