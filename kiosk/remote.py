@@ -53,7 +53,10 @@ class Coalescer:
                 finally:
                     self.runs += 1
                 if self.after is not None:
-                    self.after(result)
+                    try:
+                        self.after(result)
+                    except Exception:  # redrawing failed; the reload itself did not, and waiters must hear
+                        log.exception("remote.after_run_failed")
                 fut.set_result(result)
         finally:
             self._task = None
