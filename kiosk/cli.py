@@ -8,7 +8,7 @@ from kiosk import logs
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kiosk.commands import demo, devices, flows, run
+    from kiosk.commands import demo, devices, flows, run, signing
 
     parser = argparse.ArgumentParser(prog="kiosk", description="24-hour government self-service kiosk runtime")
     parser.add_argument("--config", help="configuration file (default /etc/kiosk/kiosk.toml)")
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices.register(sub)
     run.register(sub)
     demo.register(sub)
+    signing.register(sub)
     return parser
 
 

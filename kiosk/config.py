@@ -14,6 +14,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from kiosk.flow.model import IdlePolicy, Locale
 from kiosk.flow.problems import did_you_mean
@@ -136,9 +137,40 @@ class TelemetryConfig(Strict):
     keepalive_s: int = Field(default=30, ge=2, le=600)
     health_interval_s: float = Field(default=60, ge=5, le=3600)
     outbox_max_events: int = Field(default=10_000, ge=100, le=1_000_000)
+    insecure: bool = Field(default=False, description="Allow a username and password without TLS (sent in clear); "
+                           "reported in health. Only for a lab broker.")
+    command_key_file: Path | None = Field(default=None, description="The back office's Ed25519 public key (PEM, "
+                                          "from `kiosk keys generate`); without it every command is refused.")
+    command_skew_s: int = Field(default=60, ge=0, le=600, description="Clock difference allowed on a command's "
+                                "issued_at and expires_at.")
+    command_rate_per_min: float = Field(default=30, gt=0, le=6000, description="Commands obeyed per minute "
+                                        "after the burst.")
+    command_burst: int = Field(default=10, ge=1, le=1000, description="Commands obeyed at once before the rate "
+                               "applies.")
+    remote_maintenance_s: int = Field(default=1800, ge=60, le=86_400, description="Remote maintenance ends by "
+                                      "itself after this long unless another maintenance_on renews it.")
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env) if self.password_env else None
+
+    @field_validator("command_key_file")
+    @classmethod
+    def _usable_key(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            from kiosk.telemetry.signing import KeyFileError, load_public_key
+
+            try:
+                load_public_key(path)
+            except KeyFileError as exc:
+                raise PydanticCustomError("key_file", str(exc)) from None
+        return path
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self):
+        if (self.username or self.password_env) and not (self.ca_file or self.cert_file) and not self.insecure:
+            raise PydanticCustomError("insecure", "username/password_env without ca_file would send the password "
+                                      "in clear: set ca_file (TLS), or insecure = true for a lab broker")
+        return self
 
 
 MIN_PIN_ITERATIONS = 100_000  # a 6-digit PIN space is 10^6: below this, a copied hash falls in minutes

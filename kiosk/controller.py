@@ -18,6 +18,7 @@ import structlog
 from devices.contracts import CodeScanner
 from kiosk.availability import availability
 from kiosk.engine.ops import OpExecutor
+from kiosk.engine.messages import Finished
 from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import Session
 from kiosk.engine.views import StepView
@@ -41,7 +42,7 @@ class Tile:
 
 @dataclass
 class KioskState:
-    mode: str = "home"  # home, visit, out_of_service, maintenance
+    mode: str = "home"  # home, visit, out_of_service, pin, maintenance, remote_maintenance
     locale: str = "zh-CN"
     elderly: bool = False
     view: StepView | None = None
@@ -49,12 +50,14 @@ class KioskState:
     out_of_service_reason: str = ""
     pin_error: bool = False
     maintenance: dict = field(default_factory=dict)  # devices' status, flow bundle, last action
+    remote_maintenance_pending: bool = False  # the fleet asked for maintenance; it starts when the visit ends
 
 
 class KioskController:
     def __init__(self, registry, devices: dict, services, clock, *, kiosk: dict, idle: IdlePolicy | None = None,
                  default_locale: str = "zh-CN", on_change: Callable[[KioskState], None] | None = None,
-                 pdf_renderer=None, gate=None, journal=None, on_event: Callable[[str, dict], None] | None = None):
+                 pdf_renderer=None, gate=None, journal=None, on_event: Callable[[str, dict], None] | None = None,
+                 remote_maintenance_s: float = 1800.0):
         self.registry = registry
         self.devices = devices
         self.services = services
@@ -67,6 +70,9 @@ class KioskController:
         self.gate = gate
         self.journal = journal
         self.on_event = on_event  # fleet events: visit outcomes (never personal data)
+        self.remote_maintenance_s = remote_maintenance_s
+        self._remote_timer = None
+        self._listeners: list[Callable[[KioskState], None]] = []
         self._visit_started = 0.0
         self.state = KioskState(locale=default_locale)
         self.runner: SessionRunner | None = None
@@ -115,7 +121,8 @@ class KioskController:
     # ---------------------------------------------------------- maintenance
     def corner_tap(self) -> None:
         """The hidden gesture on the home screen; opens the PIN pad when complete."""
-        if self.state.mode in ("home", "out_of_service") and self.gate is not None and self.gate.corner_tap():
+        idle = self.state.mode in ("home", "out_of_service", "remote_maintenance")
+        if idle and self.gate is not None and self.gate.corner_tap():
             self.state.mode = "pin"
             self.state.pin_error = False
             self._changed()
@@ -143,12 +150,61 @@ class KioskController:
             m["last"] = last
         self._changed()
 
-    def enter_maintenance_remotely(self) -> None:
-        """From the fleet console: the kiosk stops offering items until maintenance is turned off."""
+    def enter_maintenance_remotely(self, force: bool = False) -> str:
+        """From the fleet console: stop offering items, without ever cutting a citizen's visit short.
+
+        During a visit the kiosk waits for it to end and then goes to maintenance
+        instead of home; `force` ends the visit now, recorded as `interrupted`.
+        The citizen sees an "under maintenance" screen, never the technician's
+        panel, which stays behind the PIN. It ends by itself after
+        `remote_maintenance_s` unless renewed. Returns what happened: started,
+        renewed or pending.
+        """
+        mode = self.state.mode
+        if mode == "remote_maintenance":
+            self._arm_remote_timer()
+            log.warning("maintenance.remote_renewed")
+            return "renewed"
+        if mode == "visit" and force:
+            self.interrupt_visit("remote maintenance")
+        elif mode not in ("home", "pin"):
+            self.state.remote_maintenance_pending = True
+            log.warning("maintenance.remote_pending", mode=mode)
+            self._changed()
+            return "pending"
+        self._enter_remote_maintenance()
+        return "started"
+
+    def leave_maintenance_remotely(self) -> str:
+        """From the fleet console (or the timer): back to service, unless someone local holds the kiosk."""
+        pending, self.state.remote_maintenance_pending = self.state.remote_maintenance_pending, False
+        if self.state.mode == "remote_maintenance":
+            log.warning("maintenance.remote_leave")
+            self.go_home()
+            return "left"
+        if pending:
+            self._changed()
+            return "cancelled"
+        return "not_in_maintenance"
+
+    def _enter_remote_maintenance(self) -> None:
         self._end_visit()
-        self.state.mode = "maintenance"
-        self.state.maintenance = {"last": "maintenance set remotely"}
-        self.refresh_maintenance()
+        self.state.remote_maintenance_pending = False
+        self.state.mode = "remote_maintenance"
+        log.warning("maintenance.remote_enter", minutes=round(self.remote_maintenance_s / 60, 1))
+        self._arm_remote_timer()
+        self._changed()
+
+    def _arm_remote_timer(self) -> None:
+        if self._remote_timer is not None:
+            self._remote_timer.cancel()
+        self._remote_timer = self.clock.call_later(self.remote_maintenance_s, self._remote_maintenance_expired)
+
+    def _remote_maintenance_expired(self) -> None:
+        self._remote_timer = None
+        if self.state.mode == "remote_maintenance":
+            log.warning("maintenance.remote_expired")
+            self.go_home()
 
     def maintenance_action(self, action: str) -> None:
         if self.state.mode != "maintenance":
@@ -219,17 +275,40 @@ class KioskController:
         return self.runner.act(kind, value, source)
 
     def go_home(self) -> None:
+        if self.state.remote_maintenance_pending:  # the visit (or local maintenance) it waited for is over
+            self._reset_citizen_settings()
+            self._enter_remote_maintenance()
+            return
+        if self._remote_timer is not None:
+            self._remote_timer.cancel()
+            self._remote_timer = None
         self._end_visit()
         self.state.mode = "home"
+        self._reset_citizen_settings()
+        self.refresh_home()
+
+    def _reset_citizen_settings(self) -> None:
         self.state.locale = self.default_locale  # the next citizen starts from the defaults
         self.state.elderly = False
-        self.refresh_home()
 
     def _on_view(self, view: StepView) -> None:
         self.state.view = view
         self._changed()
 
     def _on_finish(self, finished) -> None:
+        self._record_end(finished)
+        self._home_timer = self.clock.call_later(END_SCREEN_S, self.go_home)
+
+    def interrupt_visit(self, reason: str) -> None:
+        """End a visit that has not finished by itself: recorded as `interrupted`, then wiped like any other."""
+        if self.runner is not None and self.runner.finished is None:
+            self.runner._shutdown()
+            session = self.runner.session
+            self._record_end(Finished("interrupted", session.root_flow.id, reason,
+                                      citizen=session.vars["id"].get("id_number")))
+        self._end_visit()
+
+    def _record_end(self, finished) -> None:
         log.info("visit.end", flow=finished.flow, result=finished.result)
         if self.on_event is not None and self.executor is not None:
             pages: dict[str, int] = {}
@@ -243,7 +322,6 @@ class KioskController:
                                documents=[d.number for d in ex.printed], tickets=[t.number for t in ex.tickets],
                                id_number=finished.citizen,
                                duration_ms=int((self.clock.monotonic() - self._visit_started) * 1000))
-        self._home_timer = self.clock.call_later(END_SCREEN_S, self.go_home)
 
     def _end_visit(self) -> None:
         if self._home_timer is not None:
@@ -261,6 +339,13 @@ class KioskController:
                 if dropped:
                     log.info("visit.scans_discarded", device=dev.name, count=dropped)
 
+    def subscribe(self, listener: Callable[[KioskState], None]) -> Callable[[], None]:
+        """Another observer of every state change (fleet reporting), beside the UI's on_change."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
     def _changed(self) -> None:
         if self.on_change:
             self.on_change(self.state)
+        for listener in list(self._listeners):
+            listener(self.state)

@@ -40,7 +40,7 @@ class Counters:
 
 def kiosk_state(mode: str, device_states: dict[str, str], items_available: int, items: int) -> str:
     """starting, in_service, degraded, out_of_service or maintenance, from current facts only."""
-    if mode in ("maintenance", "pin"):
+    if mode in ("maintenance", "pin", "remote_maintenance"):
         return "maintenance"
     if mode == "out_of_service" or (items and items_available == 0):
         return "out_of_service"
@@ -129,11 +129,18 @@ def _ntp_synchronized() -> bool | None:
     return marker.exists() if marker.parent.exists() else None
 
 
+def current_state(controller) -> str:
+    """The kiosk's state now, cheap enough to compute on every change of the controller."""
+    tiles = controller.state.tiles
+    return kiosk_state(controller.state.mode, {r: d.status.state for r, d in controller.devices.items()},
+                       sum(t.available for t in tiles), len(tiles))
+
+
 def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | None = None) -> dict:
     devices = {role: dev.status.as_dict() for role, dev in sorted(controller.devices.items())}
     tiles = controller.state.tiles
     items = {t.flow: {"available": t.available, "reasons": list(t.reasons)} for t in tiles}
-    state = kiosk_state(controller.state.mode, {r: d["state"] for r, d in devices.items()},
-                        sum(t.available for t in tiles), len(tiles))
-    return {"state": state, "mode": controller.state.mode, "devices": devices, "items": items,
+    state = current_state(controller)
+    return {"state": state, "mode": controller.state.mode,
+            "maintenance_pending": controller.state.remote_maintenance_pending, "devices": devices, "items": items,
             "system": system_figures(var_dir), "versions": versions, "counters": counters.as_dict()}

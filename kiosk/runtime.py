@@ -1,13 +1,15 @@
 """Assembles and runs the kiosk: configuration, devices, flows, backend, controller, window.
 
 One asyncio loop owns everything (Kivy included, through App.async_run).
-SIGHUP reloads the flow bundle between visits; SIGTERM stops cleanly.
+SIGHUP reloads the flow bundle (in a worker thread, coalesced with the
+fleet's reload commands); SIGTERM stops cleanly.
 """
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+from collections.abc import Callable
 
 import structlog
 
@@ -20,6 +22,7 @@ from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.maintenance import Gate
 from kiosk.notify import Notifier
+from kiosk.remote import Coalescer, RemoteCommands
 from kiosk.restarts import RestartCounter
 from kiosk.watchdog import Watchdog, hang_forever
 from kiosk.render_pdf import render_document
@@ -56,22 +59,18 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
                                  idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
                                  gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),
                                  journal=Journal(cfg.var_dir / "journal.db", key=prepared.journal_key),
-                                 pdf_renderer=render_document)
+                                 pdf_renderer=render_document,
+                                 remote_maintenance_s=cfg.telemetry.remote_maintenance_s)
 
     def device_changed(_event=None):
         if controller.state.mode == "home":
             controller.refresh_home()
 
-    reporter = await _start_reporter(cfg, flows, controller)
-
-    def device_event(event):
-        device_changed(event)
-        if reporter is not None:
-            reporter.event("device", device=event.device, state=str(event.new.state),
-                           reasons=sorted(str(r) for r in event.new.reasons), changes=_plain(event.changes))
+    reloader = Coalescer(flows.reload, after=lambda ok: device_changed())
+    reporter = await _start_reporter(cfg, flows, controller, reloader=reloader)
 
     for dev in devices.values():
-        dev.on_status(device_event)
+        dev.on_status(device_changed)
     hotplug = HotplugMonitor()  # an unplugged device is offline at once and comes back by itself
     unwatched = hotplug.watch_devices(list(devices.values()))
     if len(unwatched) < len(devices):
@@ -112,10 +111,12 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
 
     def reload_flows():
         notifier.reloading()
-        ok = flows.reload()
-        log.info("flows.reloaded", ok=ok)
-        device_changed()
-        notifier.reloaded()
+
+        def done(task: asyncio.Task) -> None:
+            log.info("flows.reloaded", ok=None if task.exception() else task.result())
+            notifier.reloaded()
+
+        loop.create_task(reloader.request()).add_done_callback(done)
 
     loop.add_signal_handler(signal.SIGHUP, reload_flows)
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -139,43 +140,38 @@ def _plain(changes: dict) -> dict:
     return {k: ([str(x) for x in v] if isinstance(v, list) else str(v)) for k, v in changes.items()}
 
 
-async def _start_reporter(cfg: Config, flows: FlowRegistry, controller: KioskController):
-    """Fleet reporting, when configured: health periodic and on change, visit and device events, commands."""
+async def _start_reporter(cfg: Config, flows: FlowRegistry, controller: KioskController, *,
+                          reloader: Coalescer | None = None, restart: Callable[[], None] | None = None):
+    """Fleet reporting, when configured: state and health on every change and on a timer, events, commands."""
     t = cfg.telemetry
     if not t.host:
         return None
     from importlib.metadata import version
 
     from kiosk import health
-    from kiosk.telemetry.mqtt import MqttReporter
+    from kiosk.telemetry.gate import CommandGate, SeenIds
+    from kiosk.telemetry.mqtt import COMMANDS, MqttReporter
     from kiosk.telemetry.outbox import Outbox
+    from kiosk.telemetry.signing import load_public_key
 
     counters = health.Counters()
     versions = {"runtime": version("kiosk"), "flows": flows.active.sha256[:12] if flows.active else "-"}
-
-    async def on_command(name: str, args: dict) -> dict:
-        if name == "reload_flows":
-            ok = flows.reload()
-            controller.refresh_home()
-            return {"reloaded": ok, "flows": len(flows.flows)}
-        if name == "maintenance_on":
-            controller.enter_maintenance_remotely()
-            return {"mode": controller.state.mode}
-        if name == "maintenance_off":
-            controller.go_home()
-            return {"mode": controller.state.mode}
-        if name == "restart":
-            asyncio.get_running_loop().call_later(1.0, _restart)
-            return {"restarting": True}
-        raise ValueError(f"no handler for {name}")
-
     cfg.var_dir.mkdir(parents=True, exist_ok=True)
+    if t.command_key_file:
+        gate = CommandGate(cfg.kiosk.id, load_public_key(t.command_key_file), SeenIds(cfg.var_dir / "commands.db"),
+                           known=COMMANDS, skew_s=t.command_skew_s, per_min=t.command_rate_per_min,
+                           burst=t.command_burst)
+    else:
+        log.warning("commands.disabled", reason="no telemetry.command_key_file")
+        gate = CommandGate(cfg.kiosk.id, None, None, known=COMMANDS)
+    commands = RemoteCommands(controller, flows, restart=restart or _restart, reloader=reloader)
     reporter = MqttReporter(cfg.kiosk.id, t.host, t.port, Outbox(cfg.var_dir / "outbox.db", t.outbox_max_events),
                             cfg.var_dir, username=t.username, password=t.password(),
                             ca_file=str(t.ca_file) if t.ca_file else None,
                             cert_file=str(t.cert_file) if t.cert_file else None,
                             key_file=str(t.key_file) if t.key_file else None, keepalive=t.keepalive_s,
-                            health_interval_s=t.health_interval_s, versions=versions, on_command=on_command)
+                            health_interval_s=t.health_interval_s, versions=versions, on_command=commands,
+                            gate=gate, insecure=t.insecure)
     previous = controller.on_event
 
     def on_event(kind: str, fields: dict) -> None:
@@ -186,9 +182,30 @@ async def _start_reporter(cfg: Config, flows: FlowRegistry, controller: KioskCon
             previous(kind, fields)
 
     controller.on_event = on_event
-    await reporter.start()
+
+    def device_event(event) -> None:
+        reporter.event("device", device=event.device, state=str(event.new.state),
+                       reasons=sorted(str(r) for r in event.new.reasons), changes=_plain(event.changes))
+        reporter.health_changed()
+
+    for dev in controller.devices.values():
+        dev.on_status(device_event)
+    last: list = []
+
+    def follow(state) -> None:
+        """The retained state and health follow the mode and the items on offer, not only the timer."""
+        now = (state.mode, health.current_state(controller), sum(t.available for t in state.tiles),
+               state.remote_maintenance_pending)
+        if now != tuple(last):
+            last[:] = now
+            reporter.set_state(now[1])
+            reporter.health_changed()
+
     snapshot = lambda: health.snapshot(controller, versions=versions, counters=counters, var_dir=cfg.var_dir)  # noqa: E731
+    await reporter.start()
     asyncio.get_running_loop().create_task(reporter.run_periodic(snapshot))
+    controller.subscribe(follow)
+    follow(controller.state)
     return reporter
 
 

@@ -27,8 +27,6 @@ DEV_CODE = ("tests", "bench")
 # Declared, yet no module imports them: each with the reason it is declared anyway.
 NOT_IMPORTED = {
     "pytest-asyncio": "a pytest plugin, loaded by its entry point (asyncio_mode = auto in pyproject.toml)",
-    "cryptography": "Ed25519 command signatures, built on a parallel branch of issue #10; "
-                    "remove this entry once their code is merged",
 }
 
 

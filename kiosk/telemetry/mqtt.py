@@ -4,7 +4,10 @@ Topics under ``kiosk/v1/<kiosk_id>/``: ``state`` (retained; the Will sets
 ``lost``), ``birth`` (retained, with a session counter persisted across
 restarts so the console can tell a stale Will from the current session),
 ``health`` (retained, periodic and on change), ``events`` (QoS 1, from the
-durable outbox, in order), ``cmd`` answered on ``cmd/resp``.
+durable outbox, in order), ``cmd`` answered on ``cmd/resp``. Commands are
+admitted only through the CommandGate (signed, for this kiosk, current, not
+seen before, not retained, within the rate limit); docs/operations.md is
+the wire contract.
 
 paho runs its network loop on its own thread; everything it reports is
 handed to the asyncio loop with call_soon_threadsafe, and commands run there.
@@ -23,12 +26,13 @@ import paho.mqtt.client as mqtt
 import structlog
 
 from kiosk.durable import write_atomically
+from kiosk.telemetry.gate import MAX_COMMAND, CommandGate, Refusal
 from kiosk.telemetry.outbox import Outbox
+from kiosk.telemetry.signing import VERSION as COMMAND_ENVELOPE
 
 log = structlog.get_logger("kiosk.mqtt")
 COMMANDS = ("ping", "restart", "reload_flows", "maintenance_on", "maintenance_off")
 MAX_INFLIGHT = 20
-MAX_COMMAND = 4096
 
 
 def next_session_seq(path: Path) -> int:
@@ -46,13 +50,18 @@ class MqttReporter:
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
                  cert_file: str | None = None, key_file: str | None = None, keepalive: int = 30,
                  health_interval_s: float = 60.0, versions: dict | None = None,
-                 on_command: Callable[[str, dict], Awaitable[dict]] | None = None):
+                 on_command: Callable[[str, dict], Awaitable[dict]] | None = None,
+                 gate: CommandGate | None = None, insecure: bool = False):
         self.kiosk_id = kiosk_id
         self.base = f"kiosk/v1/{kiosk_id}"
         self.host, self.port, self.keepalive = host, port, keepalive
         self.outbox = outbox
         self.health_interval_s = health_interval_s
         self.on_command = on_command
+        self.gate = gate or CommandGate(kiosk_id, None, None, known=COMMANDS)  # no key: every command refused
+        self.tls = bool(ca_file or cert_file)
+        self.insecure = insecure and not self.tls
+        self._health_fn: Callable[[], dict] | None = None
         self.versions = versions or {}
         self.session_seq = next_session_seq(var_dir / "mqtt_session_seq")
         self.boot_id = _boot_id()
@@ -84,6 +93,8 @@ class MqttReporter:
     # ------------------------------------------------------------------ api
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if self.insecure:
+            log.warning("mqtt.insecure", host=self.host, detail="password sent without TLS (telemetry.insecure)")
         self.client.connect_async(self.host, self.port, keepalive=self.keepalive)
         self.client.loop_start()
 
@@ -101,16 +112,22 @@ class MqttReporter:
             self._publish(f"{self.base}/state", self._state_payload(state), retain=True)
 
     def set_health(self, health: dict) -> None:
-        """Publish now if anything but the uptime changed; periodic publishing is `run_periodic`."""
-        self._health = health
-        key = json.dumps({k: v for k, v in health.items() if k != "system"}, sort_keys=True, default=str)
+        """Publish now if anything but the system figures changed; periodic publishing is `run_periodic`."""
+        self._health = dict(health, **self._own_health())
+        key = json.dumps({k: v for k, v in self._health.items() if k != "system"}, sort_keys=True, default=str)
         if key != self._last_health:
             self._last_health = key
             self._publish_health()
 
+    def health_changed(self) -> None:
+        """Something health shows may have changed: take a snapshot and publish it if it differs."""
+        if self._health_fn is not None:
+            self.set_health(self._health_fn())
+
     async def run_periodic(self, health_fn: Callable[[], dict]) -> None:
+        self._health_fn = health_fn
         while True:
-            self._health = health_fn()
+            self._health = dict(health_fn(), **self._own_health())
             self._publish_health()
             await asyncio.sleep(self.health_interval_s)
 
@@ -126,6 +143,9 @@ class MqttReporter:
 
     def _publish(self, topic: str, payload: str, *, retain: bool = False, qos: int = 1):
         return self.client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _own_health(self) -> dict:
+        return {"commands": self.gate.stats(), "telemetry": {"tls": self.tls, "insecure": self.insecure}}
 
     def _publish_health(self) -> None:
         if self.client.is_connected():
@@ -165,14 +185,15 @@ class MqttReporter:
         self._call(self._published, mid)
 
     def _on_message(self, client, userdata, message) -> None:
-        self._call(self._command, bytes(message.payload[:MAX_COMMAND + 1]))
+        self._call(self._command, bytes(message.payload[:MAX_COMMAND + 1]), bool(message.retain))
 
     # loop thread --------------------------------------------------------------
     def _connected(self) -> None:
         log.info("mqtt.connected", host=self.host, port=self.port, session_seq=self.session_seq)
         self._inflight.clear()  # a new connection: anything unacknowledged is sent again from the outbox
         birth = {"kiosk_id": self.kiosk_id, "boot_id": self.boot_id, "session_seq": self.session_seq,
-                 "versions": self.versions, "commands": list(COMMANDS), "at": time.time()}
+                 "versions": self.versions, "commands": list(COMMANDS), "command_envelope": COMMAND_ENVELOPE,
+                 "commands_enabled": self.gate.enabled, "at": time.time()}
         self._publish(f"{self.base}/birth", json.dumps(birth), retain=True)
         self._publish(f"{self.base}/state", self._state_payload(self._state), retain=True)
         self.client.subscribe(f"{self.base}/cmd", qos=1)
@@ -192,35 +213,30 @@ class MqttReporter:
             self.outbox.ack(row_id)
             self._flush()
 
-    def _command(self, raw: bytes) -> None:
-        asyncio.get_running_loop().create_task(self._handle_command(raw))
+    def _command(self, raw: bytes, retained: bool = False) -> None:
+        asyncio.get_running_loop().create_task(self._handle_command(raw, retained))
 
-    async def _handle_command(self, raw: bytes) -> None:
-        """Untrusted input: bounded, validated, and always answered (unless it has no usable id)."""
-        try:
-            if len(raw) > MAX_COMMAND:
-                raise ValueError("command too large")
-            msg = json.loads(raw)
-            cmd_id, name = msg["id"], msg["cmd"]
-            if not isinstance(cmd_id, str) or not 0 < len(cmd_id) <= 64:
-                raise ValueError("id must be a short string")
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("mqtt.bad_command", error=str(exc)[:80])
+    async def _handle_command(self, raw: bytes, retained: bool = False) -> None:
+        """Untrusted input: the gate decides, and every message gets an answer (id null if it had none)."""
+        verdict = self.gate.admit(raw, retained=retained)
+        if isinstance(verdict, Refusal):
+            reply = {"v": 1, "id": verdict.id, "ok": False, "refused": verdict.reason, "error": verdict.detail}
+            self._publish(f"{self.base}/cmd/resp", json.dumps(reply, ensure_ascii=False))
+            self.health_changed()
             return
-        args = msg.get("args") if isinstance(msg.get("args"), dict) else {}
-        if name not in COMMANDS:
-            reply = {"id": cmd_id, "ok": False, "error": f"unknown command; known: {', '.join(COMMANDS)}"}
-        elif name == "ping":
-            reply = {"id": cmd_id, "ok": True, "result": {"pong": True, "state": self._state}}
+        if verdict.cmd == "ping":
+            reply = {"v": 1, "id": verdict.id, "ok": True, "result": {"pong": True, "state": self._state}}
         elif self.on_command is None:
-            reply = {"id": cmd_id, "ok": False, "error": "commands are not enabled"}
+            reply = {"v": 1, "id": verdict.id, "ok": False, "error": "this kiosk has no command handler"}
         else:
             try:
-                reply = {"id": cmd_id, "ok": True, "result": await self.on_command(name, args)}
+                reply = {"v": 1, "id": verdict.id, "ok": True, "result": await self.on_command(verdict.cmd,
+                                                                                              verdict.args)}
             except Exception as exc:  # a failing command is answered, never dropped
-                reply = {"id": cmd_id, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
-        log.info("mqtt.command", cmd=str(name)[:32], ok=reply["ok"])
+                reply = {"v": 1, "id": verdict.id, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
+        log.info("mqtt.command", cmd=verdict.cmd, id=verdict.id, ok=reply["ok"])
         self._publish(f"{self.base}/cmd/resp", json.dumps(reply, ensure_ascii=False, default=str))
+        self.health_changed()
 
 
 def _boot_id() -> str:

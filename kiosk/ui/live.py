@@ -42,8 +42,10 @@ class LiveUi:
         elif s.mode == "maintenance":
             self.pin.clear()
             self.win.render(maintenance_screen(s.maintenance, theme, self.c.maintenance_action))
-        elif s.mode == "out_of_service":
-            screen = out_of_service_screen(s.locale, theme)
+        elif s.mode in ("out_of_service", "remote_maintenance"):
+            self.pin.clear()
+            title = "under_maintenance" if s.mode == "remote_maintenance" else "out_of_service"
+            screen = out_of_service_screen(s.locale, theme, title)
             screen.add_widget(hidden_corner(self.c.corner_tap), index=len(screen.children))
             self.win.render(screen)
         elif s.mode == "visit" and s.view is not None:

@@ -226,10 +226,11 @@ def home_screen(state, t: th.Theme, chrome: Chrome, start: Callable[[str], None]
     return root
 
 
-def out_of_service_screen(locale: str, t: th.Theme) -> Panel:
+def out_of_service_screen(locale: str, t: th.Theme, title: str = "out_of_service") -> Panel:
+    """Also the citizen's view of remote maintenance (title `under_maintenance`): nothing to touch but the corner."""
     root = Panel(orientation="vertical", padding=4 * t.gap, spacing=2 * t.gap)
     root.add_widget(Widget())
-    root.add_widget(Text(ui("out_of_service", locale), t.title * 1.2, bold=True, halign="center"))
+    root.add_widget(Text(ui(title, locale), t.title * 1.2, bold=True, halign="center"))
     root.add_widget(Text(ui("out_of_service_text", locale), t.body, halign="center"))
     root.add_widget(Widget())
     return root

@@ -35,6 +35,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "closed": {"zh-CN": "不在办理时间", "en": "Outside service hours"},
     "out_of_service": {"zh-CN": "本机暂停服务", "en": "This kiosk is out of service"},
     "out_of_service_text": {"zh-CN": "请使用其他自助终端或到人工窗口办理。", "en": "Please use another kiosk or a staffed counter."},
+    "under_maintenance": {"zh-CN": "本机正在维护", "en": "This kiosk is under maintenance"},
     "thanks": {"zh-CN": "谢谢使用，请带好您的证件和材料", "en": "Thank you. Please take your card and documents"},
     "reason:paper_out": {"zh-CN": "打印机缺纸", "en": "printer out of paper"},
     "reason:paper_low": {"zh-CN": "纸张不足", "en": "paper low"},

@@ -51,6 +51,7 @@ class Watcher:
 
     def __init__(self, port: int, pattern: str):
         self.messages: queue.Queue = queue.Queue()
+        self.history: list[tuple[str, object]] = []  # everything wait_for has taken off the queue
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watcher-{port}", clean_session=False)
         self.subscribed = threading.Event()
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(pattern, qos=1)
@@ -75,9 +76,17 @@ class Watcher:
             except ValueError:
                 body = payload
             seen.append((topic, body))
+            self.history.append((topic, body))
             if pred(topic, body):
                 return topic, body
         raise AssertionError(f"no matching message within {timeout}s; saw {seen[-5:]}")
+
+    def wait_seen(self, pred, timeout: float = 15.0):
+        """Like wait_for, but a message an earlier wait_for passed over counts too."""
+        for topic, body in self.history:
+            if pred(topic, body):
+                return topic, body
+        return self.wait_for(pred, timeout)
 
     def close(self) -> None:
         self.client.loop_stop()

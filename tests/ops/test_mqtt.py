@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.telemetry.mqtt import MqttReporter
+from kiosk.telemetry.gate import CommandGate, SeenIds
+from kiosk.telemetry.mqtt import COMMANDS, MqttReporter
 from kiosk.telemetry.outbox import Outbox
 from tests.ops.mqtt_helpers import MOSQUITTO, Broker, Watcher
+from tests.ops.signed import BackOffice
 
 pytestmark = pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto is not installed (make test installs it)")
 HERE = Path(__file__).resolve().parent
@@ -105,26 +107,32 @@ async def test_broker_restart_loses_nothing_and_keeps_order(tmp_path):
         broker.stop()
 
 
-async def test_commands_are_answered_and_garbage_is_ignored(broker, tmp_path):
+async def test_signed_commands_are_answered_and_garbage_is_refused(broker, tmp_path):
     calls = []
 
     async def on_command(name, args):
         calls.append(name)
         return {"done": name}
 
-    r = MqttReporter("K2", "127.0.0.1", broker.port, Outbox(tmp_path / "o.db"), tmp_path, on_command=on_command)
+    office = BackOffice(tmp_path)
+    gate = CommandGate("K2", office.public, SeenIds(tmp_path / "commands.db"), known=COMMANDS)
+    r = MqttReporter("K2", "127.0.0.1", broker.port, Outbox(tmp_path / "o.db"), tmp_path, on_command=on_command,
+                     gate=gate)
     watch = Watcher(broker.port, "kiosk/v1/K2/cmd/resp")
     try:
         await r.start()
         await asyncio.wait_for(r.listening.wait(), 10)  # commands sent before the SUBACK would be dropped
-        for payload in (b"\xff not json", b'{"cmd": "ping"}', b'{"id": "c1", "cmd": "ping"}',
-                        b'{"id": "c2", "cmd": "format_disk"}', b'{"id": "c3", "cmd": "reload_flows"}'):
+        for payload in (b"\xff not json", b'{"id": "c0", "cmd": "ping"}', office.payload("K2", "ping", command_id="c1"),
+                        office.payload("K2", "format_disk", command_id="c2"),
+                        office.payload("K2", "reload_flows", command_id="c3")):
             watch.client.publish("kiosk/v1/K2/cmd", payload, qos=1)
-        replies = {}
-        await asyncio.to_thread(watch.wait_for, lambda t, b: replies.update({b["id"]: b}) or len(replies) == 3)
-        assert replies["c1"]["result"]["pong"] is True
-        assert not replies["c2"]["ok"] and "unknown command" in replies["c2"]["error"]
-        assert replies["c3"] == {"id": "c3", "ok": True, "result": {"done": "reload_flows"}}
+        replies = []
+        await asyncio.to_thread(watch.wait_for, lambda t, b: replies.append(b) or len(replies) == 5)
+        by_id = {b["id"]: b for b in replies}
+        assert by_id[None]["refused"] == "malformed" and by_id["c0"]["refused"] == "unsigned"
+        assert by_id["c1"]["result"]["pong"] is True
+        assert not by_id["c2"]["ok"] and by_id["c2"]["refused"] == "unknown_command"
+        assert by_id["c3"] == {"v": 1, "id": "c3", "ok": True, "result": {"done": "reload_flows"}}
         assert calls == ["reload_flows"]
     finally:
         await r.stop()

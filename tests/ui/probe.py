@@ -95,6 +95,8 @@ async def main(width, height, low_reach, shots):
     out["receipts"] = len(devices["receipt_printer"].printed)
     win.tap("maint:leave")
     await shot("home_after_maintenance")
+    c.enter_maintenance_remotely()  # as the fleet's maintenance_on does
+    await shot("remote_maintenance")
     out["height"] = height
     await win.stop()
     print("PROBE" + json.dumps(out, ensure_ascii=False))

@@ -135,3 +135,11 @@ def test_maintenance_needs_the_hidden_gesture_and_the_pin(portrait):
     assert out["receipts"] == 1
     assert "test print on receipt_printer: ok" in " ".join(t["text"] for t in out["maintenance_printed"]["texts"])
     assert "tile:queue-ticket" in {b["kid"] for b in out["home_after_maintenance"]["buttons"]}
+
+
+@needs_x
+def test_remote_maintenance_shows_the_citizen_a_notice_never_the_technicians_panel(portrait):
+    out, _ = portrait
+    screen = out["remote_maintenance"]
+    assert "本机正在维护" in [t["text"] for t in screen["texts"]]
+    assert {b["kid"] for b in screen["buttons"]} <= {"hidden:corner"}  # no panel, no items: only the PIN gesture

@@ -1,0 +1,185 @@
+"""Signed fleet commands: the envelope, its canonical encoding, Ed25519 signing and verification.
+
+Both ends of the command channel use this module (the kiosk verifies, the
+back office and `kiosk command sign` sign), so it imports nothing of the
+kiosk runtime. A command is trusted because of who signed it, not because
+of who could publish on the topic: a broker account, a leaked password or a
+misconfigured ACL must not be enough to restart or take over a kiosk.
+
+Envelope, version 1 (all fields required, no others)::
+
+    {"v": 1, "id": "<1-64 chars>", "kiosk": "<kiosk id>", "cmd": "<name>", "args": {...},
+     "issued_at": <int, Unix seconds>, "expires_at": <int, Unix seconds>, "sig": "<base64>"}
+
+The signature is Ed25519 over ``DOMAIN + canonical(envelope without "sig")``,
+where canonical is JSON with sorted keys, no whitespace, UTF-8, and no
+floats anywhere (float formatting differs between languages; integers,
+strings, booleans, null, lists and objects encode the same everywhere).
+Duplicate keys are refused, so the signer and the verifier cannot read two
+different messages out of one payload.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+VERSION = 1
+DOMAIN = b"kiosk-command-v1\x00"  # a signature over a command can never be taken for one over anything else
+FIELDS = ("v", "id", "kiosk", "cmd", "args", "issued_at", "expires_at")
+MAX_ID = 64
+MAX_CMD = 32
+
+
+class EnvelopeError(ValueError):
+    """The message is not a well-formed version-1 envelope (refusal reason `malformed` or `unsigned`)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+
+
+class BadSignature(ValueError):
+    """Well formed, but not signed by the key the kiosk trusts."""
+
+
+class KeyFileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str
+    kiosk: str
+    cmd: str
+    issued_at: int
+    expires_at: int
+    args: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ encoding
+def canonical(body: dict) -> bytes:
+    """The bytes that are signed: sorted keys, no whitespace, UTF-8; floats are refused."""
+    _no_floats(body)
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def parse(raw: bytes | str) -> dict:
+    """JSON with duplicate keys and non-finite numbers refused."""
+    def pairs(items):
+        out = {}
+        for k, v in items:
+            if k in out:
+                raise EnvelopeError("malformed", f"duplicate key {k[:20]!r}")
+            out[k] = v
+        return out
+
+    def no_constant(name):
+        raise EnvelopeError("malformed", f"{name} is not a number")
+
+    try:
+        msg = json.loads(raw, object_pairs_hook=pairs, parse_constant=no_constant)
+    except RecursionError:
+        raise EnvelopeError("malformed", "nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, EnvelopeError):
+            raise
+        raise EnvelopeError("malformed", "not JSON") from None
+    if not isinstance(msg, dict):
+        raise EnvelopeError("malformed", "not a JSON object")
+    return msg
+
+
+def _no_floats(value, depth: int = 0) -> None:
+    if depth > 16:
+        raise EnvelopeError("malformed", "args nested too deeply")
+    if isinstance(value, float):
+        raise EnvelopeError("malformed", "floats are not allowed; use integers or strings")
+    if isinstance(value, dict):
+        for v in value.values():
+            _no_floats(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _no_floats(v, depth + 1)
+
+
+# -------------------------------------------------------------------- keys
+def generate_keypair() -> tuple[bytes, bytes]:
+    """(private key as PKCS#8 PEM, public key as SubjectPublicKeyInfo PEM)."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
+
+
+def load_public_key(path: str | Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValueError:
+        raise KeyFileError(f"{path}: not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyFileError(f"{path}: not an Ed25519 public key")
+    return key
+
+
+def load_private_key(path: str | Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot read: {exc.strerror}") from None
+    except (ValueError, TypeError):
+        raise KeyFileError(f"{path}: not an unencrypted PEM private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"{path}: not an Ed25519 private key")
+    return key
+
+
+# ---------------------------------------------------------- sign / verify
+def sign(key: Ed25519PrivateKey, *, kiosk: str, cmd: str, issued_at: int, expires_at: int,
+         args: dict | None = None, command_id: str | None = None) -> dict:
+    body = {"v": VERSION, "id": command_id or secrets.token_hex(16), "kiosk": kiosk, "cmd": cmd,
+            "args": args or {}, "issued_at": int(issued_at), "expires_at": int(expires_at)}
+    sig = key.sign(DOMAIN + canonical(body))
+    return dict(body, sig=base64.b64encode(sig).decode())
+
+
+def verify(key: Ed25519PublicKey, msg: dict) -> Command:
+    """The command, if `msg` is a well-formed envelope signed by `key`; checks no time, kiosk or replay."""
+    if "sig" not in msg:
+        raise EnvelopeError("unsigned", "no signature")
+    extra = sorted(set(msg) - set(FIELDS) - {"sig"})
+    missing = [f for f in FIELDS if f not in msg]
+    if extra or missing:
+        raise EnvelopeError("malformed", f"unknown fields {extra[:3]}" if extra else f"missing {missing}")
+    if msg["v"] != VERSION or isinstance(msg["v"], bool):
+        raise EnvelopeError("malformed", f"unsupported version; this kiosk speaks v{VERSION}")
+    for name, limit in (("id", MAX_ID), ("kiosk", MAX_ID), ("cmd", MAX_CMD)):
+        if not isinstance(msg[name], str) or not 0 < len(msg[name]) <= limit:
+            raise EnvelopeError("malformed", f"{name} must be a string of 1-{limit} characters")
+    for name in ("issued_at", "expires_at"):
+        if not isinstance(msg[name], int) or isinstance(msg[name], bool):
+            raise EnvelopeError("malformed", f"{name} must be an integer (Unix seconds)")
+    if not isinstance(msg["args"], dict):
+        raise EnvelopeError("malformed", "args must be an object")
+    try:
+        sig = base64.b64decode(msg["sig"], validate=True) if isinstance(msg["sig"], str) else b""
+    except (binascii.Error, ValueError):
+        sig = b""
+    if len(sig) != 64:
+        raise EnvelopeError("malformed", "sig must be a base64 Ed25519 signature")
+    body = {k: msg[k] for k in FIELDS}
+    try:
+        key.verify(sig, DOMAIN + canonical(body))
+    except InvalidSignature:
+        raise BadSignature("signature does not match") from None
+    return Command(msg["id"], msg["kiosk"], msg["cmd"], msg["issued_at"], msg["expires_at"], dict(msg["args"]))
