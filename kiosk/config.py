@@ -14,7 +14,6 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from kiosk.flow.model import IdlePolicy, Locale
 from kiosk.flow.problems import did_you_mean
@@ -162,14 +161,14 @@ class TelemetryConfig(Strict):
             try:
                 load_public_key(path)
             except KeyFileError as exc:
-                raise PydanticCustomError("key_file", str(exc)) from None
+                raise ValueError(str(exc)) from None
         return path
 
     @model_validator(mode="after")
     def _no_password_in_clear(self):
         if (self.username or self.password_env) and not (self.ca_file or self.cert_file) and not self.insecure:
-            raise PydanticCustomError("insecure", "username/password_env without ca_file would send the password "
-                                      "in clear: set ca_file (TLS), or insecure = true for a lab broker")
+            raise ValueError("username/password_env without ca_file would send the password "
+                             "in clear: set ca_file (TLS), or insecure = true for a lab broker")
         return self
 
 
