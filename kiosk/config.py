@@ -293,7 +293,22 @@ def load(path: str | Path | None = None) -> Config:
     return parse(data, str(path), base=path.parent)
 
 
+TELEMETRY_FILES = ("ca_file", "cert_file", "key_file", "command_key_file")
+
+
+def _rebase_telemetry(data: dict, base: Path) -> dict:
+    """Telemetry's files relative to the configuration file, before validation: the command key is read there."""
+    section = data.get("telemetry")
+    if not isinstance(section, dict):
+        return data
+    fixed = {k: (str(base / v) if k in TELEMETRY_FILES and isinstance(v, str) and not Path(v).is_absolute() else v)
+             for k, v in section.items()}
+    return {**data, "telemetry": fixed}
+
+
 def parse(data: dict, name: str = "kiosk.toml", base: Path | None = None) -> Config:
+    if base is not None:
+        data = _rebase_telemetry(data, base)
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:

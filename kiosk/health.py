@@ -143,4 +143,5 @@ def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | 
     state = current_state(controller)
     return {"state": state, "mode": controller.state.mode,
             "maintenance_pending": controller.state.remote_maintenance_pending, "devices": devices, "items": items,
-            "system": system_figures(var_dir), "versions": versions, "counters": counters.as_dict()}
+            "system": system_figures(var_dir), "versions": versions, "counters": counters.as_dict(),
+            "journal": {"pseudonymous": bool(controller.journal and controller.journal.pseudonymous)}}

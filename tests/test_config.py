@@ -88,3 +88,16 @@ def test_one_token_source_per_service(tmp_path):
     with pytest.raises(config.ConfigError) as exc:
         config.load(service(tmp_path, 'base_url = "http://127.0.0.1:1"\ntoken_env = "T"\ntoken_file = "t"'))
     assert str(exc.value).endswith("services.x: set token_env or token_file, not both")
+
+
+def test_the_command_key_is_found_beside_the_configuration_whatever_the_working_directory(tmp_path, monkeypatch):
+    from kiosk.telemetry.signing import generate_keypair
+
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "backoffice.pub").write_bytes(generate_keypair()[1])
+    (tmp_path / "kiosk.toml").write_text('[kiosk]\nid = "K1"\n[telemetry]\nhost = "broker"\n'
+                                        'command_key_file = "keys/backoffice.pub"\nca_file = "ca.pem"\n')
+    monkeypatch.chdir("/")
+    cfg = config.load(tmp_path / "kiosk.toml")
+    assert cfg.telemetry.command_key_file == tmp_path / "keys" / "backoffice.pub"
+    assert cfg.telemetry.ca_file == tmp_path / "ca.pem"

@@ -203,3 +203,10 @@ def test_the_technicians_scan_command_names_a_bad_driver_too(site):
     edit(site, "[devices.receipt_printer]\ndriver = \"sim\"", '[devices.code_scanner]\ndriver = "evdve"')
     assert refused(site, "devices", "scan") == ("devices.code_scanner.driver: unknown driver 'evdve'; "
                                                 "did you mean 'evdev'?")
+
+
+def test_the_demo_reports_a_broken_configuration_like_run(site):
+    """`kiosk demo` starts the demo backend first, then the same checks: one line, no window, no traceback."""
+    edit(site, 'path = "flows"', 'path = "no-such-flows"')
+    line = refused(site, "demo", env={"DISPLAY": ":424242"})  # a display is named but never opened
+    assert line == f"flows.path: {site / 'no-such-flows'} does not exist"

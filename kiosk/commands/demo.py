@@ -47,10 +47,15 @@ def demo(args) -> int:
         return headless(Path(args.flows))
     import asyncio
 
-    from kiosk import config, demo_backend, logs, runtime
+    from kiosk import config, demo_backend, logs, runtime, startup
     from kiosk.config import ServiceConfig
 
-    cfg = config.load(args.config or ROOT / "etc" / "demo.toml")
+    source = args.config or ROOT / "etc" / "demo.toml"
+    try:
+        cfg = config.load(source)
+    except config.ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     logs.setup(cfg.logging.format, args.log_level or "warning")
 
     async def main():
@@ -58,6 +63,11 @@ def demo(args) -> int:
         url = f"http://127.0.0.1:{port}"
         services = {name: ServiceConfig(base_url=url, timeout_s=s.timeout_s) for name, s in cfg.services.items()}
         demo_cfg = cfg.model_copy(update={"services": services, "journal": _demo_journal(cfg.journal)})
+        try:
+            prepared = startup.prepare(demo_cfg, str(source))
+        except startup.StartupError:
+            await web_runner.cleanup()
+            raise
         printed = {dc.options().get("output_dir") for dc in cfg.devices.values()} - {None}
         print(f"demo backend on {url}; simulated devices; printed documents land in: {', '.join(sorted(printed))}",
               file=sys.stderr)
@@ -69,11 +79,15 @@ def demo(args) -> int:
         width, height = (int(x) for x in args.size.split("x"))
         try:
             return await runtime.run(demo_cfg, width=width, height=height, fullscreen=False,
-                                     side=panel, side_width=320)
+                                     side=panel, side_width=320, prepared=prepared)
         finally:
             await web_runner.cleanup()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except startup.StartupError as exc:  # the same located lines as `kiosk run`, never a traceback
+        print(exc, file=sys.stderr)
+        return 2
 
 
 def _demo_journal(journal):

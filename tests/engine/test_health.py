@@ -57,3 +57,19 @@ def test_the_filesystem_under_the_kiosk_state_is_found_by_the_longest_mount():
 
 def test_health_says_when_the_journal_would_not_survive_a_power_cut():
     assert system_figures(Path("/dev/shm"))["state_persistent"] is False  # tmpfs on every Linux
+
+
+async def test_health_says_whether_the_journal_can_link_visits(tmp_path):
+    """Operations must see a kiosk whose journal key was never provisioned: its statistics have no citizens."""
+    import secrets
+
+    from kiosk.journal import Journal
+
+    reg = FlowRegistry(FLOWS)
+    reg.reload()
+    devices = await open_devices()
+    for key, expected in ((None, False), (secrets.token_bytes(32), True)):
+        journal = Journal(tmp_path / f"{expected}.db", key=key)
+        c = KioskController(reg, devices, None, VirtualClock(), kiosk={"id": "K1"}, journal=journal)
+        assert snapshot(c, versions={}, counters=Counters())["journal"] == {"pseudonymous": expected}
+        journal.close()
