@@ -1,0 +1,173 @@
+"""One deliberately broken flow per message: the exact line, column, rule and text an integrator reads.
+
+Each case breaks one line of a flow that checks clean and expects exactly one
+problem back, pointing at the field that is wrong and suggesting a name from
+that field's own mapping, never a knock-on error or a name from elsewhere.
+"""
+import pytest
+
+from kiosk.flow.bundle import check_paths
+
+SERVICES = """\
+format: 2
+services:
+  registry:
+    operations:
+      lookup: {method: POST, path: /lookup, idempotent: true, personal: [who]}
+"""
+
+GOOD = """\
+format: 2
+id: item
+version: 1.0.0
+title: {zh-CN: 事项, en: Item}
+category: demo
+requires: [id_reader, receipt_printer]
+on_error: sorry
+steps:
+  - id: card
+    kind: read_id_card
+    title: {zh-CN: 请刷卡, en: Place your card}
+    timeout_s: 30
+    next: {ok: ask, timeout: bye}
+  - id: ask
+    kind: form
+    fields:
+      - name: phone
+        label: {zh-CN: 电话, en: Phone}
+        type: phone
+        privacy: personal
+    next: look
+  - id: look
+    kind: call
+    call: registry.lookup
+    request: {who: "{{ id.id_number }}"}
+    timeout_s: 5
+    retry: {max_attempts: 2, backoff_s: 1}
+    result:
+      total:
+        path: records.total
+        type: number
+        privacy: public
+    next: {ok: show, timeout: sorry}
+  - id: show
+    kind: show_result
+    title: {zh-CN: 结果, en: Result}
+    next: slip
+  - id: slip
+    kind: print
+    printer: receipt_printer
+    document: slip
+    timeout_s: 30
+    next: {ok: step_a, timeout: sorry}
+  - id: step_a
+    kind: notice
+    title: {zh-CN: 一, en: One}
+    next: step_b
+  - id: step_b
+    kind: notice
+    title: {zh-CN: 二, en: Two}
+    next: step_c
+  - id: step_c
+    kind: notice
+    title: {zh-CN: 三, en: Three}
+    next: bye
+  - id: sorry
+    kind: end
+    result: failed
+  - id: bye
+    kind: end
+"""
+
+
+def check(tmp_path, old: str, new: str):
+    assert GOOD.count(old) == 1, f"{old!r} must pick one place in the flow"
+    (tmp_path / "services.yaml").write_text(SERVICES)
+    (tmp_path / "item").mkdir()
+    (tmp_path / "item" / "flow.yaml").write_text(GOOD.replace(old, new))
+    (tmp_path / "item" / "slip.receipt").write_text("slip\n")
+    problems, count = check_paths([tmp_path])
+    assert count == 1
+    return [(p.line, p.col, p.rule, p.message) for p in problems]
+
+
+def test_the_unbroken_flow_checks_clean(tmp_path):
+    assert check(tmp_path, "format: 2\nid: item", "format: 2\nid: item") == []
+
+
+CASES = {
+    "call result: misspelt path": (
+        "        path: records.total", "        pth: records.total",
+        (30, 9, "schema/extra-forbidden", "steps[2].result.total.pth: unknown field 'pth' (did you mean 'path'?)")),
+    "call result: misspelt type value": (
+        "        type: number", "        type: numbr",
+        (31, 15, "schema/literal-error", "steps[2].result.total.type: 'numbr' is not allowed; expected 'string', "
+         "'int', 'number', 'bool', 'date', 'list' or 'map' (did you mean 'number'?)")),
+    "call result: misspelt privacy": (
+        "        privacy: public", "        privcy: public",
+        (32, 9, "schema/extra-forbidden",
+         "steps[2].result.total.privcy: unknown field 'privcy' (did you mean 'privacy'?)")),
+    "call result: a name from another mapping is not suggested": (
+        "        privacy: public", "        titel: public",
+        (32, 9, "schema/extra-forbidden",
+         "steps[2].result.total.titel: unknown field 'titel'; allowed here: path, type, privacy, required")),
+    "call step: misspelt timeout_s": (
+        "    timeout_s: 5\n", "    timout_s: 5\n",
+        (26, 5, "schema/extra-forbidden", "steps[2].timout_s: unknown field 'timout_s' (did you mean 'timeout_s'?)")),
+    "call step: misspelt max_attempts": (
+        "{max_attempts: 2,", "{max_attempt: 2,",
+        (27, 13, "schema/extra-forbidden",
+         "steps[2].retry.max_attempt: unknown field 'max_attempt' (did you mean 'max_attempts'?)")),
+    "call step: malformed operation": (
+        "    call: registry.lookup", "    call: registry",
+        (24, 11, "schema/string-pattern-mismatch",
+         "steps[2].call: String should match pattern '^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$'")),
+    "call step: no operation": (
+        "    call: registry.lookup\n", "",
+        (22, 5, "schema/missing", "steps[2]: missing required field 'call'")),
+    "form field: misspelt privacy": (
+        "        privacy: personal", "        privcy: personal",
+        (20, 9, "schema/extra-forbidden",
+         "steps[1].fields[0].privcy: unknown field 'privcy' (did you mean 'privacy'?)")),
+    "form field: misspelt type value": (
+        "        type: phone", "        type: phnoe",
+        (19, 15, "schema/enum", "steps[1].fields[0].type: 'phnoe' is not allowed; expected 'text', 'name', "
+         "'address', 'digits', 'phone', 'id_number', 'date' or 'choice' (did you mean 'phone'?)")),
+    "print step: misspelt printer": (
+        "    printer: receipt_printer", "    printer: receipt_priner",
+        (40, 14, "schema/literal-error", "steps[4].printer: 'receipt_priner' is not allowed; expected "
+         "'document_printer' or 'receipt_printer' (did you mean 'receipt_printer'?)")),
+    "unknown step kind": (
+        "    kind: show_result", "    kind: show_reslt",
+        (35, 11, "schema/union-tag-invalid", "steps[3]: unknown step kind 'show_reslt' (did you mean "
+         "'show_result'?); one of notice, choice, form, read_id_card, scan_code, call, branch, show_result, print, "
+         "dispense_ticket, video_help, subflow, end")),
+    "locale key in a step title": (
+        "{zh-CN: 结果, en: Result}", "{zh-CN: 结果, en-US: Result}",
+        (36, 24, "schema/literal-error",
+         "steps[3].title: unknown locale 'en-US' (did you mean 'en'?); one of zh-CN, en")),
+    "locale key in the flow title": (
+        "title: {zh-CN: 事项, en: Item}", "title: {zh-CN: 事项, EN: Item}",
+        (4, 20, "schema/literal-error", "title: unknown locale 'EN' (did you mean 'en'?); one of zh-CN, en")),
+    "one broken next target, one error": (
+        "    next: {ok: step_a, timeout: sorry}", "    next: {ok: stepa, timeout: sorry}",
+        (43, 16, "ref/unknown-step", "no step 'stepa' (did you mean 'step_a'?)")),
+    "one broken next target without a close match, one error": (
+        "    next: {ok: step_a, timeout: sorry}", "    next: {ok: elsewhere, timeout: sorry}",
+        (43, 16, "ref/unknown-step", "no step 'elsewhere'")),
+    "misspelt device role": (
+        "requires: [id_reader, receipt_printer]", "requires: [id_reader, receipt_priner]",
+        (6, 23, "schema/enum", "requires[1]: 'receipt_priner' is not allowed; expected 'id_reader', "
+         "'code_scanner', 'receipt_printer', 'document_printer', 'ticket_dispenser' or 'help_panel' "
+         "(did you mean 'receipt_printer'?)")),
+}
+
+
+@pytest.mark.parametrize("old,new,expected", CASES.values(), ids=CASES.keys())
+def test_one_broken_line_gives_one_located_message(tmp_path, old, new, expected):
+    assert check(tmp_path, old, new) == [expected]
+
+
+def test_a_real_unreachable_step_is_still_reported(tmp_path):
+    problems = check(tmp_path, "    next: step_c\n", "    next: bye\n")
+    assert problems == [(52, 9, "graph/unreachable", "step 'step_c' can never be reached")]
