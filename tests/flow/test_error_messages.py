@@ -4,9 +4,14 @@ Each case breaks one line of a flow that checks clean and expects exactly one
 problem back, pointing at the field that is wrong and suggesting a name from
 that field's own mapping, never a knock-on error or a name from elsewhere.
 """
+import shutil
+from pathlib import Path
+
 import pytest
 
 from kiosk.flow.bundle import check_paths
+
+COVERAGE_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "coverage"
 
 SERVICES = """\
 format: 2
@@ -171,3 +176,37 @@ def test_one_broken_line_gives_one_located_message(tmp_path, old, new, expected)
 def test_a_real_unreachable_step_is_still_reported(tmp_path):
     problems = check(tmp_path, "    next: step_c\n", "    next: bye\n")
     assert problems == [(52, 9, "graph/unreachable", "step 'step_c' can never be reached")]
+
+
+REFUSED = """\
+format: 2
+flow: ask
+scenarios:
+  - name: a choice on a consent notice
+    steps:
+      - choose: yes_please
+"""
+
+
+def test_a_refused_test_action_names_the_step_the_action_and_what_the_step_takes(tmp_path):
+    from kiosk.scenario.runner import run_file
+
+    shutil.copytree(COVERAGE_FIXTURE, tmp_path / "b")
+    test = tmp_path / "b" / "ask" / "flow.test.yaml"
+    test.write_text(REFUSED)
+    (outcome,) = run_file(test, {})
+    assert (outcome.passed, outcome.line) == (False, 6)
+    assert outcome.message == (
+        "the engine refused `choose: yes_please` at step 'hello' (a notice step): not possible on a notice step; "
+        "it accepts action: agree | decline; action: back | cancel | extend | help | set_elderly | set_locale")
+
+
+def test_a_refused_submit_names_the_form_fields_and_never_their_values(tmp_path):
+    from kiosk.scenario.runner import run_file
+
+    shutil.copytree(COVERAGE_FIXTURE, tmp_path / "b")
+    test = tmp_path / "b" / "ask" / "flow.test.yaml"
+    test.write_text(REFUSED.replace("choose: yes_please", "submit: {phone: '13800001111'}"))
+    (outcome,) = run_file(test, {})
+    assert outcome.message.startswith("the engine refused `submit: {phone}` at step 'hello' (a notice step)")
+    assert "13800001111" not in outcome.message
