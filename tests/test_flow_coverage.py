@@ -58,3 +58,17 @@ def test_a_failing_run_keeps_the_summary_last(tmp_path):
     assert code == 1
     assert out[-1] == "1 passed, 1 failed"
     assert out[-2].endswith("step 'done' never reached")  # the failed scenario stopped before it
+
+
+def test_every_shipped_item_has_at_least_five_scenarios():
+    """Happy path, nothing found, backend down or slow, a device fault, a citizen's wrong turn: five at least."""
+    from kiosk.flow.bundle import load_bundle
+    from kiosk.flow.loader import load_file
+    from kiosk.scenario.model import ScenarioFile
+
+    bundle = load_bundle(ROOT / "flows")
+    counts = {fid: 0 for fid, cf in bundle.flows.items() if cf.flow.listed}
+    for test in (ROOT / "flows").rglob("*.test.yaml"):
+        doc = load_file(test, ScenarioFile).doc
+        counts[doc.flow] = counts.get(doc.flow, 0) + len(doc.scenarios)
+    assert counts and {fid: n for fid, n in counts.items() if n < 5} == {}
