@@ -74,10 +74,25 @@ def schema_problems(exc: pydantic.ValidationError, data, located: Located, name:
     paths = [_data_path(err["loc"], data) for err in errors]
     misspelt = _misspelt_fields(errors, paths, kind)
     problems: dict[tuple, Problem] = {}
+    unfit: dict[tuple, list[str]] = {}  # union position -> what its members take, when the value fits none
+    fitting = set()
+    for err in errors:
+        m = _member(err["loc"], data)
+        if m is not None:
+            (fitting.add(m[0]) if m[2] else unfit.setdefault(m[0], []).append(m[1]))
+    for where, wants in unfit.items():
+        if where not in fitting:
+            line, col = located.where(where)
+            msg = f"{format_path(where)}: expected {' or '.join(dict.fromkeys(wants))}, got {_get(data, where)!r}"
+            problems.setdefault((line, col, "schema/union", msg),
+                                Problem(name, line, col, "schema/union", msg, path=format_path(where)))
     for err, path in zip(errors, paths):
         etype = err["type"]
         if etype == "missing" and (path[:-1], path[-1]) in misspelt:
             continue  # the misspelling beside it says it better: one mistake, one message
+        m = _member(err["loc"], data)
+        if m is not None and not m[2]:
+            continue  # an error from a member the value is not even the type of: reported once, above
         if err["loc"][-1:] == ("[key]",):
             p = _bad_key(err, path, located, name)
             problems.setdefault((p.line, p.col, p.rule, p.message), p)
@@ -103,10 +118,33 @@ def schema_problems(exc: pydantic.ValidationError, data, located: Located, name:
                 got = _get(data, path)
                 expected = err.get("ctx", {}).get("expected", "")
                 msg = f"{got!r} is not allowed; expected {expected}{did_you_mean(str(got), _options(expected))}"
+            elif etype == "string_pattern_mismatch":
+                msg = _pattern_msg(err, _get(data, path))
         rule = "schema/" + etype.replace("_", "-")
         p = Problem(name, line, col, rule, f"{format_path(path)}: {msg}" if path else msg, path=format_path(path))
         problems.setdefault((line, col, rule, p.message), p)
     return sorted(problems.values())
+
+
+# What each pattern of the format means, for people who do not read regular expressions.
+PATTERN_MEANING = {
+    r"^[a-z][a-z0-9_]{0,47}$": "an id (a lowercase letter, then up to 47 lowercase letters, digits or _)",
+    r"^[a-z][a-z0-9-]{1,63}$": "a flow id (a lowercase letter, then lowercase letters, digits or -)",
+    r"^\d+\.\d+\.\d+$": "a version like 1.0.0",
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$": "a path into the reply like records[0].name",
+    r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$": "service.operation, as declared in services.yaml (e.g. registry.lookup)",
+    r"^[a-z][a-z0-9_]*$": "an error code (lowercase letters, digits or _)",
+    r"^[a-z0-9_-]+$": "a template name (lowercase letters, digits, _ or -)",
+    r"^[A-Za-z0-9_-]{1,16}$": "a category (up to 16 letters, digits, _ or -)",
+    r"^([01]\d|2[0-3]):[0-5]\d$": "a time like 08:30",
+    r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$": "a time like 17:30 (or 24:00)",
+    r"^/[A-Za-z0-9_\-/{}.]*$": "a path like /records/{id}",
+}
+
+
+def _pattern_msg(err: dict, got) -> str:
+    meaning = PATTERN_MEANING.get(err.get("ctx", {}).get("pattern", ""))
+    return f"{got!r} is not {meaning}" if meaning else err["msg"]
 
 
 def _options(expected: str) -> list[str]:
@@ -123,6 +161,8 @@ def _bad_key(err: dict, path: tuple, located: Located, name: str) -> Problem:
         msg = f"unknown locale {key!r}{_locale_hint(key)}; one of {', '.join(options)}"
     elif options:
         msg = f"key {key!r} is not allowed{did_you_mean(key, options)}; one of {', '.join(options)}"
+    elif err["type"] == "string_pattern_mismatch":
+        msg = f"key {_pattern_msg(err, key)}"
     else:
         msg = f"key {key!r}: {err['msg']}"
     rule = "schema/" + err["type"].replace("_", "-")
@@ -237,7 +277,36 @@ def _data_path(loc: tuple, data) -> tuple:
 
 
 def _looks_like_tag(part: str) -> bool:
-    return part.startswith(("function-", "str", "dict[", "list[", "int", "union["))
+    return part.startswith(("function-", "str", "constrained-", "dict[", "list[", "int", "float", "bool", "union[",
+                            "literal["))
+
+
+MEMBER_TYPES = (("dict[", dict, "a mapping"), ("list[", list, "a list"), ("str", str, "a text"),
+                ("constrained-str", str, "a text"), ("int", int, "a whole number"), ("float", (int, float), "a number"),
+                ("bool", bool, "true or false"))
+
+
+def _member(loc: tuple, data) -> tuple[tuple, str, bool] | None:
+    """For an error inside one member of a union (``next: id`` or ``next: {outcome: id}``): where the union
+    sits, what the member takes, and whether the value there is of that member's type at all."""
+    node = data
+    tag_next = False
+    for i, part in enumerate(loc):
+        if tag_next and isinstance(node, dict) and part == node.get("kind"):
+            tag_next = False
+            continue  # a step's tag, as in _data_path
+        tag_next = isinstance(part, int)
+        if isinstance(part, str) and _looks_like_tag(part) and not (isinstance(node, dict) and part in node):
+            for prefix, types_, what in MEMBER_TYPES:
+                if part.startswith(prefix):
+                    fits = isinstance(node, types_) and not (types_ in (int, (int, float)) and isinstance(node, bool))
+                    return _data_path(loc[:i], data), what, fits
+            return None
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return None
 
 
 def _get(data, path):

@@ -126,7 +126,7 @@ CASES = {
     "call step: malformed operation": (
         "    call: registry.lookup", "    call: registry",
         (24, 11, "schema/string-pattern-mismatch",
-         "steps[2].call: String should match pattern '^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$'")),
+         "steps[2].call: 'registry' is not service.operation, as declared in services.yaml (e.g. registry.lookup)")),
     "call step: no operation": (
         "    call: registry.lookup\n", "",
         (22, 5, "schema/missing", "steps[2]: missing required field 'call'")),
@@ -154,6 +154,17 @@ CASES = {
     "locale key in the flow title": (
         "title: {zh-CN: 事项, en: Item}", "title: {zh-CN: 事项, EN: Item}",
         (4, 20, "schema/literal-error", "title: unknown locale 'EN' (did you mean 'en'?); one of zh-CN, en")),
+    "a next target that is not an id": (
+        "    next: {ok: show, timeout: sorry}", "    next: {ok: Show, timeout: sorry}",
+        (33, 16, "schema/string-pattern-mismatch", "steps[2].next.ok: 'Show' is not an id (a lowercase letter, "
+         "then up to 47 lowercase letters, digits or _)")),
+    "a next that is neither a step id nor a mapping": (
+        "    next: slip\n", "    next: [slip]\n",
+        (37, 11, "schema/union", "steps[3].next: expected a text or a mapping, got ['slip']")),
+    "a backend error code that is not a code, reported at the key": (
+        "    retry: {max_attempts", "    errors: {NotFound: sorry}\n    retry: {max_attempts",
+        (27, 14, "schema/string-pattern-mismatch",
+         "steps[2].errors: key 'NotFound' is not an error code (lowercase letters, digits or _)")),
     "one broken next target, one error": (
         "    next: {ok: step_a, timeout: sorry}", "    next: {ok: stepa, timeout: sorry}",
         (43, 16, "ref/unknown-step", "no step 'stepa' (did you mean 'step_a'?)")),
