@@ -26,9 +26,9 @@ from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import ALWAYS, Session
 from kiosk.flow.bundle import Bundle, find_root, load_bundle
 from kiosk.flow.loader import load_file
-from kiosk.flow.problems import Problem, ProblemsError
+from kiosk.flow.problems import Problem, ProblemsError, did_you_mean
 from kiosk.scenario import coverage
-from kiosk.scenario.model import Scenario, ScenarioFile
+from kiosk.scenario.model import STEP_KEYS, Scenario, ScenarioFile
 from kiosk.scenario.stubs import StubServices, StubState
 
 SETTLE_ROUNDS = 200
@@ -188,7 +188,7 @@ class ScenarioRun:
             kind, arg = {"action": (value, None), "choose": ("choose", value), "submit": ("submit", value)}.get(
                 key, (None, None))
             if kind is None:
-                raise Failure(line, f"unknown scenario step {key!r}")
+                raise Failure(line, f"unknown scenario step {key!r}{did_you_mean(key, STEP_KEYS)}")
             if isinstance(arg, dict) and key == "submit":
                 self.planted |= {str(v) for k, v in arg.items() if len(str(v)) >= 6}
             if self.ui is not None and source == "test":
@@ -316,7 +316,10 @@ class Expectation:
             return Expectation(Expect.model_validate(value))
         except pydantic.ValidationError as exc:
             err = exc.errors(include_url=False)[0]
-            raise Failure(line, f"bad expectation: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            where = ".".join(map(str, err["loc"]))
+            if err["type"] == "extra_forbidden":
+                raise Failure(line, f"unknown expectation {where!r}{did_you_mean(where, Expect.model_fields)}") from None
+            raise Failure(line, f"bad expectation: {where}: {err['msg']}") from None
 
 
 def _list(v) -> list[str]:

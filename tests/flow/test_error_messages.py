@@ -221,3 +221,17 @@ def test_a_refused_submit_names_the_form_fields_and_never_their_values(tmp_path)
     (outcome,) = run_file(test, {})
     assert outcome.message.startswith("the engine refused `submit: {phone}` at step 'hello' (a notice step)")
     assert "13800001111" not in outcome.message
+
+
+@pytest.mark.parametrize("step,message", [
+    ("expect: {txt: 授权}", "unknown expectation 'txt' (did you mean 'text'?)"),
+    ("chose: agree", "unknown scenario step 'chose' (did you mean 'choose'?)"),
+])
+def test_a_misspelt_scenario_key_gets_a_did_you_mean(tmp_path, step, message):
+    from kiosk.scenario.runner import run_file
+
+    shutil.copytree(COVERAGE_FIXTURE, tmp_path / "b")
+    test = tmp_path / "b" / "ask" / "flow.test.yaml"
+    test.write_text(REFUSED.replace("choose: yes_please", step))
+    (outcome,) = run_file(test, {})
+    assert (outcome.passed, outcome.line, outcome.message) == (False, 6, message)
