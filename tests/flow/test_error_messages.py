@@ -235,3 +235,42 @@ def test_a_misspelt_scenario_key_gets_a_did_you_mean(tmp_path, step, message):
     test.write_text(REFUSED.replace("choose: yes_please", step))
     (outcome,) = run_file(test, {})
     assert (outcome.passed, outcome.line, outcome.message) == (False, 6, message)
+
+
+TEXT = "{zh-CN: 字, en: Text}"
+EVERY_KIND = {  # kind -> (the rest of a minimal valid step, a field of its own, that field misspelt)
+    "notice": ("", "consent", "consnet"),
+    "choice": (f"options: [{{id: a, label: {TEXT}}}]", "options", "optoins"),
+    "form": (f"fields: [{{name: a, label: {TEXT}}}]", "fields", "feilds"),
+    "read_id_card": ("", "check_expiry", "check_expirey"),
+    "scan_code": ("", "pattern", "patern"),
+    "call": ("call: registry.lookup", "idempotency_key", "idempotency_kee"),
+    "branch": ("cases: [{when: 'true', next: s}]\n    default: s", "default", "defualt"),
+    "show_result": ("", "items", "itmes"),
+    "print": ("printer: receipt_printer\n    document: slip", "copies", "copeis"),
+    "dispense_ticket": (f"category: A\n    service_name: {TEXT}", "service_name", "service_nmae"),
+    "video_help": ("", "speak", "speek"),
+    "subflow": ("flow: other-item", "flow", "flwo"),
+    "end": ("", "result", "reslt"),
+}
+
+
+def schema_only(text: str):
+    from kiosk.flow.loader import load_bytes
+    from kiosk.flow.problems import ProblemsError
+
+    with pytest.raises(ProblemsError) as exc:
+        load_bytes(text.encode(), "flow.yaml")
+    return [(p.line, p.col, p.rule, p.message) for p in exc.value.problems]
+
+
+@pytest.mark.parametrize("kind", EVERY_KIND)
+@pytest.mark.parametrize("own", [False, True], ids=["timeout_s", "own-field"])
+def test_every_step_kind_names_its_misspelt_field(kind, own):
+    rest, field, typo = EVERY_KIND[kind]
+    field, typo = (field, typo) if own else ("timeout_s", "timout_s")
+    head = GOOD.split("steps:")[0] + "steps:\n"
+    body = f"  - id: s\n    kind: {kind}\n" + (f"    {rest}\n" if rest else "") + f"    {typo}: 1\n"
+    line = (head + body).count("\n")
+    assert schema_only(head + body) == [
+        (line, 5, "schema/extra-forbidden", f"steps[0].{typo}: unknown field {typo!r} (did you mean {field!r}?)")]
