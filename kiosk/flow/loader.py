@@ -117,7 +117,9 @@ def schema_problems(exc: pydantic.ValidationError, data, located: Located, name:
             if etype == "literal_error" or etype == "enum":
                 got = _get(data, path)
                 expected = err.get("ctx", {}).get("expected", "")
-                msg = f"{got!r} is not allowed; expected {expected}{did_you_mean(str(got), _options(expected))}"
+                hint = (_locale_hint(str(got)) if set(_options(expected)) <= set(model.LOCALES)
+                        else did_you_mean(str(got), _options(expected)))
+                msg = f"{got!r} is not allowed; expected {expected}{hint}"
             elif etype == "string_pattern_mismatch":
                 msg = _pattern_msg(err, _get(data, path))
         rule = "schema/" + etype.replace("_", "-")

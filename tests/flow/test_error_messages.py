@@ -165,6 +165,10 @@ CASES = {
         "    retry: {max_attempts", "    errors: {NotFound: sorry}\n    retry: {max_attempts",
         (27, 14, "schema/string-pattern-mismatch",
          "steps[2].errors: key 'NotFound' is not an error code (lowercase letters, digits or _)")),
+    "a locale value": (
+        "on_error: sorry\n", "on_error: sorry\nlocales: [zh-CN, en_us]\n",
+        (8, 18, "schema/literal-error", "locales[1]: 'en_us' is not allowed; expected 'zh-CN' or 'en' "
+         "(did you mean 'en'?)")),
     "one broken next target, one error": (
         "    next: {ok: step_a, timeout: sorry}", "    next: {ok: stepa, timeout: sorry}",
         (43, 16, "ref/unknown-step", "no step 'stepa' (did you mean 'step_a'?)")),
