@@ -41,22 +41,39 @@ def test(args) -> int:
     from kiosk.scenario.runner import find_tests, run_file
 
     files = find_tests(args.paths or ["flows"])
+    bundles: dict = {}
     if args.ui:
-        outcomes = _run_ui(files, args)
+        outcomes = _run_ui(files, args, bundles)
     else:
-        bundles: dict = {}
         outcomes = (o for f in files for o in run_file(f, bundles))
     passed = failed = 0
+    ran = []
     for outcome in outcomes:
+        ran.append(outcome)
         outcome.file = _rel(outcome.file)
         print(outcome, flush=True)
         passed += outcome.passed
         failed += not outcome.passed
+    for line in _coverage(ran, bundles):
+        print(line)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not (passed or failed) else 0
 
 
-def _run_ui(files, args) -> list:
+def _coverage(outcomes: list, bundles: dict) -> list[str]:
+    """Per bundle, the flows its scenarios ran: steps and branches no scenario reached."""
+    from kiosk.scenario.coverage import report
+
+    lines = []
+    for root, bundle in bundles.items():
+        mine = [o for o in outcomes if o.root == root]
+        hit = set().union(*(o.reached for o in mine)) if mine else set()
+        for cov in report(bundle.flows, {o.flow for o in mine}, hit):
+            lines += cov.lines(_rel)
+    return lines
+
+
+def _run_ui(files, args, bundles: dict) -> list:
     import asyncio
 
     from kiosk.scenario.runner import run_file_async
@@ -71,7 +88,6 @@ def _run_ui(files, args) -> list:
         window = KioskWindow(theme)
         await window.start()
         driver = UiDriver(window, theme, Path(args.screenshots) if args.screenshots else None)
-        bundles: dict = {}
         out = []
         try:
             for f in files:

@@ -6,6 +6,7 @@ linter runs as well, so a flow that lints clean also compiles.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -113,19 +114,31 @@ class Linter:
     def _start(self) -> str:
         return self.flow.start or self.flow.steps[0].id
 
+    def _resolve(self, target: str | None) -> str | None:
+        """A broken reference counts as the step it most likely meant, so a typo is one error, not a cascade."""
+        if target is None or target in self.by_id:
+            return target
+        guess = difflib.get_close_matches(target, self.ids, n=1, cutoff=0.6)
+        return guess[0] if guess else None
+
     def reachability(self) -> Iterator[Problem]:
         roots = [self._start(), self.flow.on_error, self.flow.on_cancel]
         seen: set[str] = set()
-        stack = [r for r in roots if r in self.by_id]
+        stack = [self._resolve(r) for r in roots]
+        guessing = any(r is not None and self._resolve(r) is None for r in roots)
         while stack:
             sid = stack.pop()
-            if sid in seen:
+            if sid is None or sid in seen:
                 continue
             seen.add(sid)
-            stack.extend(t for t in targets(self.by_id[sid]) if t in self.by_id)
-        for i, step in enumerate(self.flow.steps):
-            if step.id not in seen:
-                yield self.problem(("steps", i, "id"), "graph/unreachable", f"step {step.id!r} can never be reached")
+            for t in targets(self.by_id[sid]):
+                stack.append(self._resolve(t))
+                guessing |= self._resolve(t) is None
+        if not guessing:  # a reference to nowhere: what lies behind it is unknown until it is fixed
+            for i, step in enumerate(self.flow.steps):
+                if step.id not in seen:
+                    yield self.problem(("steps", i, "id"), "graph/unreachable",
+                                       f"step {step.id!r} can never be reached")
         if not any(s.kind == "end" for s in self.flow.steps):
             yield self.problem(("steps",), "graph/no-end", "the flow has no end step", key=True)
 

@@ -23,11 +23,12 @@ from devices.records import CardType, IdCard
 from kiosk.engine.clock import VirtualClock
 from kiosk.engine.ops import OpExecutor
 from kiosk.engine.runner import SessionRunner
-from kiosk.engine.session import Session
+from kiosk.engine.session import ALWAYS, Session
 from kiosk.flow.bundle import Bundle, find_root, load_bundle
 from kiosk.flow.loader import load_file
-from kiosk.flow.problems import Problem, ProblemsError
-from kiosk.scenario.model import Scenario, ScenarioFile
+from kiosk.flow.problems import Problem, ProblemsError, did_you_mean
+from kiosk.scenario import coverage
+from kiosk.scenario.model import STEP_KEYS, Scenario, ScenarioFile
 from kiosk.scenario.stubs import StubServices, StubState
 
 SETTLE_ROUNDS = 200
@@ -45,6 +46,9 @@ class Outcome:
     passed: bool
     message: str = ""
     views: list = field(default_factory=list)
+    root: Path | None = None  # the bundle and flow the scenario ran, and what it reached there (for coverage)
+    flow: str = ""
+    reached: set = field(default_factory=set)
 
     def __str__(self) -> str:
         status = "PASS" if self.passed else "FAIL"
@@ -123,13 +127,13 @@ class ScenarioRun:
                 raise Failure(line, "each scenario step has exactly one key (plus an optional source)")
             key = next(k for k in step if k != "source")
             if pending_rejection and not (key == "expect" and isinstance(step[key], dict) and step[key].get("rejected")):
-                raise Failure(pending_rejection[0], f"the engine refused this action: {pending_rejection[1]}")
+                raise Failure(*pending_rejection)
             pending_rejection = None
             rejected = await self.apply(key, step[key], step.get("source", "test"), line)
             if rejected:
                 pending_rejection = (line, rejected)
         if pending_rejection:
-            raise Failure(pending_rejection[0], f"the engine refused this action: {pending_rejection[1]}")
+            raise Failure(*pending_rejection)
         for s in stubs:
             if s.used == 0:
                 raise Failure(s.line, f"stub for {s.stub.call} was never used")
@@ -184,18 +188,29 @@ class ScenarioRun:
             kind, arg = {"action": (value, None), "choose": ("choose", value), "submit": ("submit", value)}.get(
                 key, (None, None))
             if kind is None:
-                raise Failure(line, f"unknown scenario step {key!r}")
+                raise Failure(line, f"unknown scenario step {key!r}{did_you_mean(key, STEP_KEYS)}")
             if isinstance(arg, dict) and key == "submit":
                 self.planted |= {str(v) for k, v in arg.items() if len(str(v)) >= 6}
             if self.ui is not None and source == "test":
                 refused = await self.ui.perform(key, value, line)
+                refused = refused and self.refusal(key, value, refused)
                 await self.settle()
                 return refused
             rejected = r.act(str(kind), arg, source)
+            refused = rejected and self.refusal(key, value, rejected[0].reason)
             await self.settle()
-            return rejected[0].reason if rejected else None
+            return refused or None
         await self.settle()
         return None
+
+    def refusal(self, key: str, value, reason: str) -> str:
+        """Which step refused which action, and what it would have taken instead."""
+        shown = "{" + ", ".join(value) + "}" if isinstance(value, dict) else value  # field names, never values
+        if self.runner.finished is not None:
+            return f"the engine refused `{key}: {shown}`: {reason}"
+        step = self.session.step
+        return (f"the engine refused `{key}: {shown}` at step {step.id!r} (a {step.kind} step): {reason}; "
+                f"it accepts {accepted_actions(step, self.runner.view)}")
 
     def check(self, exp: "Expectation", line: int) -> None:
         view = self.runner.view
@@ -264,6 +279,23 @@ class ScenarioRun:
         return found
 
 
+def accepted_actions(step, view) -> str:
+    """The scenario steps a step takes, written as a scenario would write them."""
+    own = []
+    options = [o.id for o in view.options] if view is not None else []
+    if step.kind in ("choice", "show_result") and options:
+        own.append("choose: " + " | ".join(options))
+    if step.kind == "form":
+        own.append("submit: {" + ", ".join(f.name for f in step.fields) + "}")
+    if step.kind == "notice":
+        own.append("action: agree | decline" if step.consent else "action: ok")
+    if step.kind == "show_result":
+        own.append("action: done")
+    own += {"read_id_card": ["card: ..."], "scan_code": ["scan: ..."]}.get(step.kind, [])
+    own.append("action: " + " | ".join(sorted(ALWAYS)))
+    return "; ".join(own)
+
+
 def _flatten(d):
     if isinstance(d, dict):
         for v in d.values():
@@ -284,7 +316,10 @@ class Expectation:
             return Expectation(Expect.model_validate(value))
         except pydantic.ValidationError as exc:
             err = exc.errors(include_url=False)[0]
-            raise Failure(line, f"bad expectation: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            where = ".".join(map(str, err["loc"]))
+            if err["type"] == "extra_forbidden":
+                raise Failure(line, f"unknown expectation {where!r}{did_you_mean(where, Expect.model_fields)}") from None
+            raise Failure(line, f"bad expectation: {where}: {err['msg']}") from None
 
 
 def _list(v) -> list[str]:
@@ -328,7 +363,9 @@ async def run_file_async(path: Path, bundles: dict, on_view_factory=None, ui=Non
         return [Outcome(name, loaded.located.where(("flow",))[0], "(file)", False, reason)]
     results = []
     for i, sc in enumerate(doc.scenarios):
-        results.append(await _run_one(bundle, doc.flow, sc, loaded.located, i, name, on_view_factory, ui))
+        outcome = await _run_one(bundle, doc.flow, sc, loaded.located, i, name, on_view_factory, ui)
+        outcome.root, outcome.flow = root, doc.flow
+        results.append(outcome)
     return results
 
 
@@ -345,10 +382,14 @@ async def _run_one(bundle, flow_id, sc, located, i, name, on_view_factory, ui=No
         logged.write(json.dumps(captured, ensure_ascii=False, default=str))
         leaks = run.leaks(logged.getvalue())
         if leaks:
-            return Outcome(name, line, sc.name, False, f"personal data found in {', '.join(sorted(set(leaks)))}")
-        return Outcome(name, line, sc.name, True, views=run.runner.views)
+            outcome = Outcome(name, line, sc.name, False, f"personal data found in {', '.join(sorted(set(leaks)))}")
+        else:
+            outcome = Outcome(name, line, sc.name, True, views=run.runner.views)
     except Failure as f:
-        return Outcome(name, f.line, sc.name, False, f.message)
+        outcome = Outcome(name, f.line, sc.name, False, f.message)
     finally:
         if getattr(run, "runner", None):
             run.runner._shutdown()
+    if getattr(run, "session", None):
+        outcome.reached = coverage.reached(run.session.trace.entries)
+    return outcome
