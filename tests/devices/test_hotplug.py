@@ -12,9 +12,9 @@ import structlog
 from devices.base import Device
 from devices.errors import ConfigError
 from devices.hotplug import HotplugMonitor, Match, PyudevSource, Settle, UdevEvent
-from devices.scanner_serial import SerialCodeScanner
+from devices.code_scanner.serial import SerialCodeScanner
 from devices.status import Reason, State
-from tests.devices.test_scanner_serial import Peer
+from tests.devices.code_scanner.test_serial import Peer
 
 SETTLE = 0.02
 
