@@ -71,6 +71,8 @@ class Device:
         """Claim the device. A missing device is not an exception: status goes offline."""
 
     async def close(self) -> None:
+        """Release the device; an operation still pending fails with DeviceOffline instead of hanging."""
+        self._fail_pending(f"{self.name}: closed")
         self.worker.shutdown()
 
     async def reconnect(self) -> None:
@@ -135,11 +137,11 @@ class Device:
         self._unplugged.add(unplugged)
         try:
             await asyncio.wait((task, unplugged), return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                return task.result()
-            task.add_done_callback(_quiet)
-            task.cancel()
-            return unplugged.result()  # raises the DeviceOffline
+            if unplugged.done():  # the unplug wins a tie: whatever the operation was doing, the device is gone
+                task.add_done_callback(_quiet)
+                task.cancel()
+                return unplugged.result()  # raises the DeviceOffline
+            return task.result()
         finally:
             self._unplugged.discard(unplugged)
             if not task.done():

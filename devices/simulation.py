@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from devices.base import driver_options
-from devices.errors import DeviceOffline, MediaError
+from devices.errors import DeviceOffline, DeviceTimeout, MediaError
 from devices.status import Reason
 
 FAULTS = {
     "paper_low": Reason.PAPER_LOW, "paper_out": Reason.PAPER_OUT, "cover_open": Reason.COVER_OPEN,
     "jam": Reason.JAM, "cutter_error": Reason.CUTTER_ERROR, "unplug": Reason.NO_DEVICE,
-    "sam_error": Reason.SAM_ERROR, "toner_low": Reason.TONER_LOW,
+    "sam_error": Reason.SAM_ERROR, "toner_low": Reason.TONER_LOW, "silent": Reason.NO_REPLY,
 }
-BLOCKING_JOB = {Reason.PAPER_OUT, Reason.COVER_OPEN, Reason.JAM, Reason.CUTTER_ERROR, Reason.NO_DEVICE}
+BLOCKING_JOB = {Reason.PAPER_OUT, Reason.COVER_OPEN, Reason.JAM, Reason.CUTTER_ERROR, Reason.NO_DEVICE, Reason.NO_REPLY}
 
 
 class SimMixin:
@@ -38,6 +38,10 @@ class SimMixin:
 
     async def open(self) -> None:
         self._publish()
+
+    async def reconnect(self) -> None:
+        """Nothing to reopen: a waiting read keeps waiting, as with the real drivers."""
+        await self.open()
 
     async def device_removed(self, detail: str = "removed (udev)") -> None:
         """As unplugged as ``inject("unplug")``: a replugged twin comes back only when the fault is cleared."""
@@ -83,11 +87,15 @@ class SimPrinter(SimMixin):
 
     OPTIONS = {"output_dir": (None, "folder where each job lands as a file (the demo shows it)")}
 
-    def _job(self) -> None:
-        """Raise as the real driver would: before the job for standing faults, during it for scheduled ones."""
+    def _refuse_standing(self) -> None:
+        """Raise as the real driver does before a job: the printer is known unable."""
         blocking = self.faults & BLOCKING_JOB
         if blocking:
             self._raise(blocking)
+
+    def _job(self) -> None:
+        """Raise as the real driver would: before the job for standing faults, during it for scheduled ones."""
+        self._refuse_standing()
         due = self._job_faults()
         if due:
             self.faults |= due
@@ -95,9 +103,15 @@ class SimPrinter(SimMixin):
             if due & BLOCKING_JOB:
                 self._raise(due & BLOCKING_JOB)
 
+    def _result_detail(self) -> str:
+        """What a real driver says about a job that printed on a warning."""
+        return "paper low" if Reason.PAPER_LOW in self.faults else ""
+
     def _raise(self, reasons: set[Reason]) -> None:
         if Reason.NO_DEVICE in reasons:
             raise DeviceOffline(f"{self.name}: printer unreachable")
+        if Reason.NO_REPLY in reasons:  # as a real printer that went silent: the outcome is unknown, not printed
+            raise DeviceTimeout(f"{self.name}: no answer from the printer")
         reason = Reason.PAPER_OUT if Reason.PAPER_OUT in reasons else sorted(reasons)[0]
         raise MediaError(f"{self.name}: {reason}", reason)
 

@@ -19,4 +19,4 @@ class SimDocumentPrinter(SimPrinter, DocumentPrinter):
         if self.output_dir is not None:
             suffix = ".pdf" if pdf.startswith(b"%PDF") else ".html"  # HTML until a PDF renderer is configured
             (self.output_dir / f"{n:03d}-{title}{suffix}").write_bytes(pdf)
-        return PrintResult(title, True, copies)
+        return PrintResult(title, True, copies, detail=self._result_detail())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import termios
 import threading
 import time
 from typing import Any
@@ -104,7 +105,15 @@ class SerialIdCardReader(IdCardReader):
             self._set_reasons({Reason.NO_REPLY}, str(exc))
         return self.status
 
+    async def device_removed(self, detail: str = "removed (udev)") -> None:
+        """Fail a pending read now; its polling thread stops within a slice and the port is reopened on replug."""
+        await super().device_removed(detail)
+        for stop in list(self._stops):
+            stop.set()
+        self.sam_id = None  # whatever is plugged in next may be another module
+
     async def close(self) -> None:
+        self._fail_pending(f"{self.name}: closed")  # before the stops: a pending read ends offline, not cancelled
         for stop in list(self._stops):
             stop.set()
         try:
@@ -125,8 +134,8 @@ class SerialIdCardReader(IdCardReader):
         stop = threading.Event()
         self._stops.add(stop)
         try:
-            return await self._call(self._read_blocking, deadline, stop,
-                                    timeout=None if timeout is None else timeout + sequence + GRACE)
+            return await self._pending(self._call(self._read_blocking, deadline, stop,
+                                                  timeout=None if timeout is None else timeout + sequence + GRACE))
         finally:
             stop.set()  # cancelled, timed out or done: the thread must not poll on
             self._stops.discard(stop)
@@ -210,7 +219,7 @@ class SerialIdCardReader(IdCardReader):
                     raise errors[-1]  # a whole frame arrived damaged; the SAM will not send another
         except serial.SerialTimeoutException as exc:
             raise DeviceTimeout(f"{self.name}: the port did not accept {command.name} (flow control)") from exc
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:  # tcflush on a vanished tty: termios.error
             raise DeviceOffline(f"{self.name}: port lost during {command.name}: {exc}") from exc
         if received:  # something answered, but never a whole frame: wrong baud rate, line noise, cut reply
             raise ProtocolError(f"{self.name}: {received} bytes but no valid frame in reply to {command.name}")

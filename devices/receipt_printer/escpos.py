@@ -109,7 +109,7 @@ class EscposReceiptPrinter(ReceiptPrinter):
     async def print_receipt(self, receipt: Receipt, *, timeout: float = 30.0) -> PrintResult:
         """Print and cut; returns printed=True only after GS r 1 and a sane status after the job."""
         deadline = time.monotonic() + timeout
-        report = await self.worker.call(self._job_blocking, receipt, deadline, timeout=timeout + GRACE)
+        report = await self._pending(self.worker.call(self._job_blocking, receipt, deadline, timeout=timeout + GRACE))
         self._publish(report)
         if report.error is not None:
             log.warning("escpos.job_failed", device=self.name, job_id=receipt.job_id,

@@ -23,4 +23,4 @@ class SimReceiptPrinter(SimPrinter, ReceiptPrinter):
             from devices.receipt_printer.image import render_receipt
 
             render_receipt(receipt).save(self.output_dir / f"{n:03d}-{receipt.job_id or 'receipt'}.png")
-        return PrintResult(receipt.job_id, True, 1)
+        return PrintResult(receipt.job_id, True, 1, detail=self._result_detail())

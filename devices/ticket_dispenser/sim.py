@@ -21,6 +21,7 @@ class SimTicketDispenser(SimPrinter, TicketDispenser):
 
     async def dispense(self, category: str, service_name: str, *, timeout: float = 30.0,
                        request_id: str | None = None) -> Ticket:
+        self._refuse_standing()  # as the real dispenser: a printer known unable takes no number
         ticket = self._issued.get(request_id) if request_id else None
         if ticket is None:
             n = next(self._numbers.setdefault(category, itertools.count(1)))

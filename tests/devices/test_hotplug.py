@@ -14,7 +14,7 @@ from devices.errors import ConfigError
 from devices.hotplug import HotplugMonitor, Match, PyudevSource, Settle, UdevEvent
 from devices.code_scanner.serial import SerialCodeScanner
 from devices.status import Reason, State
-from tests.devices.code_scanner.test_serial import Peer
+from devices.testing.serial_peer import Peer
 
 SETTLE = 0.02
 

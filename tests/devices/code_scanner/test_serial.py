@@ -7,8 +7,6 @@ kiosk side opens a symlink that is repointed on replug, as /dev/kiosk/scanner is
 from __future__ import annotations
 
 import asyncio
-import os
-import tty
 
 import pytest
 import structlog
@@ -20,6 +18,7 @@ from devices.records import Scan
 from devices.code_scanner.serial import LineAssembler, SerialCodeScanner, decode_scan
 from devices.status import Reason, State
 from devices.testing.device_events import Events
+from devices.testing.serial_peer import Peer
 
 FAST = {"char_gap": 0.1}
 
@@ -92,33 +91,6 @@ def test_decoding():
 
 
 # driver against a pty ---------------------------------------------------------------------------
-
-class Peer:
-    """The scanner's side of a pty; ``port`` is a symlink like /dev/kiosk/scanner."""
-
-    def __init__(self, link):
-        self.link = link
-        self.master = None
-        self.plug()
-
-    def plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(master)
-        name = os.ttyname(slave)
-        os.close(slave)
-        if os.path.lexists(self.link):
-            os.unlink(self.link)
-        os.symlink(name, self.link)
-        self.master = master
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def unplug(self) -> None:
-        if self.master is not None:
-            os.close(self.master)
-            self.master = None
-
 
 @pytest.fixture
 def peer(tmp_path):
