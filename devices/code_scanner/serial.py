@@ -32,10 +32,10 @@ from typing import Any
 import structlog
 
 from devices.base import driver_options, close_quietly
+from devices.code_scanner.wedge import SCAN_OPTIONS, ScanInbox, check_scan_options, split_aim
 from devices.contracts import CodeScanner
 from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout
 from devices.records import Scan
-from devices.code_scanner.wedge import SCAN_OPTIONS, ScanInbox, check_scan_options, split_aim
 from devices.status import Reason, Status
 
 log = structlog.get_logger("devices.scanner")

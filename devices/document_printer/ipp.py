@@ -30,9 +30,9 @@ import structlog
 
 from devices.base import driver_options
 from devices.contracts import DocumentPrinter
+from devices.document_printer.ipp_codec import Attribute, GroupTag, Message, Op, Tag, decode, is_success, request, status_name
 from devices.errors import (Cancelled, ConfigError, DeviceError, DeviceOffline, DeviceTimeout, MediaError,
                             ProtocolError)
-from devices.document_printer.ipp_codec import Attribute, GroupTag, Message, Op, Tag, decode, is_success, request, status_name
 from devices.records import PrintResult
 from devices.status import Reason, Status
 

@@ -29,8 +29,8 @@ from devices.contracts import IdCardReader
 from devices.errors import CardError, Cancelled, ConfigError, DeviceError, DeviceOffline, DeviceTimeout, \
     NoCard, ProtocolError
 from devices.id_reader.protocol import (CARD_MOVED, MIN_REPLY_LEN, RETRY_SEND, SW3_CODES, BadChecksum, Command,
-                                     Frame, FrameParser, PhotoDecoderRegistry, decode_text_block, format_sam_id,
-                                     parse_read_reply, sw3_error)
+                                        Frame, FrameParser, PhotoDecoderRegistry, decode_text_block, format_sam_id,
+                                        parse_read_reply, sw3_error)
 from devices.records import IdCard
 from devices.status import Reason, Status
 

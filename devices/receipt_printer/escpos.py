@@ -25,7 +25,7 @@ from devices.contracts import ReceiptPrinter
 from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout, MediaError, ProtocolError
 from devices.receipt_printer.encode import EncodeError, ReceiptEncoder, get_profile
 from devices.receipt_printer.status import (GS_R_PAPER, STATUS_KINDS, RealtimeStatus, is_dle_eot_reply, is_gs_r_reply,
-                                   parse, request)
+                                            parse, request)
 from devices.receipt_printer.transport import Transport
 from devices.receipt_printer.uri import open_transport
 from devices.records import PrintResult, Receipt

@@ -22,9 +22,9 @@ import time
 import tty
 
 from devices.id_reader.protocol import (MIN_COMMAND_LEN, BadChecksum, Command, FrameParser, build_read_reply,
-                                     build_reply, encode_text_block)
-from devices.records import IdCard
+                                        build_reply, encode_text_block)
 from devices.id_reader.sample_cards import SAMPLE_PHOTO, ZHANG_SAN
+from devices.records import IdCard
 
 PERSISTENT = {  # stay until cleared
     "silent": "no reply at all",

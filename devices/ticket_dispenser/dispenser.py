@@ -29,11 +29,11 @@ from devices import registry
 from devices.base import driver_options
 from devices.contracts import ReceiptPrinter, TicketDispenser
 from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout, MediaError
+from devices.records import Cut, Feed, QrCode, Receipt, Text, Ticket
+from devices.status import UNREACHABLE, Reason, State, Status
 from devices.ticket_dispenser.queue import QueueError, QueueNumber, QueueProvider, QueueUnavailable
 from devices.ticket_dispenser.queue_http import DEFAULT_OK_STATUS, HttpQueueProvider
 from devices.ticket_dispenser.queue_sqlite import SqliteQueueProvider
-from devices.records import Cut, Feed, QrCode, Receipt, Text, Ticket
-from devices.status import UNREACHABLE, Reason, State, Status
 
 log = structlog.get_logger("devices.ticket")
 

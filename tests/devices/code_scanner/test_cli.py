@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from devices.code_scanner import cli as scan_cli
+from devices.code_scanner.cli import EXIT_DEVICE, EXIT_OK, scan_until
 from devices.contracts import CodeScanner
 from devices.errors import DeviceOffline
 from devices.records import Scan
-from devices.code_scanner.cli import EXIT_DEVICE, EXIT_OK, scan_until
 from devices.status import Reason
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -14,11 +14,11 @@ import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devices.code_scanner.wedge import (EV_KEY, KEY_ENTER, KEY_KPENTER, KEYMAP, EvdevCodeScanner, KeystrokeDecoder,
+                                        ScanInbox, split_aim)
 from devices.contracts import CodeScanner
 from devices.errors import ConfigError, DeviceOffline, DeviceTimeout
 from devices.records import Scan
-from devices.code_scanner.wedge import (EV_KEY, KEY_ENTER, KEY_KPENTER, KEYMAP, EvdevCodeScanner, KeystrokeDecoder,
-                                   ScanInbox, split_aim)
 from devices.status import Reason, State
 from devices.testing.device_events import Events
 from devices.testing.fake_evdev import (FakeEvdev, InputEvent, UInputKeyboard, events_for, syn_dropped,
@@ -343,39 +343,11 @@ async def test_unplug_while_reading_raises_offline_and_replug_recovers(bus, scan
     assert changes == [State.OFFLINE, State.OK]  # once down, once up
 
 
-async def test_reconnect_keeps_a_waiting_reader(bus, scanner):
+async def test_device_removed_releases_the_grab_and_the_node(bus, scanner):
+    """The contract suite holds the pending read and the status; this is the wedge driver's own part."""
     s, node = scanner
-    reading = asyncio.ensure_future(s.read_code(timeout=None))
-    await asyncio.sleep(0)
-    await s.reconnect()
-    node.type("AFTER")
-    assert (await reading).data == "AFTER"
-
-
-async def test_device_removed_by_hotplug_goes_offline_at_once(bus, scanner):
-    s, node = scanner
-    reading = asyncio.ensure_future(s.read_code(timeout=None))
-    await asyncio.sleep(0)
     await s.device_removed("removed (udev input /dev/input/event7)")
-    with pytest.raises(DeviceOffline):
-        await reading
-    assert s.status.state is State.OFFLINE and node.grabbed_by is None and not node.handles
-
-
-async def test_close_fails_a_waiting_reader(bus, scanner):
-    s, node = scanner
-    reading = asyncio.ensure_future(s.read_code(timeout=None))
-    await asyncio.sleep(0)
-    await s.close()
-    with pytest.raises(DeviceOffline, match="closed"):
-        await reading
-    assert not node.handles
-
-
-async def test_timeout_when_nobody_scans(scanner):
-    s, _ = scanner
-    with pytest.raises(DeviceTimeout):
-        await s.read_code(timeout=0.02)
+    assert node.grabbed_by is None and not node.handles
 
 
 async def test_scans_made_while_nobody_waits_are_queued_briefly(bus):

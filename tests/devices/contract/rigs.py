@@ -20,7 +20,6 @@ from devices.base import Device
 from devices.code_scanner.serial import SerialCodeScanner
 from devices.code_scanner.sim import SimCodeScanner
 from devices.code_scanner.wedge import EvdevCodeScanner
-from devices.document_printer.sim import SimDocumentPrinter
 from devices.help_panel.sim import SimHelpPanel
 from devices.id_reader.sam_serial import SerialIdCardReader
 from devices.id_reader.sim import SimIdCardReader

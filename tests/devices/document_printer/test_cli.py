@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from devices.document_printer.ipp_codec import Op, Tag
 from devices.document_printer.cli import EXIT_OK, EXIT_PRINTER, EXIT_UNREACHABLE, run_test_print_a4
+from devices.document_printer.ipp_codec import Op, Tag
 from devices.testing.ipp_server import ScriptedIppServer, reply
 from tests.devices.document_printer.ipp_fixtures import FAST, ippeve, needs_ippeve, printer  # noqa: F401 (fixtures)
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from devices.errors import ProtocolError
-from devices.document_printer.ipp_codec import (Attribute, Group, LangString, Message, Range, Resolution, Tag, Value, decode,
-                               encode)
 from devices.document_printer.ipp import normalize
+from devices.document_printer.ipp_codec import (Attribute, Group, LangString, Message, Range, Resolution, Tag, Value, decode,
+                                                encode)
+from devices.errors import ProtocolError
 from devices.status import Reason
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -13,10 +13,10 @@ from collections.abc import Callable
 import pytest
 import structlog
 
+from devices.document_printer.ipp import IppDocumentPrinter, normalize, parse_uri
+from devices.document_printer.ipp_codec import GroupTag, Op, Tag
 from devices.document_printer.testpage import TITLE, build_test_page
 from devices.errors import Cancelled, ConfigError, DeviceError, DeviceOffline, DeviceTimeout, MediaError, ProtocolError
-from devices.document_printer.ipp_codec import GroupTag, Op, Tag
-from devices.document_printer.ipp import IppDocumentPrinter, normalize, parse_uri
 from devices.registry import build
 from devices.status import Reason, State
 from devices.testing.ipp_server import IppEvePrinter, ScriptedIppServer, reply
@@ -95,15 +95,6 @@ async def test_blocking_conditions_refuse_the_job(printer, drivers, setup, reaso
         await d.print_pdf(PDF, title="cert", timeout=10)
     assert exc.value.reason == reason and reason in d.status.reasons
     assert new_jobs(printer, before) == []
-
-
-@needs_ippeve
-async def test_paper_low_prints_with_a_warning(printer, drivers):
-    printer.set_media(main=10)
-    d = drivers(printer.uri)
-    result = await d.print_pdf(PDF, title="cert", timeout=10)
-    assert result.printed and result.detail == "paper low"
-    assert d.status.state == State.WARNING and d.status.reasons == {Reason.PAPER_LOW}
 
 
 @needs_ippeve

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from devices.errors import ProtocolError
 from devices.document_printer.ipp_codec import (Attribute, EncodeError, Group, GroupTag, LangString, Message, Op, Range, Resolution,
-                               Tag, Value, decode, encode, is_success, request, status_name)
+                                                Tag, Value, decode, encode, is_success, request, status_name)
+from devices.errors import ProtocolError
 
 FIXTURES = Path(__file__).parent / "fixtures"  # recorded from ippeveprinter (CUPS 2.4.2)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from devices.id_reader.cli import EXIT_DEVICE, EXIT_NO_CARD, EXIT_OK, JSON_KEYS
-from devices.testing.fake_idcard import FakeIdCardReader
 from devices.id_reader.sample_cards import LI_SI, SAMPLE_FOREIGN_2023
+from devices.testing.fake_idcard import FakeIdCardReader
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -7,7 +7,7 @@ import pytest
 
 from devices.errors import ConfigError
 from devices.receipt_printer.encode import (PROFILES, EncodeError, ReceiptEncoder, UnprintableText, encode_receipt,
-                                   find_cjk_font, get_profile)
+                                            find_cjk_font, get_profile)
 from devices.records import Cut, Feed, QrCode, Receipt, Text
 from devices.testing.escpos_decode import decode, decode_qr_image, zbar_available
 

@@ -9,7 +9,7 @@ import pytest
 from devices import registry
 from devices.contracts import ReceiptPrinter
 from devices.errors import ConfigError, DeviceOffline, DeviceTimeout, MediaError, ProtocolError
-from devices.receipt_printer.encode import UnprintableText, encode_receipt
+from devices.receipt_printer.encode import UnprintableText
 from devices.receipt_printer.escpos import EscposReceiptPrinter
 from devices.receipt_printer.serial import SerialTransport
 from devices.receipt_printer.tcp import TcpTransport
@@ -69,15 +69,6 @@ async def test_paper_out_before_the_job_sends_nothing(fake, printer):
     assert printer.status.state is State.ERROR and Reason.PAPER_OUT in printer.status.reasons
 
 
-async def test_paper_out_mid_job_fails_the_job(fake, printer):
-    fake.after_bytes(500, "paper_out")
-    with pytest.raises(MediaError) as info:
-        await printer.print_receipt(BIG_RECEIPT)
-    assert info.value.reason is Reason.PAPER_OUT
-    assert 0 < fake.connections[0].printed < len(encode_receipt(BIG_RECEIPT))
-    assert Reason.PAPER_OUT in printer.status.reasons
-
-
 async def test_cover_open_and_cutter_error(fake, printer):
     fake.set_state("cover_open")
     with pytest.raises(MediaError) as info:
@@ -115,27 +106,12 @@ async def test_printer_that_goes_silent_during_the_job_is_never_printed(fake, pr
     assert printer.status.state is State.OFFLINE
 
 
-async def test_paper_low_prints_with_a_warning(fake, printer):
-    fake.set_state("paper_low")
-    result = await printer.print_receipt(RECEIPT)
-    assert result.printed and result.detail == "paper low"
-    assert printer.status.state is State.WARNING and printer.status.reasons == {Reason.PAPER_LOW}
-
-
 async def test_garbage_reply_is_a_protocol_error(fake, printer):
     fake.set_state("garbage")
     with pytest.raises(ProtocolError):
         await printer.print_receipt(RECEIPT)
     assert printer.status.reasons == {Reason.PROTOCOL_ERROR}
     assert fake.jobs() == []
-
-
-async def test_connection_dropped_mid_job_is_not_printed(fake, printer):
-    fake.after_bytes(300, "drop")
-    with pytest.raises(DeviceOffline) as info:
-        await printer.print_receipt(BIG_RECEIPT)
-    assert info.value.reason is Reason.NO_DEVICE
-    assert printer.status.state is State.OFFLINE
 
 
 async def test_unreachable_printer_open_does_not_raise():

@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from devices.records import Cut, QrCode, Receipt, Text
 from devices.receipt_printer.sim import SimReceiptPrinter
+from devices.records import Cut, QrCode, Receipt, Text
 
 
 async def test_the_simulated_printer_leaves_a_picture_in_its_folder(tmp_path):

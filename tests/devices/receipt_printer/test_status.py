@@ -5,7 +5,7 @@ import pytest
 
 from devices.errors import ProtocolError
 from devices.receipt_printer.status import (parse, parse_byte, parse_gs_r1, reasons_from_replies, request,
-                                   is_dle_eot_reply, is_gs_r_reply)
+                                            is_dle_eot_reply, is_gs_r_reply)
 from devices.status import Reason, State, Status
 
 OK = {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12}

@@ -9,12 +9,12 @@ import pytest
 from devices import registry
 from devices.contracts import ReceiptPrinter
 from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout, MediaError
-from devices.ticket_dispenser.queue import QueueError, QueueProvider, QueueUnavailable
-from devices.ticket_dispenser.queue_http import HttpQueueProvider
-from devices.ticket_dispenser.queue_sqlite import SqliteQueueProvider
 from devices.records import Cut, PrintResult, QrCode, Receipt, Text, Ticket
 from devices.status import Reason, State
 from devices.ticket_dispenser.dispenser import PrinterTicketDispenser, ticket_layout
+from devices.ticket_dispenser.queue import QueueError, QueueProvider, QueueUnavailable
+from devices.ticket_dispenser.queue_http import HttpQueueProvider
+from devices.ticket_dispenser.queue_sqlite import SqliteQueueProvider
 
 CST = dt.timezone(dt.timedelta(hours=8))
 MONDAY = dt.datetime(2026, 3, 2, 9, 5, tzinfo=CST)
@@ -123,17 +123,6 @@ async def test_a_ticket_is_printed_and_returned(parts):
                             "https://hall.example.gov.cn/rate?no=A001&d=20260302")
     assert printer.printed == [ticket_layout(ticket, HALL)]
     assert 29 < printer.timeouts[0] <= 30  # the printer gets what is left of the dispense's deadline
-
-
-async def test_paper_out_while_printing_fails_and_the_retry_prints_the_same_number(parts):
-    d, printer, _ = parts
-    printer.fail_with = MediaError("paper ran out mid-ticket", Reason.PAPER_OUT)
-    with pytest.raises(MediaError) as err:
-        await d.dispense("social", "社保业务", request_id="visit-7")
-    assert err.value.request_id == "visit-7" and printer.printed == []
-    ticket = await d.dispense("social", "社保业务", request_id="visit-7")
-    assert ticket.number == "A001" and "A001" in printer.printed[0].plain_text()
-    assert (await d.dispense("social", "社保业务", request_id="visit-8")).number == "A002"  # nothing was skipped
 
 
 async def test_without_a_request_id_the_error_carries_one_to_retry_with(parts):

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.errors import ConfigError
+from devices.status import Reason
 from devices.ticket_dispenser.queue import QueueError, QueueUnavailable
 from devices.ticket_dispenser.queue_http import MAX_REPLY, HttpQueueProvider, parse_reply
-from devices.status import Reason
 
 ISSUED = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 OK = {"status": 0, "num": "C007", "wsn": 5}

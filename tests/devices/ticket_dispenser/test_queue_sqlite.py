@@ -12,9 +12,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from devices.errors import ConfigError
+from devices.status import Reason
 from devices.ticket_dispenser.queue import QueueError, QueueUnavailable
 from devices.ticket_dispenser.queue_sqlite import SqliteQueueProvider
-from devices.status import Reason
 
 ROOT = Path(__file__).resolve().parents[3]
 CST = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no daylight saving
