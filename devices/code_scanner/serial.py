@@ -10,7 +10,7 @@ worker thread as long as the port is open. Its reads are sliced to ``SLICE``
 so that ``close`` stops it within about 50 ms. The pump splits bytes into
 lines (:class:`LineAssembler`, pure, fed with monotonic time) and posts the
 decoded scans to the event loop, which owns status and the small queue
-shared with the wedge driver (:class:`devices.code_scanner.wedge.ScanInbox`).
+shared with the wedge driver (:class:`devices.code_scanner.scans.ScanInbox`).
 Undecodable bytes are dropped with a warning, never turned into "?".
 
 Nothing scanned is logged: the ``devices.scanner.wire`` debug logger sees
@@ -32,7 +32,7 @@ from typing import Any
 import structlog
 
 from devices.base import driver_options, close_quietly
-from devices.code_scanner.wedge import SCAN_OPTIONS, ScanInbox, check_scan_options, split_aim
+from devices.code_scanner.scans import SCAN_OPTIONS, ScanInbox, check_scan_options, split_aim
 from devices.contracts import CodeScanner
 from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout
 from devices.records import Scan

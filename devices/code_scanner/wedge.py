@@ -1,7 +1,7 @@
 """Code scanner in keyboard-wedge mode, read from its evdev node and grabbed away from the UI.
 
 Why this shape: a wedge scanner is a USB keyboard that types very fast. The
-pure part (:class:`KeystrokeDecoder`) turns key events into characters on a
+pure part (:class:`devices.code_scanner.keystrokes.KeystrokeDecoder`) turns key events into characters on a
 US layout and ends a scan at ENTER. It tells a scanner from a person by the
 kernel's event timestamps: a pause longer than ``key_gap`` inside a scan
 throws the partial scan away. The driver grabs the node (EVIOCGRAB) so that
@@ -22,251 +22,22 @@ Registry entry: ("code_scanner", "evdev") -> "devices.code_scanner.wedge:EvdevCo
 from __future__ import annotations
 
 import asyncio
-import collections
 import errno
 import fcntl
 import struct
-import time
-from collections.abc import Callable
 from typing import Any
 
 import structlog
 
 from devices.base import driver_options
+from devices.code_scanner.keystrokes import EV_KEY, KEY_ENTER, KeystrokeDecoder
+from devices.code_scanner.scans import SCAN_OPTIONS, ScanInbox, check_scan_options, split_aim
 from devices.contracts import CodeScanner
-from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout
+from devices.errors import ConfigError, DeviceOffline
 from devices.records import Scan
 from devices.status import Reason, Status
 
 log = structlog.get_logger("devices.scanner")
-
-# Key codes from linux/input-event-codes.h (stable kernel ABI), kept here so the decoder needs no evdev.
-EV_SYN, EV_KEY = 0x00, 0x01
-SYN_DROPPED = 3  # the kernel's client buffer overflowed: events were lost
-KEY_ENTER, KEY_KPENTER = 28, 96
-SHIFT = frozenset({42, 54})  # KEY_LEFTSHIFT, KEY_RIGHTSHIFT
-CTRL = frozenset({29, 97})  # KEY_LEFTCTRL, KEY_RIGHTCTRL
-ALT_META = frozenset({56, 100, 125, 126})  # KEY_LEFTALT, KEY_RIGHTALT, KEY_LEFTMETA, KEY_RIGHTMETA
-KEY_CAPSLOCK = 58
-IGNORED = frozenset({69, 70})  # KEY_NUMLOCK, KEY_SCROLLLOCK: the keypad is read as digits either way
-
-# code -> (unshifted, shifted) on a US layout
-KEYMAP: dict[int, tuple[str, str]] = {
-    **{code: (c, s) for code, c, s in zip(range(2, 14), "1234567890-=", "!@#$%^&*()_+")},
-    15: ("\t", "\t"),
-    **{code: (c, c.upper()) for code, c in zip(range(16, 26), "qwertyuiop")},
-    26: ("[", "{"), 27: ("]", "}"),
-    **{code: (c, c.upper()) for code, c in zip(range(30, 39), "asdfghjkl")},
-    39: (";", ":"), 40: ("'", '"'), 41: ("`", "~"), 43: ("\\", "|"),
-    **{code: (c, c.upper()) for code, c in zip(range(44, 51), "zxcvbnm")},
-    51: (",", "<"), 52: (".", ">"), 53: ("/", "?"), 57: (" ", " "),
-    # keypad, as typed with NumLock on (scanners assume it; the grabbed node has its own state)
-    55: ("*", "*"), 74: ("-", "-"), 78: ("+", "+"), 83: (".", "."), 98: ("/", "/"),
-    **{code: (d, d) for code, d in zip((71, 72, 73, 75, 76, 77, 79, 80, 81, 82), "7894561230")},
-}
-CTRL_CHARS = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_"  # Ctrl+key gives chr(ord & 0x1f): Ctrl+] is GS, the GS1 separator
-
-# AIM symbology identifiers (ISO/IEC 15424), sent as "]" + code + modifier when the scanner is set to prefix them
-AIM_CODES = {"Q": "qr", "d": "datamatrix", "C": "code128", "E": "ean_upc", "A": "code39", "I": "itf",
-             "L": "pdf417", "z": "aztec", "e": "gs1_databar", "F": "codabar", "G": "code93", "X": "other"}
-
-Discard = Callable[[str, int], None]  # (reason, length) for a partial scan that was thrown away
-
-
-class KeystrokeDecoder:
-    """Key events in, finished scans out. Pure: no I/O and no clock but the events' own timestamps.
-
-    A partial scan is discarded when the next key event comes more than
-    ``key_gap`` seconds after the last one, when the timestamps go backwards,
-    when the kernel reports lost events, when a key has no character, or when
-    the scan grows past ``max_length``. It is thrown away, never returned cut
-    short: a truncated code is worse than none.
-    """
-
-    def __init__(self, *, key_gap: float = 0.05, max_length: int = 4096, on_discard: Discard | None = None):
-        self.key_gap = key_gap
-        self.max_length = max_length
-        self.on_discard = on_discard
-        self.reset()
-
-    def reset(self) -> None:
-        self._buf: list[str] = []
-        self._count = 0  # characters typed into this partial, including those past max_length
-        self._bad: str | None = None  # why the partial can no longer be returned
-        self._last: float | None = None
-        self._shift: set[int] = set()
-        self._ctrl: set[int] = set()
-        self._alt: set[int] = set()
-        self._caps = False
-
-    def feed(self, event: Any) -> str | None:
-        """Take one evdev InputEvent (``type``, ``code``, ``value``, ``timestamp()``); return a finished scan."""
-        if event.type == EV_SYN and event.code == SYN_DROPPED:
-            self._discard("dropped")
-            for held in (self._shift, self._ctrl, self._alt):
-                held.clear()  # key-ups may be among the lost events
-            return None
-        if event.type != EV_KEY:
-            return None
-        now = event.timestamp()
-        if self._last is not None and (now - self._last > self.key_gap or now < self._last):
-            self._discard("gap")
-        self._last = now
-        code, value = event.code, event.value
-        held = self._shift if code in SHIFT else self._ctrl if code in CTRL else self._alt if code in ALT_META else None
-        if held is not None:
-            (held.add if value else held.discard)(code)
-            return None
-        if value != 1:  # 0 release, 2 autorepeat: only presses type
-            return None
-        if code in (KEY_ENTER, KEY_KPENTER):
-            return self._finish()
-        if code == KEY_CAPSLOCK:
-            self._caps = not self._caps
-        elif code not in IGNORED:
-            self._type(self._char(code))
-        return None
-
-    def _char(self, code: int) -> str | None:
-        pair = KEYMAP.get(code)
-        if pair is None or self._alt:  # Alt codes depend on a Windows code page; Linux has none to follow
-            return None
-        char = pair[1] if self._shift else pair[0]
-        if self._caps and char.isalpha():
-            char = char.swapcase()
-        if self._ctrl:
-            upper = char.upper()
-            return chr(ord(upper) & 0x1F) if upper in CTRL_CHARS else None
-        return char
-
-    def _type(self, char: str | None) -> None:
-        self._count += 1
-        if self._bad:
-            return
-        if char is None:
-            self._bad = "unmapped"
-        elif len(self._buf) >= self.max_length:
-            self._bad = "too_long"
-        else:
-            self._buf.append(char)
-
-    def _finish(self) -> str | None:
-        data, bad, count = "".join(self._buf), self._bad, self._count
-        self._buf, self._bad, self._count = [], None, 0
-        if bad:
-            self._report(bad, count)
-            return None
-        return data or None  # a lone ENTER is not a scan
-
-    def _discard(self, reason: str) -> None:
-        if self._count:
-            self._report(self._bad or reason, self._count)
-        self._buf, self._bad, self._count = [], None, 0
-
-    def _report(self, reason: str, length: int) -> None:
-        if self.on_discard is not None:
-            self.on_discard(reason, length)
-
-
-def split_aim(data: str) -> tuple[str, str]:
-    """(symbology, payload) from a scan that starts with an AIM identifier such as ``]Q1``.
-
-    Without a recognisable prefix the scan is returned whole as ``unknown``,
-    so a scanner that lost its prefix setting still delivers its codes.
-    """
-    if len(data) >= 3 and data[0] == "]" and data[1] in AIM_CODES:
-        return AIM_CODES[data[1]], data[3:]
-    return "unknown", data
-
-
-# options the wedge and serial scanners share: (default, meaning)
-SCAN_OPTIONS: dict[str, tuple[Any, str]] = {
-    "max_length": (4096, "longest scan kept (characters on a wedge, bytes on a serial line); longer ones are "
-                         "discarded with a warning. A QR code holds at most 2953 bytes or 4296 alphanumerics"),
-    "queue": (4, "scans kept while no read_code() is waiting, oldest dropped first; 0 discards them"),
-    "keep_for": (2.0, "seconds a kept scan stays valid, so a reader that comes just late still gets it "
-                      "but the next citizen never gets the previous one's code"),
-    "aim_prefix": (False, "the scanner is set to prefix AIM identifiers (]Q1...): strip them into Scan.symbology"),
-}
-
-
-def check_scan_options(name: str, cfg: dict[str, Any], seconds: tuple[str, ...]) -> None:
-    """Type checks on validated options; ConfigError names the option."""
-    for key in seconds + ("keep_for",):
-        if not isinstance(cfg[key], (int, float)) or isinstance(cfg[key], bool) or cfg[key] <= 0:
-            raise ConfigError(f"{name}: option {key!r} must be a positive number of seconds")
-    for key, low in (("max_length", 1), ("queue", 0)):
-        if not isinstance(cfg[key], int) or isinstance(cfg[key], bool) or cfg[key] < low:
-            raise ConfigError(f"{name}: option {key!r} must be an integer >= {low}")
-    if not isinstance(cfg["aim_prefix"], bool):
-        raise ConfigError(f"{name}: option 'aim_prefix' must be true or false")
-
-
-class ScanInbox:
-    """Hands each scan to the longest-waiting reader, or keeps it briefly for one that is about to come.
-
-    Lives on the event loop. ``clock`` is monotonic: the wall clock jumps on these machines.
-    """
-
-    def __init__(self, size: int, keep_for: float, clock: Callable[[], float] = time.monotonic):
-        self._kept: collections.deque[tuple[float, Scan]] = collections.deque(maxlen=size or None)
-        self._size, self._keep_for, self._clock = size, keep_for, clock
-        self._waiters: collections.deque[asyncio.Future] = collections.deque()
-
-    def put(self, scan: Scan) -> bool:
-        """Deliver or keep; False when the scan was discarded (nobody waits and keeping is off)."""
-        while self._waiters:
-            fut = self._waiters.popleft()
-            if not fut.done():
-                fut.set_result(scan)
-                return True
-        if not self._size:
-            return False
-        if len(self._kept) == self._size:
-            log.info("scanner.queue_full", kept=self._size)  # the oldest is dropped
-        self._kept.append((self._clock(), scan))
-        return True
-
-    def pending(self) -> int:
-        self._expire()
-        return len(self._kept)
-
-    def clear(self) -> int:
-        n = len(self._kept)
-        self._kept.clear()
-        return n
-
-    async def get(self, timeout: float | None, name: str) -> Scan:
-        self._expire()
-        if self._kept:
-            return self._kept.popleft()[1]
-        if timeout is not None and timeout <= 0:
-            raise DeviceTimeout(f"{name}: no scan waiting")
-        fut = asyncio.get_running_loop().create_future()
-        self._waiters.append(fut)
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                return fut.result()  # delivered in the same instant the wait ran out
-            raise DeviceTimeout(f"{name}: no scan within {timeout:g}s") from None
-        finally:
-            if fut in self._waiters:
-                self._waiters.remove(fut)
-
-    def fail(self, exc: DeviceError) -> None:
-        """Wake every waiting reader with ``exc`` (the scanner went away or was closed)."""
-        while self._waiters:
-            fut = self._waiters.popleft()
-            if not fut.done():
-                fut.set_exception(exc)
-
-    def _expire(self) -> None:
-        limit = self._clock() - self._keep_for
-        while self._kept and self._kept[0][0] < limit:
-            self._kept.popleft()
-            log.info("scanner.expired")  # kept too long with no reader: never handed to a later session
-
 
 OPTIONS: dict[str, tuple[Any, str]] = {
     "path": (None, "event node: /dev/kiosk/scanner-kbd (udev rule), /dev/input/by-id/...-event-kbd, /dev/input/eventN"),

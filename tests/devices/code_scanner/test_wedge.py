@@ -14,8 +14,9 @@ import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.code_scanner.wedge import (EV_KEY, KEY_ENTER, KEY_KPENTER, KEYMAP, EvdevCodeScanner, KeystrokeDecoder,
-                                        ScanInbox, split_aim)
+from devices.code_scanner.keystrokes import EV_KEY, KEY_ENTER, KEY_KPENTER, KEYMAP, KeystrokeDecoder
+from devices.code_scanner.scans import ScanInbox, split_aim
+from devices.code_scanner.wedge import EvdevCodeScanner
 from devices.contracts import CodeScanner
 from devices.errors import ConfigError, DeviceOffline, DeviceTimeout
 from devices.records import Scan
