@@ -28,9 +28,9 @@ from devices.base import driver_options, close_quietly
 from devices.contracts import IdCardReader
 from devices.errors import CardError, Cancelled, ConfigError, DeviceError, DeviceOffline, DeviceTimeout, \
     NoCard, ProtocolError
-from devices.id_reader.protocol import (CARD_MOVED, MIN_REPLY_LEN, RETRY_SEND, SW3_CODES, BadChecksum, Command,
-                                        Frame, FrameParser, PhotoDecoderRegistry, decode_text_block, format_sam_id,
-                                        parse_read_reply, sw3_error)
+from devices.id_reader.card_data import PhotoDecoderRegistry, decode_text_block
+from devices.id_reader.protocol import (CARD_MOVED, MIN_REPLY_LEN, RETRY_SEND, SW3_CODES, BadChecksum, Command, Frame,
+                                        FrameParser, format_sam_id, parse_read_reply, sw3_error)
 from devices.records import IdCard
 from devices.status import Reason, Status
 

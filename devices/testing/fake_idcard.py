@@ -21,8 +21,8 @@ import threading
 import time
 import tty
 
-from devices.id_reader.protocol import (MIN_COMMAND_LEN, BadChecksum, Command, FrameParser, build_read_reply,
-                                        build_reply, encode_text_block)
+from devices.id_reader.card_data import encode_text_block
+from devices.id_reader.protocol import MIN_COMMAND_LEN, BadChecksum, Command, FrameParser, build_read_reply, build_reply
 from devices.id_reader.sample_cards import SAMPLE_PHOTO, ZHANG_SAN
 from devices.records import IdCard
 

@@ -6,8 +6,8 @@ import datetime as dt
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from devices.id_reader.protocol import (ID_CHECK_CHARS, ID_WEIGHTS, MAX_LEN, PREAMBLE, CardDataError, FrameError,
-                                        FrameParser, build_frame, build_reply, decode_text_block, encode_text_block)
+from devices.id_reader.card_data import ID_CHECK_CHARS, ID_WEIGHTS, CardDataError, decode_text_block, encode_text_block
+from devices.id_reader.protocol import MAX_LEN, PREAMBLE, FrameError, FrameParser, build_frame, build_reply
 from devices.records import CardType, IdCard
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,11 +7,12 @@ from dataclasses import replace
 import pytest
 
 from devices.errors import CardError, DeviceError, NoCard, ProtocolError
-from devices.id_reader.protocol import (GENDERS, MAX_LEN, NATIONS, PREAMBLE, SW3_CODES, BadChecksum, BadLength,
-                                        CardDataError, Command, FrameParser, InvalidIdNumber, OverlappedFrame,
-                                        PhotoDecoderRegistry, build_frame, build_read_reply, build_reply,
-                                        check_id_number, decode_text_block, encode_text_block, format_sam_id,
-                                        id_check_char, is_valid_id_number, parse_read_reply, sw3_error, upgrade_id_15)
+from devices.id_reader.card_data import (GENDERS, NATIONS, CardDataError, InvalidIdNumber, PhotoDecoderRegistry,
+                                         check_id_number, decode_text_block, encode_text_block, id_check_char,
+                                         is_valid_id_number, upgrade_id_15)
+from devices.id_reader.protocol import (MAX_LEN, PREAMBLE, SW3_CODES, BadChecksum, BadLength, Command, FrameParser,
+                                        OverlappedFrame, build_frame, build_read_reply, build_reply, format_sam_id,
+                                        parse_read_reply, sw3_error)
 from devices.id_reader.sample_cards import (CHEN_HMT, LI_SI, SAMPLE_CARDS, SAMPLE_FOREIGN_2017,
                                             SAMPLE_PHOTO, ZHANG_SAN)
 from devices.records import CardType
