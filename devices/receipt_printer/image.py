@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from devices.receipt_printer.encode import FontSet, qr_matrix
+from devices.receipt_printer.raster import FontSet, qr_matrix
 from devices.records import Cut, Feed, QrCode, Receipt, Text
 
 WIDTH = 576  # dots on an 80 mm head at 203 dpi

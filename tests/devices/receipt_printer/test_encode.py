@@ -7,7 +7,8 @@ import pytest
 
 from devices.errors import ConfigError
 from devices.receipt_printer.encode import (PROFILES, EncodeError, ReceiptEncoder, UnprintableText, encode_receipt,
-                                            find_cjk_font, get_profile)
+                                            get_profile)
+from devices.receipt_printer.raster import find_cjk_font
 from devices.records import Cut, Feed, QrCode, Receipt, Text
 from devices.testing.escpos_decode import decode, decode_qr_image, zbar_available
 
