@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from devices.document_printer.ipp import normalize
 from devices.document_printer.ipp_codec import (Attribute, Group, LangString, Message, Range, Resolution, Tag, Value, decode,
                                                 encode)
+from devices.document_printer.ipp_status import normalize
 from devices.errors import ProtocolError
 from devices.status import Reason
 

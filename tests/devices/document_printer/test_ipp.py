@@ -13,8 +13,9 @@ from collections.abc import Callable
 import pytest
 import structlog
 
-from devices.document_printer.ipp import IppDocumentPrinter, normalize, parse_uri
+from devices.document_printer.ipp import IppDocumentPrinter, parse_uri
 from devices.document_printer.ipp_codec import GroupTag, Op, Tag
+from devices.document_printer.ipp_status import normalize
 from devices.document_printer.testpage import TITLE, build_test_page
 from devices.errors import Cancelled, ConfigError, DeviceError, DeviceOffline, DeviceTimeout, MediaError, ProtocolError
 from devices.registry import build
