@@ -8,6 +8,7 @@ import pytest
 from devices.errors import DeviceOffline, DeviceTimeout
 from devices.status import Reason, State
 from tests.devices.contract.conftest import rig_fixture
+from tests.devices.contract.rigs import until
 
 rig = rig_fixture("code_scanner")
 HANG = 5.0  # bounds a read the contract says must end; reaching it is the failure, not a timing assertion
@@ -59,3 +60,12 @@ async def test_close_fails_a_pending_read(rig):
     await rig.device.close()
     with pytest.raises(DeviceOffline):
         await asyncio.wait_for(reading, HANG)
+
+
+async def test_a_scan_nobody_read_is_forgotten_when_the_visit_ends(rig):
+    rig.scan("LEFT-BEHIND")
+    dropped: list[int] = []
+    await until(lambda: dropped.append(rig.device.discard_pending()) or sum(dropped), "the scan to arrive")
+    assert sum(dropped) == 1
+    with pytest.raises(DeviceTimeout):  # the next citizen never gets the previous one's code
+        await rig.device.read_code(timeout=0.05)
