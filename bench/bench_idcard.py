@@ -23,9 +23,9 @@ import structlog
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere, installed or not
 
 from bench._util import report  # noqa: E402
-from devices.idcard_serial import SerialIdCardReader  # noqa: E402
+from devices.id_reader.sam_serial import SerialIdCardReader  # noqa: E402
+from devices.id_reader.sample_cards import ZHANG_SAN  # noqa: E402
 from devices.testing.fake_idcard import COMMAND_BYTES, FakeIdCardReader  # noqa: E402
-from devices.testing.sample_cards import ZHANG_SAN  # noqa: E402
 
 BAUD = 115200
 BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit

@@ -7,7 +7,7 @@ through the real Kivy UI alike.
 """
 from __future__ import annotations
 
-from devices.testing.sample_cards import SAMPLE_CARDS
+from devices.id_reader.sample_cards import SAMPLE_CARDS
 
 CARDS = [c for k, c in sorted(SAMPLE_CARDS.items()) if k in ("zhang_san", "li_si", "chen_hmt")]
 FIELD_VALUES = {"phone": "13800138000", "digits": "1", "id_number": "11010519491231002X", "latin": "A",

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 
 import structlog
 
-from devices.errors import ConfigError, DeviceTimeout
+from devices.errors import ConfigError, DeviceOffline, DeviceTimeout
 from devices.status import Reason, State, Status, StatusChanged
 
 log = structlog.get_logger("devices")
 
 StatusListener = Callable[[StatusChanged], None]
 EventListener = Callable[[str, dict], None]
+T = TypeVar("T")
 
 
 class DeviceWorker:
@@ -62,6 +63,7 @@ class Device:
         self._status = Status.unknown()
         self._status_listeners: list[StatusListener] = []
         self._event_listeners: list[EventListener] = []
+        self._unplugged: set[asyncio.Future] = set()  # one per pending operation, failed by an unplug
         self.worker = DeviceWorker(name)
 
     # lifecycle -----------------------------------------------------------
@@ -69,6 +71,8 @@ class Device:
         """Claim the device. A missing device is not an exception: status goes offline."""
 
     async def close(self) -> None:
+        """Release the device; an operation still pending fails with DeviceOffline instead of hanging."""
+        self._fail_pending(f"{self.name}: closed")
         self.worker.shutdown()
 
     async def reconnect(self) -> None:
@@ -113,9 +117,43 @@ class Device:
         for listener in list(self._event_listeners):
             listener(kind, data)
 
-    def mark_unplugged(self) -> None:
-        """Hotplug saw the device go away: offline now, without waiting for the next failed call."""
-        self._set_reasons({Reason.NO_DEVICE}, "unplugged")
+    async def device_removed(self, detail: str = "removed (udev)") -> None:
+        """Hotplug saw the device go away: offline now, and every pending operation fails with DeviceOffline now.
+
+        Part of every contract, so the hotplug monitor calls it on any device. A
+        driver that holds OS handles (a port, a grabbed node) extends it to release them.
+        """
+        self._set_reasons({Reason.NO_DEVICE}, detail)
+        self._fail_pending(f"{self.name}: {detail}")
+
+    async def _pending(self, operation: Awaitable[T]) -> T:
+        """Await an operation that an unplug must end at once, not at its deadline or never.
+
+        A worker thread blocked in a read cannot be interrupted; the caller is
+        answered now and the thread ends within its own I/O timeout.
+        """
+        unplugged = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(operation)
+        self._unplugged.add(unplugged)
+        try:
+            await asyncio.wait((task, unplugged), return_when=asyncio.FIRST_COMPLETED)
+            if unplugged.done():  # the unplug wins a tie: whatever the operation was doing, the device is gone
+                task.add_done_callback(_quiet)
+                task.cancel()
+                return unplugged.result()  # raises the DeviceOffline
+            return task.result()
+        finally:
+            self._unplugged.discard(unplugged)
+            if not task.done():
+                task.add_done_callback(_quiet)
+                task.cancel()
+            if not unplugged.done():
+                unplugged.cancel()
+
+    def _fail_pending(self, detail: str) -> None:
+        for fut in list(self._unplugged):
+            if not fut.done():
+                fut.set_exception(DeviceOffline(detail))
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -125,6 +163,12 @@ class Device:
             "status": self.status.as_dict(),
             "capabilities": self.capabilities(),
         }
+
+
+def _quiet(task: asyncio.Future) -> None:
+    """Collect the outcome of an operation nobody awaits any more (its caller was answered by an unplug)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _loggable(changes: dict) -> dict:

@@ -3,7 +3,11 @@
 Learned from XFS4IoT and UnifiedPOS: every class has the same lifecycle and
 status shape; class-specific calls take an explicit deadline and either
 complete or raise a :mod:`devices.errors` type. A job that failed is never
-reported as done.
+reported as done. What every class shares is on :class:`devices.base.Device`:
+open/close (each safe to call twice), ``check_health`` (status as data, never
+an exception for a normal state) and ``device_removed`` (hotplug: offline now,
+and any pending call fails with DeviceOffline at once). tests/devices/contract/
+holds every driver and twin to these contracts.
 """
 from __future__ import annotations
 

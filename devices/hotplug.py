@@ -31,7 +31,6 @@ import structlog
 
 from devices.base import Device
 from devices.errors import ConfigError
-from devices.status import Reason
 
 log = structlog.get_logger("devices.hotplug")
 
@@ -322,17 +321,11 @@ class HotplugMonitor:
             watch.remember_node()
 
     async def _mark_removed(self, watch: _Watch, detail: str) -> None:
-        """A driver with ``device_removed()`` releases its handles too; others at least go offline now."""
+        """Every contract has ``device_removed``: offline now, pending calls failed, handles released."""
         async with watch.lock:
             device = watch.device
             try:
-                removed = getattr(device, "device_removed", None)
-                if removed is not None:
-                    await removed(detail)
-                elif hasattr(device, "mark_unplugged"):
-                    device.mark_unplugged()
-                else:
-                    device._set_reasons({Reason.NO_DEVICE}, detail)  # a Device without either hook
+                await device.device_removed(detail)
             except Exception as exc:  # noqa: BLE001 - as above
                 log.error("hotplug.remove_failed", device=device.name, error=type(exc).__name__)
 

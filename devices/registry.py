@@ -16,18 +16,18 @@ from devices.errors import ConfigError
 
 # (device class, driver name) -> "module:Class"
 DRIVERS: dict[tuple[str, str], str] = {
-    ("id_reader", "sim"): "devices.sim:SimIdCardReader",
-    ("receipt_printer", "sim"): "devices.sim:SimReceiptPrinter",
-    ("document_printer", "sim"): "devices.sim:SimDocumentPrinter",
-    ("code_scanner", "sim"): "devices.sim:SimCodeScanner",
-    ("ticket_dispenser", "sim"): "devices.sim:SimTicketDispenser",
-    ("help_panel", "sim"): "devices.sim:SimHelpPanel",
-    ("id_reader", "sam_serial"): "devices.idcard_serial:SerialIdCardReader",
-    ("receipt_printer", "escpos"): "devices.escpos_printer:EscposReceiptPrinter",
-    ("code_scanner", "evdev"): "devices.scanner_wedge:EvdevCodeScanner",
-    ("code_scanner", "serial"): "devices.scanner_serial:SerialCodeScanner",
-    ("document_printer", "ipp"): "devices.ipp_printer:IppDocumentPrinter",
-    ("ticket_dispenser", "printer"): "devices.ticket_dispenser:PrinterTicketDispenser",
+    ("id_reader", "sim"): "devices.id_reader.sim:SimIdCardReader",
+    ("receipt_printer", "sim"): "devices.receipt_printer.sim:SimReceiptPrinter",
+    ("document_printer", "sim"): "devices.document_printer.sim:SimDocumentPrinter",
+    ("code_scanner", "sim"): "devices.code_scanner.sim:SimCodeScanner",
+    ("ticket_dispenser", "sim"): "devices.ticket_dispenser.sim:SimTicketDispenser",
+    ("help_panel", "sim"): "devices.help_panel.sim:SimHelpPanel",
+    ("id_reader", "sam_serial"): "devices.id_reader.sam_serial:SerialIdCardReader",
+    ("receipt_printer", "escpos"): "devices.receipt_printer.escpos:EscposReceiptPrinter",
+    ("code_scanner", "evdev"): "devices.code_scanner.wedge:EvdevCodeScanner",
+    ("code_scanner", "serial"): "devices.code_scanner.serial:SerialCodeScanner",
+    ("document_printer", "ipp"): "devices.document_printer.ipp:IppDocumentPrinter",
+    ("ticket_dispenser", "printer"): "devices.ticket_dispenser.dispenser:PrinterTicketDispenser",
 }
 
 

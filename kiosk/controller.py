@@ -228,7 +228,7 @@ class KioskController:
         dev = self.devices.get(role)
         try:
             if role == "document_printer":
-                from devices.a4_testpage import build_test_page
+                from devices.document_printer.testpage import build_test_page
 
                 await dev.print_pdf(build_test_page(self.kiosk.get("id", "")), title="test")
             else:

@@ -14,7 +14,7 @@ import json
 import structlog
 from aiohttp import web
 
-from devices.testing import sample_cards
+from devices.id_reader import sample_cards
 
 log = structlog.get_logger("kiosk.demo_backend")
 

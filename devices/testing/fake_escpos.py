@@ -147,6 +147,9 @@ class FakeEscposPrinter:
         self._spawn(self._accept_loop, "fake-escpos-accept")
 
     def stop(self) -> None:
+        """Switch the printer off (an unplug); stopping twice is fine."""
+        if self._wake_w.fileno() < 0:
+            return
         with self._cv:
             self._stopping = True
             socks = list(self._socks)

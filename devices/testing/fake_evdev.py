@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from devices.scanner_wedge import CTRL, EV_KEY, EV_SYN, KEY_ENTER, KEYMAP, SHIFT, SYN_DROPPED
+from devices.code_scanner.keystrokes import CTRL, EV_KEY, EV_SYN, KEY_ENTER, KEYMAP, SHIFT, SYN_DROPPED
 
 try:
     from evdev.events import InputEvent

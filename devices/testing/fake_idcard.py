@@ -21,10 +21,10 @@ import threading
 import time
 import tty
 
-from devices.idcard_protocol import (MIN_COMMAND_LEN, BadChecksum, Command, FrameParser, build_read_reply,
-                                     build_reply, encode_text_block)
+from devices.id_reader.card_data import encode_text_block
+from devices.id_reader.protocol import MIN_COMMAND_LEN, BadChecksum, Command, FrameParser, build_read_reply, build_reply
+from devices.id_reader.sample_cards import SAMPLE_PHOTO, ZHANG_SAN
 from devices.records import IdCard
-from devices.testing.sample_cards import SAMPLE_PHOTO, ZHANG_SAN
 
 PERSISTENT = {  # stay until cleared
     "silent": "no reply at all",

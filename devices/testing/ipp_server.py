@@ -39,7 +39,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from devices.ipp_codec import Attribute, Group, GroupTag, Message, Tag, decode
+from devices.document_printer.ipp_codec import Attribute, Group, GroupTag, Message, Tag, decode
 
 IPPEVEPRINTER = shutil.which("ippeveprinter") or "/usr/sbin/ippeveprinter"
 IPPTOOL = shutil.which("ipptool") or "/usr/bin/ipptool"

@@ -52,7 +52,7 @@ def status(args) -> int:
 
 
 def idcard(args) -> int:
-    from devices.idcard_cli import run_idcard
+    from devices.id_reader.cli import run_idcard
 
     return run_idcard(args.port, args.baud, args.timeout)
 
@@ -67,17 +67,17 @@ def test_print(args) -> int:
         except Exception:  # the technician may have no configuration yet; the page says so
             kiosk_id = "UNCONFIGURED"
     if args.kind == "receipt":
-        from devices.print_cli import run_test_print_receipt
+        from devices.receipt_printer.cli import run_test_print_receipt
 
         return run_test_print_receipt(args.uri, kiosk_id)
-    from devices.print_a4_cli import run_test_print_a4
+    from devices.document_printer.cli import run_test_print_a4
 
     return run_test_print_a4(args.uri, kiosk_id)
 
 
 def scan(args) -> int:
     """Print codes as they are scanned (one JSON line each) until Ctrl-C or SIGTERM."""
-    from devices.scan_cli import run_scan
+    from devices.code_scanner.cli import run_scan
     from kiosk import config, startup
 
     cfg = load_config(args)

@@ -18,8 +18,13 @@ from pathlib import Path
 import pydantic
 import structlog
 
-from devices import sim
+from devices.code_scanner.sim import SimCodeScanner
+from devices.document_printer.sim import SimDocumentPrinter
+from devices.help_panel.sim import SimHelpPanel
+from devices.id_reader.sim import SimIdCardReader
+from devices.receipt_printer.sim import SimReceiptPrinter
 from devices.records import CardType, IdCard
+from devices.ticket_dispenser.sim import SimTicketDispenser
 from kiosk.engine.clock import VirtualClock
 from kiosk.engine.ops import OpExecutor
 from kiosk.engine.runner import SessionRunner
@@ -75,12 +80,12 @@ def make_card(spec) -> IdCard | None:
 
 def make_devices() -> dict:
     return {
-        "id_reader": sim.SimIdCardReader("id_reader"),
-        "code_scanner": sim.SimCodeScanner("code_scanner"),
-        "receipt_printer": sim.SimReceiptPrinter("receipt_printer"),
-        "document_printer": sim.SimDocumentPrinter("document_printer"),
-        "ticket_dispenser": sim.SimTicketDispenser("ticket_dispenser", hall_name="示例政务服务中心"),
-        "help_panel": sim.SimHelpPanel("help_panel"),
+        "id_reader": SimIdCardReader("id_reader"),
+        "code_scanner": SimCodeScanner("code_scanner"),
+        "receipt_printer": SimReceiptPrinter("receipt_printer"),
+        "document_printer": SimDocumentPrinter("document_printer"),
+        "ticket_dispenser": SimTicketDispenser("ticket_dispenser", hall_name="示例政务服务中心"),
+        "help_panel": SimHelpPanel("help_panel"),
     }
 
 

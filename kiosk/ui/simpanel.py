@@ -21,7 +21,7 @@ def sim_panel(devices: dict, backend_url: str | None, on_device_change) -> BoxLa
     panel.add_widget(Text("模拟设备 / Simulator", t.body, bold=True))
 
     def card(key):
-        from devices.testing.sample_cards import SAMPLE_CARDS
+        from devices.id_reader.sample_cards import SAMPLE_CARDS
 
         return lambda: devices["id_reader"].insert_card(SAMPLE_CARDS[key])
 

@@ -10,11 +10,12 @@ import pytest
 import structlog
 
 from devices.base import Device
-from devices.errors import ConfigError
+from devices.code_scanner.serial import SerialCodeScanner
+from devices.errors import ConfigError, DeviceOffline
 from devices.hotplug import HotplugMonitor, Match, PyudevSource, Settle, UdevEvent
-from devices.scanner_serial import SerialCodeScanner
+from devices.id_reader.sim import SimIdCardReader
 from devices.status import Reason, State
-from tests.devices.test_scanner_serial import Peer
+from devices.testing.serial_peer import Peer
 
 SETTLE = 0.02
 
@@ -164,7 +165,23 @@ async def test_a_sibling_with_the_same_ids_does_not_unplug_a_device_whose_node_i
     await monitor.stop()
 
 
-async def test_a_device_without_device_removed_still_goes_offline():
+async def test_a_removal_fails_a_pending_read_through_the_contract():
+    """udev says the reader went; the citizen's pending read ends offline now, it does not hang (it did for twins)."""
+    source, reader = FakeSource(), SimIdCardReader("id_reader")
+    monitor = HotplugMonitor(source=source, settle=SETTLE)
+    monitor.watch(reader, Match(("/dev/kiosk/idreader",)))
+    await monitor.start()
+    reading = asyncio.ensure_future(reader.read_card(timeout=None))
+    await asyncio.sleep(0)
+    source.emit(ev("remove", "tty", "/dev/ttyUSB0", ["/dev/kiosk/idreader"]))
+    await quiet(monitor)
+    with pytest.raises(DeviceOffline):
+        await asyncio.wait_for(reading, 5.0)
+    assert reader.status.state is State.OFFLINE
+    await monitor.stop()
+
+
+async def test_a_driver_keeping_the_default_device_removed_goes_offline():
     source, device = FakeSource(), Device("printer", uri="serial:///dev/kiosk/receipt?baud=115200")
     monitor = HotplugMonitor(source=source, settle=SETTLE)
     monitor.watch(device)

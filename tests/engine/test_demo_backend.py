@@ -2,7 +2,7 @@
 import aiohttp
 import pytest
 
-from devices.testing.sample_cards import LI_SI, WANG_XIAOWU
+from devices.id_reader.sample_cards import LI_SI, WANG_XIAOWU
 from kiosk import demo_backend
 
 

@@ -250,7 +250,7 @@ async def test_databases_and_state_files_are_created_owner_only(tmp_path):
 
 
 async def make_each_kind_of_state(var: Path):
-    from devices.queue_provider import SqliteQueueProvider
+    from devices.ticket_dispenser.queue_sqlite import SqliteQueueProvider
 
     journal = Journal(var / "journal.db", key=secrets.token_bytes(32))
     journal.started("s1", "queue-ticket", "1.0.0", "abc", dt.datetime(2026, 3, 2, 9, 0))

@@ -16,7 +16,7 @@ def test_engine_and_scenarios_import_no_ui_toolkit():
 
 
 def test_importing_devices_opens_nothing():
-    code = "import devices.registry, devices.sim, devices.escpos_printer, devices.idcard_serial; print('ok')"
+    code = "import devices.registry, devices.id_reader.sim, devices.receipt_printer.escpos, devices.id_reader.sam_serial; print('ok')"
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "ok"

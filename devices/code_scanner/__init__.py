@@ -1,0 +1,1 @@
+"""QR and barcode scanners: keyboard wedge (evdev), serial (USB-COM), the twin."""

@@ -1,0 +1,1 @@
+"""Help panel (camera, microphone, speaker, call button): only the twin until the live call arrives."""

@@ -1,0 +1,46 @@
+"""The ticket dispenser contract over the twin and the real dispenser (SQLite numbering on a simulated printer)."""
+from __future__ import annotations
+
+import pytest
+
+from devices.errors import DeviceOffline, MediaError
+from devices.status import Reason, State
+from tests.devices.contract.conftest import rig_fixture
+
+rig = rig_fixture("ticket_dispenser")
+
+
+async def test_numbers_follow_each_other(rig):
+    first = await rig.device.dispense("social", "社保", request_id="a")
+    second = await rig.device.dispense("social", "社保", request_id="b")
+    assert first.number != second.number and first.number[-3:] == "001" and second.number[-3:] == "002"
+    assert second.waiting_ahead == first.waiting_ahead + 1
+
+
+async def test_paper_out_mid_job_fails_and_the_retry_prints_the_same_number(rig):
+    rig.paper_out_mid_job()
+    with pytest.raises(MediaError) as info:
+        await rig.device.dispense("social", "社保", request_id="visit-1")
+    assert info.value.reason is Reason.PAPER_OUT
+    assert Reason.PAPER_OUT in rig.device.status.reasons  # status as data: the dispenser says why
+    rig.refill()
+    retry = await rig.device.dispense("social", "社保", request_id="visit-1")
+    assert retry.number[-3:] == "001"
+    assert (await rig.device.dispense("social", "社保", request_id="visit-2")).number[-3:] == "002"
+
+
+async def test_a_printer_known_to_be_out_of_paper_takes_no_number(rig):
+    rig.paper_out()
+    status = await rig.device.check_health()
+    assert status.state is State.ERROR and Reason.PAPER_OUT in status.reasons
+    with pytest.raises(MediaError):
+        await rig.device.dispense("social", "社保", request_id="x")
+    rig.refill()
+    assert (await rig.device.dispense("social", "社保", request_id="y")).number[-3:] == "001"
+
+
+async def test_an_unplugged_printer_fails_with_device_offline_and_takes_no_number(rig):
+    rig.unplug()
+    with pytest.raises(DeviceOffline):
+        await rig.device.dispense("social", "社保", request_id="x")
+    assert rig.device.status.state is State.OFFLINE
