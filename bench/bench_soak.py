@@ -3,9 +3,10 @@
 Three fresh processes, measured in the same run:
 
 - baseline: the bare engine, 10,000 sessions of a chain flow (no devices, no I/O);
-- headless kiosk: 10,000 visits through the controller as the runtime builds it:
-  every shipped item, simulated devices, the demo backend over real HTTP on
-  127.0.0.1, the SQLite journal; an automated citizen answers every screen;
+- headless kiosk: 10,000 visits through the kiosk as `kiosk run --headless`
+  assembles it (runtime.build and start): every shipped item, simulated
+  devices, the demo backend over real HTTP on 127.0.0.1, the SQLite journal,
+  PDF rendering; an automated citizen answers every screen;
 - touch UI: 500 visits through the real Kivy window under Xvfb, every action a
   tap on a drawn widget (forms typed on the on-screen keyboard).
 
@@ -87,43 +88,45 @@ def engine_child(sessions: int) -> dict:
     return trend.result(visits=sessions, seconds=time.perf_counter() - t0)
 
 
+ROLES = ("id_reader", "code_scanner", "receipt_printer", "document_printer", "ticket_dispenser", "help_panel")
+
+
 class Kiosk:
-    """The runtime's parts without the window: registry, devices, HTTP services, journal, controller."""
+    """The kiosk as `kiosk run --headless` assembles it (runtime.build and start), on simulated devices,
+    against the demo backend over real HTTP on 127.0.0.1, with a provisioned journal key."""
 
     async def start(self, var: Path) -> None:
-        from kiosk import demo_backend
-        from kiosk.config import ServiceConfig
-        from kiosk.controller import KioskController
-        from kiosk.engine.clock import LoopClock
+        from kiosk import config, demo_backend, runtime
         from kiosk.flow.registry import FlowRegistry
-        from kiosk.journal import Journal
-        from kiosk.scenario.runner import open_devices
-        from kiosk.services import HttpServices
 
         self.backend, self.web, port = await demo_backend.start("127.0.0.1", 0)
-        self.registry = FlowRegistry(ROOT / "flows")
-        self.registry.reload()
-        catalog = self.registry.active.catalog
+        flows = FlowRegistry(ROOT / "flows")
+        flows.reload()
         url = f"http://127.0.0.1:{port}"
-        self.services = HttpServices(catalog, {n: ServiceConfig(base_url=url, timeout_s=5) for n in catalog.services},
-                                     kiosk_id="SOAK")
-        self.devices = await open_devices()
-        self.journal = Journal(var / "journal.db", key=os.urandom(32))  # as provisioned: the citizen column is kept
+        os.environ["SOAK_JOURNAL_KEY"] = os.urandom(32).hex()  # as provisioned: the citizen column is kept
+        cfg = config.parse({"kiosk": {"id": "SOAK", "name": "浸泡测试"}, "flows": {"path": str(ROOT / "flows")},
+                            "var_dir": str(var), "journal": {"key_env": "SOAK_JOURNAL_KEY"},
+                            "devices": {role: {"driver": "sim", **({"hall_name": "示例政务服务中心"} if role ==
+                                                                   "ticket_dispenser" else {})} for role in ROLES},
+                            "services": {n: {"base_url": url, "timeout_s": 5} for n in flows.active.catalog.services}})
+        self.kiosk = runtime.build(cfg)
+        await runtime.start(self.kiosk)
+        self.controller, self.devices, self.journal = self.kiosk.controller, self.kiosk.devices, self.kiosk.journal
         self.outcomes: dict[str, int] = {}
         self.changed = asyncio.Event()
-        self.controller = KioskController(self.registry, self.devices, self.services, LoopClock(),
-                                          kiosk={"id": "SOAK", "name": "浸泡测试"}, journal=self.journal,
-                                          on_change=lambda _s: self.changed.set(), on_event=self._event)
+        self.controller.subscribe(lambda _s: self.changed.set())
+        self.controller.subscribe_events(self._event)
         self.items = [t.flow for t in self.controller.state.tiles if t.available]
 
-    def _event(self, kind: str, fields: dict) -> None:
-        key = f"{fields['flow']}:{fields['result']}"
+    def _event(self, event) -> None:
+        key = f"{event.flow}:{event.result}"
         self.outcomes[key] = self.outcomes.get(key, 0) + 1
 
     async def stop(self) -> None:
-        await self.services.close()
+        from kiosk import runtime
+
+        await runtime.stop(self.kiosk)
         await self.web.cleanup()
-        self.journal.close()
 
     async def wait_change(self, view) -> None:
         """Until the screen shows something other than `view`."""
@@ -188,14 +191,7 @@ async def ui_child(visits: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         k = Kiosk()
         await k.start(Path(d))
-        live = LiveUi(k.controller, win)
-        redraw = live.changed
-
-        def changed(state):
-            redraw(state)
-            k.changed.set()
-
-        k.controller.on_change = changed
+        LiveUi(k.controller, win)  # redraws beside the soak's own listener
 
         async def act(move, value):
             await win.frame()  # a finger taps what is drawn

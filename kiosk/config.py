@@ -156,7 +156,7 @@ class TelemetryConfig(Strict):
     @classmethod
     def _usable_key(cls, path: Path | None) -> Path | None:
         if path is not None:
-            from kiosk.telemetry.signing import KeyFileError, load_public_key
+            from wire.signing import KeyFileError, load_public_key
 
             try:
                 load_public_key(path)

@@ -16,7 +16,7 @@ PRIVATE, PUBLIC = "command-signing.key", "command-signing.pub"
 
 
 def generate(args) -> int:
-    from kiosk.telemetry.signing import generate_keypair
+    from wire.signing import generate_keypair
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -34,9 +34,9 @@ def generate(args) -> int:
 
 
 def sign(args) -> int:
-    from kiosk.telemetry.gate import MAX_LIFETIME_S
-    from kiosk.telemetry.signing import KeyFileError, load_private_key
-    from kiosk.telemetry.signing import sign as sign_command
+    from kiosk.fleet.gate import MAX_LIFETIME_S
+    from wire.signing import KeyFileError, load_private_key
+    from wire.signing import sign as sign_command
 
     try:
         key = load_private_key(args.key)

@@ -1,7 +1,7 @@
 """Which fleet commands this kiosk obeys: signed, for it, current, new, live, and not too many.
 
 Every message on the command topic passes through `CommandGate.admit`
-before anything runs. A refusal carries a reason code (REASONS), is
+before anything runs. A refusal carries a reason code (wire.commands.REASONS), is
 answered on `cmd/resp` by the reporter and counted here for health. The
 order of the checks matters: a retained message is refused before anything
 else, a forgery never consumes the rate budget of the real back office,
@@ -20,14 +20,13 @@ from pathlib import Path
 
 import structlog
 
-from kiosk.telemetry import signing
+from wire import signing
+from wire.commands import NAMES
 
 log = structlog.get_logger("kiosk.commands")
 MAX_COMMAND = 4096  # bytes; the largest real command is a few hundred
 MAX_LIFETIME_S = 24 * 3600  # bounds how long a seen id must be remembered
 LOG_EVERY_S = 60.0  # one warning per refusal reason a minute: a flood of forgeries must not flood the log
-REASONS = ("malformed", "retained", "disabled", "unsigned", "bad_signature", "wrong_kiosk", "expired",
-           "not_yet_valid", "lifetime_too_long", "replayed", "rate_limited", "unknown_command")
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ class TokenBucket:
 
 
 class CommandGate:
-    def __init__(self, kiosk_id: str, public_key, seen: SeenIds | None, *, known: tuple[str, ...],
+    def __init__(self, kiosk_id: str, public_key, seen: SeenIds | None, *, known: tuple[str, ...] = NAMES,
                  skew_s: float = 60, per_min: float = 30, burst: int = 10,
                  wallclock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic):
         if public_key is not None and seen is None:

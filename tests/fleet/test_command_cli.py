@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.telemetry.gate import CommandGate, Refusal, SeenIds
-from kiosk.telemetry.mqtt import COMMANDS
-from kiosk.telemetry.signing import load_public_key
+from kiosk.fleet.gate import CommandGate, Refusal, SeenIds
+from wire.commands import NAMES as COMMANDS
+from wire.signing import load_public_key
 
 ROOT = Path(__file__).resolve().parents[2]
 

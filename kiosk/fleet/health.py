@@ -1,7 +1,7 @@
 """The kiosk's health as one snapshot: state, devices, items, system, versions, counters.
 
 Everything here is current fact, so the fleet console's colours resolve by
-themselves; events (kiosk.telemetry) are the history. No personal data:
+themselves; events (kiosk.fleet.reporter) are the history. No personal data:
 counters are per item, never per citizen.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devices.status import State
+from wire.messages import Health
 
 BOOT = time.monotonic()
 
@@ -136,12 +137,11 @@ def current_state(controller) -> str:
                        sum(t.available for t in tiles), len(tiles))
 
 
-def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | None = None) -> dict:
+def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | None = None) -> Health:
     devices = {role: dev.status.as_dict() for role, dev in sorted(controller.devices.items())}
     tiles = controller.state.tiles
     items = {t.flow: {"available": t.available, "reasons": list(t.reasons)} for t in tiles}
-    state = current_state(controller)
-    return {"state": state, "mode": controller.state.mode,
-            "maintenance_pending": controller.state.remote_maintenance_pending, "devices": devices, "items": items,
-            "system": system_figures(var_dir), "versions": versions, "counters": counters.as_dict(),
-            "journal": {"pseudonymous": bool(controller.journal and controller.journal.pseudonymous)}}
+    return Health(state=current_state(controller), mode=controller.state.mode,
+                  maintenance_pending=controller.state.remote_maintenance_pending, devices=devices, items=items,
+                  system=system_figures(var_dir), versions=versions, counters=counters.as_dict(),
+                  journal={"pseudonymous": bool(controller.journal and controller.journal.pseudonymous)})

@@ -7,9 +7,9 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
-from kiosk.telemetry.gate import CommandGate, Refusal, SeenIds
-from kiosk.telemetry.mqtt import COMMANDS
-from tests.ops.signed import BackOffice
+from kiosk.fleet.gate import CommandGate, Refusal, SeenIds
+from wire.commands import NAMES as COMMANDS
+from tests.fleet.signed import BackOffice
 
 
 @pytest.fixture
