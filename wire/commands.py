@@ -46,8 +46,8 @@ SPECS = {s.name: s for s in (Spec(PING), Spec(RESTART, (FORCE,)), Spec(RELOAD_FL
 NAMES = tuple(SPECS)
 
 # Why a command was refused before it ran, in the order the kiosk checks (answered as `refused`).
-REASONS = ("malformed", "retained", "disabled", "unsigned", "bad_signature", "wrong_kiosk", "expired",
-           "not_yet_valid", "lifetime_too_long", "replayed", "rate_limited", "unknown_command")
+REASONS = ("malformed", "retained", "disabled", "unsigned", "bad_signature", "wrong_kiosk", "lifetime_too_long",
+           "expired", "not_yet_valid", "replayed", "rate_limited", "unknown_command")
 
 
 def check_args(name: str, args: dict) -> dict:

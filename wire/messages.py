@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from wire import codec
+from wire import codec, topics
 from wire.commands import REASONS
 from wire.errors import WireError
 from wire.schema import Message
@@ -143,6 +143,8 @@ class Failed(Message):
 
 
 REPLIES = (Result, Refused, Failed)
+ON_TOPIC = {topics.STATE: (State,), topics.BIRTH: (Birth,), topics.HEALTH: (Health,),
+            topics.EVENTS: tuple(EVENTS.values()), topics.CMD: (), topics.CMD_RESP: REPLIES}  # cmd: wire.signing
 
 
 def decode_reply(raw: bytes | str | dict) -> Result | Refused | Failed:
