@@ -5,8 +5,10 @@ Three fresh processes, measured in the same run:
 - baseline: the bare engine, 10,000 sessions of a chain flow (no devices, no I/O);
 - headless kiosk: 10,000 visits through the kiosk as `kiosk run --headless`
   assembles it (runtime.build and start): every shipped item, simulated
-  devices, the demo backend over real HTTP on 127.0.0.1, the SQLite journal,
-  PDF rendering; an automated citizen answers every screen;
+  devices, the demo backend over real HTTP on 127.0.0.1, the SQLite journal
+  (documents go to the simulated printer as HTML; with --pdf a fourth run
+  renders them as PDF, as a production kiosk does); an automated citizen
+  answers every screen;
 - touch UI: 500 visits through the real Kivy window under Xvfb, every action a
   tap on a drawn widget (forms typed on the on-screen keyboard).
 
@@ -14,7 +16,7 @@ Resident memory is read after a warm-up (caches, first imports, font
 textures) and again at the end, after a garbage collection both times.
 Goals: headless growth under 5 MB, UI growth under 15 MB.
 
-    .venv/bin/python bench/bench_soak.py [--visits 10000] [--ui-visits 500]
+    .venv/bin/python bench/bench_soak.py [--visits 10000] [--ui-visits 500] [--pdf]
 """
 from __future__ import annotations
 
@@ -95,8 +97,9 @@ class Kiosk:
     """The kiosk as `kiosk run --headless` assembles it (runtime.build and start), on simulated devices,
     against the demo backend over real HTTP on 127.0.0.1, with a provisioned journal key."""
 
-    async def start(self, var: Path) -> None:
+    async def start(self, var: Path, pdf: bool = False) -> None:
         from kiosk import config, demo_backend, runtime
+        from kiosk.render_pdf import render_document
         from kiosk.flow.registry import FlowRegistry
 
         self.backend, self.web, port = await demo_backend.start("127.0.0.1", 0)
@@ -109,7 +112,7 @@ class Kiosk:
                             "devices": {role: {"driver": "sim", **({"hall_name": "示例政务服务中心"} if role ==
                                                                    "ticket_dispenser" else {})} for role in ROLES},
                             "services": {n: {"base_url": url, "timeout_s": 5} for n in flows.active.catalog.services}})
-        self.kiosk = runtime.build(cfg)
+        self.kiosk = runtime.build(cfg, pdf_renderer=render_document if pdf else None)
         await runtime.start(self.kiosk)
         self.controller, self.devices, self.journal = self.kiosk.controller, self.kiosk.devices, self.kiosk.journal
         self.outcomes: dict[str, int] = {}
@@ -152,13 +155,13 @@ class Kiosk:
             await self.wait_change(view)
 
 
-async def headless_child(visits: int) -> dict:
+async def headless_child(visits: int, pdf: bool = False) -> dict:
     from kiosk import logs
 
     logs.setup("json", "warning")
     with tempfile.TemporaryDirectory() as d:
         k = Kiosk()
-        await k.start(Path(d))
+        await k.start(Path(d), pdf)
 
         async def act(move, value):
             if move == "start":
@@ -244,18 +247,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--visits", type=int, default=10_000)
     ap.add_argument("--ui-visits", type=int, default=500)
+    ap.add_argument("--pdf", action="store_true", help="also soak a headless kiosk that renders PDF documents")
     ap.add_argument("--child", nargs=2)
     args = ap.parse_args()
     if args.child:
         part, n = args.child[0], int(args.child[1])
         result = engine_child(n) if part == "engine" else asyncio.run(
-            headless_child(n) if part == "headless" else ui_child(n))
+            headless_child(n, pdf=part == "headless-pdf") if part.startswith("headless") else ui_child(n))
         sys.stdout.write("RESULT" + json.dumps(result, ensure_ascii=False) + "\n")
         return
     print("soak: resident memory after a warm-up and at the end, fresh process each")
     show("baseline: bare engine, chain flow", child("engine", args.visits), None)
     headless = child("headless", args.visits)
     show("kiosk headless: controller, HTTP, journal", headless, 5)
+    if args.pdf:
+        show("kiosk headless, documents rendered as PDF", child("headless-pdf", args.visits), 5)
     ui = child("ui", args.ui_visits, display=True)
     show("kiosk touch UI under Xvfb: real taps", ui, 15)
     outcomes = {}

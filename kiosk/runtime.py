@@ -63,9 +63,13 @@ class Kiosk:
             self.controller.refresh_home()
 
 
-def build(cfg: Config, prepared: startup.Prepared | None = None, *,
-          restart: Callable[[], None] = exit_for_restart) -> Kiosk:
-    """`prepared` comes from startup.prepare when the caller already ran the checks (and reported their errors)."""
+def build(cfg: Config, prepared: startup.Prepared | None = None, *, restart: Callable[[], None] = exit_for_restart,
+          pdf_renderer: Callable | None = render_document) -> Kiosk:
+    """`prepared` comes from startup.prepare when the caller already ran the checks (and reported their errors).
+
+    `pdf_renderer=None` sends documents to the printer as HTML: only the soak uses it, to keep its figures
+    comparable with runs before PDF rendering was in its path (bench_soak.py --pdf measures with it).
+    """
     prepared = prepared or startup.prepare(cfg)  # before any device is opened or window drawn
     flows = FlowRegistry(cfg.flows.path)
     flows.reload()
@@ -82,7 +86,7 @@ def build(cfg: Config, prepared: startup.Prepared | None = None, *,
                                         "verify_url": cfg.kiosk.verify_url},
                                  idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
                                  gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),
-                                 journal=journal, pdf_renderer=render_document,
+                                 journal=journal, pdf_renderer=pdf_renderer,
                                  remote_maintenance_s=cfg.telemetry.remote_maintenance_s)
     notifier, watchdog = Notifier(), Watchdog()
     for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
