@@ -39,6 +39,8 @@ DOMAIN = b"kiosk-command-v1\x00"  # a signature over a command can never be take
 FIELDS = ("v", "id", "kiosk", "cmd", "args", "issued_at", "expires_at")
 MAX_ID = 64
 MAX_CMD = 32
+MAX_SIZE = 4096  # bytes of a whole command; the largest real one is a few hundred
+MAX_LIFETIME_S = 24 * 3600  # expires_at - issued_at; bounds how long a kiosk must remember a seen id
 
 
 class EnvelopeError(WireError):

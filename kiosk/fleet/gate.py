@@ -22,10 +22,9 @@ import structlog
 
 from wire import signing
 from wire.commands import NAMES
+from wire.signing import MAX_LIFETIME_S, MAX_SIZE
 
 log = structlog.get_logger("kiosk.commands")
-MAX_COMMAND = 4096  # bytes; the largest real command is a few hundred
-MAX_LIFETIME_S = 24 * 3600  # bounds how long a seen id must be remembered
 LOG_EVERY_S = 60.0  # one warning per refusal reason a minute: a flood of forgeries must not flood the log
 
 
@@ -128,8 +127,8 @@ class CommandGate:
             self._logged[refusal.reason] = (now, count)
 
     def _check(self, raw: bytes, retained: bool) -> signing.Command | Refusal:
-        if len(raw) > MAX_COMMAND:
-            return Refusal("malformed", f"larger than {MAX_COMMAND} bytes")
+        if len(raw) > MAX_SIZE:
+            return Refusal("malformed", f"larger than {MAX_SIZE} bytes")
         try:
             msg = signing.parse(raw)
         except signing.EnvelopeError as exc:

@@ -26,12 +26,13 @@ import paho.mqtt.client as mqtt
 import structlog
 
 from kiosk.durable import write_atomically
-from kiosk.fleet.gate import MAX_COMMAND, CommandGate, Refusal
+from kiosk.fleet.gate import CommandGate, Refusal
 from kiosk.fleet.outbox import Outbox
 from kiosk.fleet.remote import CommandRegistry
 from wire import codec, topics
 from wire.commands import NAMES, PING
 from wire.messages import Birth, Event, Health, Refused, Result, State
+from wire.signing import MAX_SIZE
 from wire.signing import VERSION as COMMAND_ENVELOPE
 
 log = structlog.get_logger("kiosk.mqtt")
@@ -192,7 +193,7 @@ class MqttReporter:
         self._call(self._published, mid)
 
     def _on_message(self, client, userdata, message) -> None:
-        self._call(self._command, bytes(message.payload[:MAX_COMMAND + 1]), bool(message.retain))
+        self._call(self._command, bytes(message.payload[:MAX_SIZE + 1]), bool(message.retain))
 
     # loop thread --------------------------------------------------------------
     def _connected(self) -> None:
