@@ -54,14 +54,21 @@ def check(cls: type[Message], body: dict) -> None:
     for name, value in cls.CONST.items():
         if body.get(name) != value:
             raise WireError(name, f"must be {value!r}")
+    check_fields(cls, body)
+
+
+def check_fields(cls, body: dict, at: str = "") -> None:
+    """Every dataclass field of `cls` present in `body`, of its type, among its CHOICES; `at` prefixes names."""
     hints = typing.get_type_hints(cls)
+    choices = getattr(cls, "CHOICES", {})
     for f in dataclasses.fields(cls):
+        where = f"{at}{f.name}"
         if f.name not in body:
-            raise WireError(f.name, "missing")
-        _typed(f.name, body[f.name], hints[f.name])
-        allowed = cls.CHOICES.get(f.name)
+            raise WireError(where, "missing")
+        _typed(where, body[f.name], hints[f.name])
+        allowed = choices.get(f.name)
         if allowed is not None and body[f.name] not in allowed:
-            raise WireError(f.name, f"must be one of {', '.join(map(str, allowed))}")
+            raise WireError(where, f"must be one of {', '.join(map(str, allowed))}")
 
 
 def _typed(at: str, value, kind) -> None:

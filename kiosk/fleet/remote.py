@@ -68,7 +68,7 @@ class Coalescer:
             self._task = None
 
 
-Handler = Callable[[dict], Awaitable[dict]]
+Handler = Callable[[dict], Awaitable[object]]  # answers its command's result type (wire.commands)
 
 
 class CommandRegistry:
@@ -93,12 +93,12 @@ class CommandRegistry:
         return tuple(self._handlers)
 
     async def call(self, name: str, args: dict) -> dict:
-        """The handler's result; a WireError for arguments outside the schema, LookupError for no handler."""
+        """The handler's result as sent; a WireError for arguments outside the schema, LookupError for no handler."""
         checked = check_args(name, args)
         handler = self._handlers.get(name)
         if handler is None:
             raise LookupError("this kiosk has no handler for this command")
-        return await handler(checked)
+        return SPECS[name].encode_result(await handler(checked))
 
     async def answer(self, cmd: Command) -> Result | Failed:
         """An admitted command's answer: a failing command is answered, never dropped."""
@@ -124,16 +124,15 @@ class RemoteCommands:
 
     async def _reload_flows(self, args: dict) -> dict:
         ok = await self.reloader.request()
-        return {"reloaded": ok, "flows": len(self.flows.flows)}
+        return commands.Reloaded(reloaded=ok, flows=len(self.flows.flows))
 
     async def _maintenance_on(self, args: dict) -> dict:
         outcome = self.controller.enter_maintenance_remotely(force=args.get("force", False))
-        return {"maintenance": outcome, "mode": self.controller.state.mode,
-                "ends_after_s": self.controller.remote_maintenance_s}
+        return commands.MaintenanceStarted(outcome, self.controller.state.mode, self.controller.remote_maintenance_s)
 
     async def _maintenance_off(self, args: dict) -> dict:
         outcome = self.controller.leave_maintenance_remotely()
-        return {"maintenance": outcome, "mode": self.controller.state.mode}
+        return commands.MaintenanceLeft(outcome, self.controller.state.mode)
 
     async def _restart(self, args: dict) -> dict:
         """Like maintenance, a restart waits for the citizen's visit to end; `force` ends it as interrupted."""
@@ -141,10 +140,10 @@ class RemoteCommands:
             if self._unsubscribe is None:
                 self._unsubscribe = self.controller.subscribe(self._restart_after_visit)
             log.warning("remote.restart_pending")
-            return {"restarting": True, "after_visit": True}
+            return commands.Restarting(restarting=True, after_visit=True)
         self.controller.interrupt_visit("remote restart")
         asyncio.get_running_loop().call_later(1.0, self.restart)  # after the answer has gone out
-        return {"restarting": True, "after_visit": False}
+        return commands.Restarting(restarting=True, after_visit=False)
 
     def _restart_after_visit(self, state) -> None:
         if state.mode != "visit" and self._unsubscribe is not None:

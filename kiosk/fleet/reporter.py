@@ -30,7 +30,7 @@ from kiosk.fleet.gate import CommandGate, Refusal
 from kiosk.fleet.outbox import Outbox
 from kiosk.fleet.remote import CommandRegistry
 from wire import codec, topics
-from wire.commands import NAMES, PING
+from wire.commands import NAMES, PING, Pong
 from wire.messages import Birth, Event, Health, Refused, Result, State
 from wire.signing import MAX_SIZE
 from wire.signing import VERSION as COMMAND_ENVELOPE
@@ -234,8 +234,8 @@ class MqttReporter:
         self._publish(topics.CMD_RESP, reply.encode())
         self.health_changed()
 
-    async def _ping(self, args: dict) -> dict:
-        return {"pong": True, "state": self._state}
+    async def _ping(self, args: dict) -> Pong:
+        return Pong(pong=True, state=self._state)
 
 
 def _boot_id() -> str:

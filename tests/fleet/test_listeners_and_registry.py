@@ -75,7 +75,7 @@ async def test_a_command_without_a_handler_or_with_bad_arguments_is_answered_not
     registry = CommandRegistry()
 
     async def maintenance_off(args):
-        return {"maintenance": "not_in_maintenance", "mode": "home"}
+        return commands.MaintenanceLeft("not_in_maintenance", "home")
 
     registry.register(commands.MAINTENANCE_OFF, maintenance_off)
     cmd = Command("c1", "K1", commands.RESTART, 0, 1, {})
@@ -85,3 +85,16 @@ async def test_a_command_without_a_handler_or_with_bad_arguments_is_answered_not
     assert isinstance(failed, Failed) and "args.force" in failed.error
     ok = await registry.answer(Command("c3", "K1", commands.MAINTENANCE_OFF, 0, 1, {}))
     assert ok == Result("c3", {"maintenance": "not_in_maintenance", "mode": "home"})
+    assert commands.SPECS[commands.MAINTENANCE_OFF].decode_result(ok.result) == commands.MaintenanceLeft(
+        "not_in_maintenance", "home")
+
+
+async def test_a_handler_answering_outside_its_result_type_is_a_failure_the_back_office_hears():
+    registry = CommandRegistry()
+
+    async def sloppy(args):
+        return {"pong": "sure"}
+
+    registry.register(commands.PING, sloppy)
+    failed = await registry.answer(Command("c1", "K1", commands.PING, 0, 1, {}))
+    assert isinstance(failed, Failed) and "Pong" in failed.error

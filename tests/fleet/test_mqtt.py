@@ -14,7 +14,7 @@ from kiosk.fleet.reporter import MqttReporter
 from kiosk.fleet.outbox import Outbox
 from tests.fleet.mqtt_helpers import MOSQUITTO, Broker, Watcher
 from tests.fleet.signed import BackOffice
-from wire.commands import RELOAD_FLOWS
+from wire.commands import RELOAD_FLOWS, Reloaded
 from wire.messages import Visit
 
 pytestmark = pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto is not installed (make test installs it)")
@@ -119,7 +119,7 @@ async def test_signed_commands_are_answered_and_garbage_is_refused(broker, tmp_p
 
     async def reload_flows(args):
         calls.append("reload_flows")
-        return {"done": "reload_flows"}
+        return Reloaded(reloaded=True, flows=7)
 
     registry = CommandRegistry()
     registry.register(RELOAD_FLOWS, reload_flows)
@@ -142,7 +142,7 @@ async def test_signed_commands_are_answered_and_garbage_is_refused(broker, tmp_p
         assert by_id[None]["refused"] == "malformed" and by_id["c0"]["refused"] == "unsigned"
         assert by_id["c1"]["result"]["pong"] is True
         assert not by_id["c2"]["ok"] and by_id["c2"]["refused"] == "unknown_command"
-        assert by_id["c3"] == {"v": 1, "id": "c3", "ok": True, "result": {"done": "reload_flows"}}
+        assert by_id["c3"] == {"v": 1, "id": "c3", "ok": True, "result": {"reloaded": True, "flows": 7}}
         assert calls == ["reload_flows"]
     finally:
         await r.stop()

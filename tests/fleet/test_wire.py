@@ -143,3 +143,12 @@ def test_any_bytes_are_read_or_refused_with_a_wire_error_only(raw):
             decode(raw)
         except WireError:
             pass
+
+
+def test_a_command_result_is_read_by_its_command_type_and_a_wrong_one_named():
+    spec = commands.SPECS[commands.MAINTENANCE_ON]
+    assert spec.decode_result({"maintenance": "pending", "mode": "visit", "ends_after_s": 600}) == \
+        commands.MaintenanceStarted("pending", "visit", 600)
+    with pytest.raises(WireError) as err:
+        spec.decode_result({"maintenance": "maybe", "mode": "visit", "ends_after_s": 600})
+    assert err.value.at == "result.maintenance"

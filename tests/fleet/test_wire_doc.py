@@ -4,6 +4,7 @@ The back office is built from the document as much as from the code: a
 topic, a field, a command, an argument or a refusal reason in one and not
 the other fails here, naming it.
 """
+import dataclasses
 import re
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def rows(text: str, header: str) -> dict[str, list[str]]:
     for line in text[start:].splitlines()[2:]:
         if not line.startswith("|"):
             break
-        cells = [c.strip() for c in line.strip("|").split("|")]
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
         out[cells[0].replace("`", "")] = cells[1:]
     return out
 
@@ -66,10 +67,14 @@ def test_the_values_a_field_may_take_are_the_same():
 def test_every_command_with_its_arguments_and_no_other():
     table = rows(COMMANDS, "| `cmd` | `args` |")
     assert list(table) == list(commands.NAMES)
-    for name, (args, *_result) in table.items():
+    for name, (args, result) in table.items():
+        spec = commands.SPECS[name]
         documented = dict(re.findall(r"(\w+)\?: (\w+)", args))
-        assert documented == {a.name: a.type.__name__ for a in commands.SPECS[name].args}, name
+        assert documented == {a.name: a.type.__name__ for a in spec.args}, name
         assert documented or args == "none", name
+        fields = re.sub(r'"[^"]*"', "", re.search(r"`\{([^}]*)\}`", result).group(1))
+        listed = [part.split(":")[0].strip() for part in fields.split(",")]
+        assert listed == [f.name for f in dataclasses.fields(spec.result)], name
     envelope = rows(COMMANDS, "| field |")
     listed = [n for key in envelope for n in re.findall(r"\w+", key)]
     assert listed == [*signing.FIELDS, "sig"]
