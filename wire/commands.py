@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from wire.errors import WireError
-from wire.schema import check_fields
+from wire.schema import build, check_fields
 
 PING = "ping"
 RESTART = "restart"
@@ -77,7 +77,7 @@ class Spec:
         if not isinstance(body, dict):
             raise WireError("result", "must be an object")
         check_fields(self.result, body, "result.")
-        return self.result(**{f.name: body[f.name] for f in dataclasses.fields(self.result)})
+        return build(self.result, body)
 
     def check(self, args: dict) -> dict:
         """`args` as given, if every one is known and of its type (all are optional); else a located WireError."""

@@ -41,21 +41,68 @@ class Birth(Message):
     at: float
 
 
+# ------------------------------------------------------------------ health parts
+@dataclasses.dataclass(frozen=True)
+class DeviceHealth:
+    state: str  # devices.status.State: ok, warning, fault, offline, unknown, ...
+    reasons: list[str]  # paper_low, paper_out, cover_open, ...
+    detail: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemHealth:
+    available: bool
+    reasons: list[str]  # "<device role>:<reason>" for each device that keeps the item off
+
+
+@dataclasses.dataclass(frozen=True)
+class VisitCounts:
+    """Since start: per item or printer, never per citizen."""
+    sessions: int
+    completions: dict[str, int]
+    failures: dict[str, int]
+    pages: dict[str, int]
+
+
+@dataclasses.dataclass(frozen=True)
+class JournalFlags:
+    pseudonymous: bool  # false: no journal key is provisioned, so visits carry no citizen
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandStats:
+    enabled: bool
+    accepted: int
+    refused: dict[str, int]  # refusal reason -> count
+
+
+@dataclasses.dataclass(frozen=True)
+class LinkFlags:
+    tls: bool
+    insecure: bool  # a password sent without TLS (telemetry.insecure)
+
+
+@dataclasses.dataclass(frozen=True)
+class OutboxFigures:
+    depth: int
+    dropped: int
+
+
 @dataclasses.dataclass(frozen=True)
 class Health(Message):
     """Current facts only, so the console's colours resolve by themselves; no citizen in any of it."""
     state: str
     mode: str
     maintenance_pending: bool
-    devices: dict[str, dict]  # role -> {state, reasons, detail, ...}
-    items: dict[str, dict]  # item -> {available, reasons}
-    system: dict  # uptime, load, memory, disk, temperature, clock sync, state_persistent
+    devices: dict[str, DeviceHealth]  # by role
+    items: dict[str, ItemHealth]  # by item
+    system: dict  # figures that may be missing: uptime, load, memory, disk, temperature, clock sync, ...
     versions: dict[str, str]
-    counters: dict  # {sessions, completions, failures, pages}: per item or printer
-    journal: dict[str, bool]  # {pseudonymous}
-    commands: dict = dataclasses.field(default_factory=dict)  # {enabled, accepted, refused: {reason: n}}
-    telemetry: dict[str, bool] = dataclasses.field(default_factory=dict)  # {tls, insecure}
-    outbox: dict[str, int] = dataclasses.field(default_factory=dict)  # {depth, dropped}
+    counters: VisitCounts
+    journal: JournalFlags
+    commands: CommandStats = CommandStats(False, 0, {})
+    telemetry: LinkFlags = LinkFlags(False, False)
+    outbox: OutboxFigures = OutboxFigures(0, 0)
     session_seq: int = 0
     at: float = 0.0
     CHOICES: ClassVar = {"state": STATES, "mode": MODES}

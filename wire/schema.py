@@ -27,7 +27,7 @@ class Message:
     CHOICES: ClassVar[dict[str, tuple]] = {}  # field -> the values it may take
 
     def as_dict(self) -> dict:
-        return {"v": self.VERSION, **self.CONST, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+        return {"v": self.VERSION, **self.CONST, **dataclasses.asdict(self)}
 
     def encode(self) -> str:
         check(type(self), self.as_dict())  # the kiosk never sends what the console would refuse
@@ -42,7 +42,22 @@ class Message:
     def decode(cls: type[M], raw: bytes | str | dict) -> M:
         body = raw if isinstance(raw, dict) else load_object(raw)
         check(cls, body)
-        return cls(**{f.name: body[f.name] for f in dataclasses.fields(cls)})
+        return build(cls, body)
+
+
+def build(cls, body: dict):
+    """An instance of dataclass `cls` from a checked body, nested parts (dataclasses) built too."""
+    hints = typing.get_type_hints(cls)
+    return cls(**{f.name: _value(hints[f.name], body[f.name]) for f in dataclasses.fields(cls)})
+
+
+def _value(kind, value):
+    if dataclasses.is_dataclass(kind):
+        return build(kind, value)
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
+        return {k: build(args[1], v) for k, v in value.items()}
+    return value
 
 
 def check(cls: type[Message], body: dict) -> None:
@@ -84,6 +99,10 @@ def _typed(at: str, value, kind) -> None:
         if value is not None:
             raise WireError(at, "must be null")
         return
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise WireError(at, "must be an object")
+        return check_fields(kind, value, f"{at}.")
     base = typing.get_origin(kind) or kind
     if base is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -22,6 +22,7 @@ import structlog
 
 from wire import signing
 from wire.commands import NAMES
+from wire.messages import CommandStats
 from wire.signing import MAX_LIFETIME_S, MAX_SIZE
 
 log = structlog.get_logger("kiosk.commands")
@@ -106,8 +107,8 @@ class CommandGate:
     def enabled(self) -> bool:
         return self.public_key is not None
 
-    def stats(self) -> dict:
-        return {"enabled": self.enabled, "accepted": self.accepted, "refused": dict(sorted(self.refused.items()))}
+    def stats(self) -> CommandStats:
+        return CommandStats(self.enabled, self.accepted, dict(sorted(self.refused.items())))
 
     def admit(self, raw: bytes, *, retained: bool = False) -> signing.Command | Refusal:
         verdict = self._check(raw, retained)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devices.status import State
-from wire.messages import Health
+from wire.messages import DeviceHealth, Health, ItemHealth, JournalFlags, VisitCounts
 
 BOOT = time.monotonic()
 
@@ -34,9 +34,8 @@ class Counters:
             self.failures[flow] += 1
         self.pages.update(printed)
 
-    def as_dict(self) -> dict:
-        return {"sessions": self.sessions, "completions": dict(self.completions), "failures": dict(self.failures),
-                "pages": dict(self.pages)}
+    def as_wire(self) -> VisitCounts:
+        return VisitCounts(self.sessions, dict(self.completions), dict(self.failures), dict(self.pages))
 
 
 def kiosk_state(mode: str, device_states: dict[str, str], items_available: int, items: int) -> str:
@@ -138,10 +137,9 @@ def current_state(controller) -> str:
 
 
 def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | None = None) -> Health:
-    devices = {role: dev.status.as_dict() for role, dev in sorted(controller.devices.items())}
-    tiles = controller.state.tiles
-    items = {t.flow: {"available": t.available, "reasons": list(t.reasons)} for t in tiles}
+    devices = {role: DeviceHealth(**dev.status.as_dict()) for role, dev in sorted(controller.devices.items())}
+    items = {t.flow: ItemHealth(t.available, list(t.reasons)) for t in controller.state.tiles}
     return Health(state=current_state(controller), mode=controller.state.mode,
                   maintenance_pending=controller.state.remote_maintenance_pending, devices=devices, items=items,
-                  system=system_figures(var_dir), versions=versions, counters=counters.as_dict(),
-                  journal={"pseudonymous": bool(controller.journal and controller.journal.pseudonymous)})
+                  system=system_figures(var_dir), versions=versions, counters=counters.as_wire(),
+                  journal=JournalFlags(bool(controller.journal and controller.journal.pseudonymous)))

@@ -31,7 +31,7 @@ from kiosk.fleet.outbox import Outbox
 from kiosk.fleet.remote import CommandRegistry
 from wire import codec, topics
 from wire.commands import NAMES, PING, Pong
-from wire.messages import Birth, Event, Health, Refused, Result, State
+from wire.messages import Birth, Event, Health, LinkFlags, OutboxFigures, Refused, Result, State
 from wire.signing import MAX_SIZE
 from wire.signing import VERSION as COMMAND_ENVELOPE
 
@@ -152,12 +152,12 @@ class MqttReporter:
         return self.client.publish(self._topic(which), payload, qos=which.qos, retain=retain)
 
     def _own_health(self) -> dict:
-        return {"commands": self.gate.stats(), "telemetry": {"tls": self.tls, "insecure": self.insecure}}
+        """The health fields the link itself knows, for dataclasses.replace."""
+        return {"commands": self.gate.stats(), "telemetry": LinkFlags(self.tls, self.insecure)}
 
     def _publish_health(self) -> None:
         if self.client.is_connected() and self._health is not None:
-            body = dataclasses.replace(self._health, outbox={"depth": self.outbox.depth(),
-                                                             "dropped": self.outbox.dropped()},
+            body = dataclasses.replace(self._health, outbox=OutboxFigures(self.outbox.depth(), self.outbox.dropped()),
                                        session_seq=self.session_seq, at=time.time())
             self._publish(topics.HEALTH, body.encode(), retain=True)
 

@@ -11,16 +11,17 @@ from hypothesis import strategies as st
 
 from wire import commands, signaling, topics
 from wire.errors import WireError
-from wire.messages import (Birth, DeviceChange, Failed, Health, Refused, Result, State, Visit, decode_event,
+from wire.messages import (Birth, CommandStats, DeviceChange, DeviceHealth, Failed, Health, ItemHealth, JournalFlags,
+                           LinkFlags, OutboxFigures, Refused, Result, State, Visit, VisitCounts, decode_event,
                            decode_reply)
 
 BIRTH = Birth("K-0001", "boot", 3, {"runtime": "0.1.0", "flows": "abc"}, list(commands.NAMES), 1, True, 1.5)
 HEALTH = Health(state="degraded", mode="home", maintenance_pending=False,
-                devices={"receipt_printer": {"state": "warning", "reasons": ["paper_low"], "detail": ""}},
-                items={"queue-ticket": {"available": True, "reasons": []}}, system={"uptime_s": 1.0},
-                versions={"runtime": "0.1.0"}, counters={"sessions": 0}, journal={"pseudonymous": True},
-                commands={"enabled": True, "accepted": 0, "refused": {}}, telemetry={"tls": True, "insecure": False},
-                outbox={"depth": 0, "dropped": 0}, session_seq=3, at=2.0)
+                devices={"receipt_printer": DeviceHealth("warning", ["paper_low"], "")},
+                items={"queue-ticket": ItemHealth(True, [])}, system={"uptime_s": 1.0},
+                versions={"runtime": "0.1.0"}, counters=VisitCounts(1, {"queue-ticket": 1}, {}, {}),
+                journal=JournalFlags(True), commands=CommandStats(True, 0, {}), telemetry=LinkFlags(True, False),
+                outbox=OutboxFigures(0, 0), session_seq=3, at=2.0)
 VISIT = Visit(flow="queue-ticket", result="completed", reason="", printed={"ticket_dispenser": 1}, tickets=1,
               session_seq=3, at=3.0)
 DEVICE = DeviceChange(device="receipt_printer", state="warning", reasons=["paper_low"], changes={"reasons": ["x"]},
@@ -52,6 +53,9 @@ def test_events_and_replies_are_told_apart_by_their_own_fields():
     (Birth, {**BIRTH.as_dict(), "versions": {"runtime": None}}, "versions.runtime"),
     (Health, {**HEALTH.as_dict(), "devices": []}, "devices"),
     (Health, {**HEALTH.as_dict(), "mode": "party"}, "mode"),
+    (Health, {**HEALTH.as_dict(), "devices": {"receipt_printer": {"state": "ok", "reasons": "none", "detail": ""}}},
+     "devices.receipt_printer.reasons"),
+    (Health, {**HEALTH.as_dict(), "counters": {"sessions": 1, "completions": {}, "failures": {}}}, "counters.pages"),
     (Visit, {**VISIT.as_dict(), "kind": "device"}, "kind"),
     (Visit, {**VISIT.as_dict(), "printed": {"receipt_printer": "1"}}, "printed.receipt_printer"),
     (Refused, {**Refused("c", "replayed", "x").as_dict(), "refused": "because"}, "refused"),

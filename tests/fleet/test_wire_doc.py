@@ -6,6 +6,7 @@ the other fails here, naming it.
 """
 import dataclasses
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,22 @@ def test_each_message_lists_exactly_its_fields_in_order(name):
     table = rows(WIRE, "| message |")
     assert set(table) == set(MESSAGES)
     assert names(table[name][0]) == list(MESSAGES[name].fields())
+
+
+def test_each_part_of_health_lists_exactly_its_fields_and_where_it_sits():
+    table = rows(WIRE, "| part |")
+    hints = typing.get_type_hints(messages.Health)
+    parts = {}
+    for name, kind in hints.items():
+        args = typing.get_args(kind)
+        part = args[1] if typing.get_origin(kind) is dict and dataclasses.is_dataclass(args[1]) else kind
+        if dataclasses.is_dataclass(part):
+            parts[part.__name__] = (name, part)
+    assert set(table) == set(parts)
+    for name, (where, fields) in table.items():
+        field, cls = parts[name]
+        assert names(where) == [field], name
+        assert names(fields) == [f.name for f in dataclasses.fields(cls)], name
 
 
 def test_the_values_a_field_may_take_are_the_same():
