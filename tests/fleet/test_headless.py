@@ -1,12 +1,14 @@
 """`kiosk run --headless`: a real kiosk with no display, reporting to a real Mosquitto and obeying signed commands.
 
 The same assembly as the windowed kiosk (runtime.build, start, stop), so a
-simulated fleet or a soak is production minus the window. The child's own
+simulated fleet or a soak is production minus the window: it tells a fake
+systemd READY, pings its watchdog and says STOPPING. The child's own
 log says whether Kivy was ever imported.
 """
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -66,7 +68,11 @@ def test_a_headless_kiosk_reports_obeys_a_signed_ping_and_says_goodbye_on_sigter
     office = BackOffice(tmp_path)
     watch = Watcher(broker.port, f"kiosk/v1/{KIOSK}/#")
     log = (tmp_path / "kiosk.log").open("w+")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # a fake NOTIFY_SOCKET, as systemd would give
+    systemd.bind(str(tmp_path / "notify.sock"))
+    systemd.settimeout(15)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
+           "WATCHDOG_USEC": "1000000"}
     env.pop("DISPLAY", None)  # no display to fall back on
     proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--config", str(configuration(tmp_path, broker.port,
                                                                                                office)),
@@ -79,10 +85,18 @@ def test_a_headless_kiosk_reports_obeys_a_signed_ping_and_says_goodbye_on_sigter
         assert set(Health.decode(health).devices) == {"id_reader", "receipt_printer"}
         reply = ping(watch, office)
         assert Result.decode(reply) == Result(reply["id"], {"pong": True, "state": "in_service"})
+        told = [systemd.recv(4096).decode()]
+        while told[-1] != "WATCHDOG=1":  # the watchdog pings while the loop is alive
+            told.append(systemd.recv(4096).decode())
+        assert told[0] == "READY=1\nSTATUS=home: 2 items"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         watch.wait_for(lambda t, b: t.endswith("/state") and b["state"] == "disconnected")
+        systemd.setblocking(False)
+        while told[-1] != "STOPPING=1":
+            told.append(systemd.recv(4096).decode())
     finally:
+        systemd.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
