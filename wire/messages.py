@@ -201,3 +201,15 @@ def decode_reply(raw: bytes | str | dict) -> Result | Refused | Failed:
     if body.get("ok") is not False:
         raise WireError("ok", "must be true or false")
     return Refused.decode(body) if "refused" in body else Failed.decode(body)
+
+
+def decode(topic: topics.Topic, raw: bytes | str) -> Message:
+    """What a kiosk published on `topic` (see topics.parse_topic), as the back office reads it."""
+    if topic is topics.EVENTS:
+        return decode_event(raw)
+    if topic is topics.CMD_RESP:
+        return decode_reply(raw)
+    if topic is topics.CMD:
+        raise WireError("topic", "commands are read and verified with wire.signing")
+    (cls,) = ON_TOPIC[topic]
+    return cls.decode(raw)

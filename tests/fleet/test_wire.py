@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from wire import commands, signaling, topics
 from wire.errors import WireError
 from wire.messages import (Birth, CommandStats, DeviceChange, DeviceHealth, Failed, Health, ItemHealth, JournalFlags,
-                           LinkFlags, OutboxFigures, Refused, Result, State, Visit, VisitCounts, decode_event,
-                           decode_reply)
+                           LinkFlags, OutboxFigures, Refused, Result, State, Visit, VisitCounts, decode,
+                           decode_event, decode_reply)
 
 BIRTH = Birth("K-0001", "boot", 3, {"runtime": "0.1.0", "flows": "abc"}, list(commands.NAMES), 1, True, 1.5)
 HEALTH = Health(state="degraded", mode="home", maintenance_pending=False,
@@ -156,3 +156,13 @@ def test_a_command_result_is_read_by_its_command_type_and_a_wrong_one_named():
     with pytest.raises(WireError) as err:
         spec.decode_result({"maintenance": "maybe", "mode": "visit", "ends_after_s": 600})
     assert err.value.at == "result.maintenance"
+
+
+def test_the_back_office_reads_each_kiosk_topic_by_its_name():
+    published = {topics.STATE: EVERY[0], topics.BIRTH: BIRTH, topics.HEALTH: HEALTH, topics.EVENTS: DEVICE,
+                 topics.CMD_RESP: EVERY[-2]}
+    for t, msg in published.items():
+        kiosk_id, topic = topics.parse_topic(topics.topic("K-0001", t))
+        assert kiosk_id == "K-0001" and decode(topic, msg.encode()) == msg
+    with pytest.raises(WireError):
+        decode(topics.CMD, "{}")
