@@ -118,9 +118,12 @@ def test_call_signaling_has_an_envelope_and_no_kind_until_the_help_desk_defines_
     assert err.value.at == "v"
 
 
+def containers(inner):
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+
+
 JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                   max_size=4), max_leaves=20)
+                       containers, max_leaves=20)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
