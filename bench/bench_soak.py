@@ -3,9 +3,12 @@
 Three fresh processes, measured in the same run:
 
 - baseline: the bare engine, 10,000 sessions of a chain flow (no devices, no I/O);
-- headless kiosk: 10,000 visits through the controller as the runtime builds it:
-  every shipped item, simulated devices, the demo backend over real HTTP on
-  127.0.0.1, the SQLite journal; an automated citizen answers every screen;
+- headless kiosk: 10,000 visits through the kiosk as `kiosk run --headless`
+  assembles it (runtime.build and start): every shipped item, simulated
+  devices, the demo backend over real HTTP on 127.0.0.1, the SQLite journal
+  (documents go to the simulated printer as HTML; with --pdf a fourth run
+  renders them as PDF, as a production kiosk does); an automated citizen
+  answers every screen;
 - touch UI: 500 visits through the real Kivy window under Xvfb, every action a
   tap on a drawn widget (forms typed on the on-screen keyboard).
 
@@ -13,7 +16,7 @@ Resident memory is read after a warm-up (caches, first imports, font
 textures) and again at the end, after a garbage collection both times.
 Goals: headless growth under 5 MB, UI growth under 15 MB.
 
-    .venv/bin/python bench/bench_soak.py [--visits 10000] [--ui-visits 500]
+    .venv/bin/python bench/bench_soak.py [--visits 10000] [--ui-visits 500] [--pdf]
 """
 from __future__ import annotations
 
@@ -87,43 +90,46 @@ def engine_child(sessions: int) -> dict:
     return trend.result(visits=sessions, seconds=time.perf_counter() - t0)
 
 
-class Kiosk:
-    """The runtime's parts without the window: registry, devices, HTTP services, journal, controller."""
+ROLES = ("id_reader", "code_scanner", "receipt_printer", "document_printer", "ticket_dispenser", "help_panel")
 
-    async def start(self, var: Path) -> None:
-        from kiosk import demo_backend
-        from kiosk.config import ServiceConfig
-        from kiosk.controller import KioskController
-        from kiosk.engine.clock import LoopClock
+
+class Kiosk:
+    """The kiosk as `kiosk run --headless` assembles it (runtime.build and start), on simulated devices,
+    against the demo backend over real HTTP on 127.0.0.1, with a provisioned journal key."""
+
+    async def start(self, var: Path, pdf: bool = False) -> None:
+        from kiosk import config, demo_backend, runtime
+        from kiosk.render_pdf import render_document
         from kiosk.flow.registry import FlowRegistry
-        from kiosk.journal import Journal
-        from kiosk.scenario.runner import open_devices
-        from kiosk.services import HttpServices
 
         self.backend, self.web, port = await demo_backend.start("127.0.0.1", 0)
-        self.registry = FlowRegistry(ROOT / "flows")
-        self.registry.reload()
-        catalog = self.registry.active.catalog
+        flows = FlowRegistry(ROOT / "flows")
+        flows.reload()
         url = f"http://127.0.0.1:{port}"
-        self.services = HttpServices(catalog, {n: ServiceConfig(base_url=url, timeout_s=5) for n in catalog.services},
-                                     kiosk_id="SOAK")
-        self.devices = await open_devices()
-        self.journal = Journal(var / "journal.db", key=os.urandom(32))  # as provisioned: the citizen column is kept
+        os.environ["SOAK_JOURNAL_KEY"] = os.urandom(32).hex()  # as provisioned: the citizen column is kept
+        cfg = config.parse({"kiosk": {"id": "SOAK", "name": "浸泡测试"}, "flows": {"path": str(ROOT / "flows")},
+                            "var_dir": str(var), "journal": {"key_env": "SOAK_JOURNAL_KEY"},
+                            "devices": {role: {"driver": "sim", **({"hall_name": "示例政务服务中心"} if role ==
+                                                                   "ticket_dispenser" else {})} for role in ROLES},
+                            "services": {n: {"base_url": url, "timeout_s": 5} for n in flows.active.catalog.services}})
+        self.kiosk = runtime.build(cfg, pdf_renderer=render_document if pdf else None)
+        await runtime.start(self.kiosk)
+        self.controller, self.devices, self.journal = self.kiosk.controller, self.kiosk.devices, self.kiosk.journal
         self.outcomes: dict[str, int] = {}
         self.changed = asyncio.Event()
-        self.controller = KioskController(self.registry, self.devices, self.services, LoopClock(),
-                                          kiosk={"id": "SOAK", "name": "浸泡测试"}, journal=self.journal,
-                                          on_change=lambda _s: self.changed.set(), on_event=self._event)
+        self.controller.subscribe(lambda _s: self.changed.set())
+        self.controller.subscribe_events(self._event)
         self.items = [t.flow for t in self.controller.state.tiles if t.available]
 
-    def _event(self, kind: str, fields: dict) -> None:
-        key = f"{fields['flow']}:{fields['result']}"
+    def _event(self, event) -> None:
+        key = f"{event.flow}:{event.result}"
         self.outcomes[key] = self.outcomes.get(key, 0) + 1
 
     async def stop(self) -> None:
-        await self.services.close()
+        from kiosk import runtime
+
+        await runtime.stop(self.kiosk)
         await self.web.cleanup()
-        self.journal.close()
 
     async def wait_change(self, view) -> None:
         """Until the screen shows something other than `view`."""
@@ -149,13 +155,13 @@ class Kiosk:
             await self.wait_change(view)
 
 
-async def headless_child(visits: int) -> dict:
+async def headless_child(visits: int, pdf: bool = False) -> dict:
     from kiosk import logs
 
     logs.setup("json", "warning")
     with tempfile.TemporaryDirectory() as d:
         k = Kiosk()
-        await k.start(Path(d))
+        await k.start(Path(d), pdf)
 
         async def act(move, value):
             if move == "start":
@@ -188,14 +194,7 @@ async def ui_child(visits: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         k = Kiosk()
         await k.start(Path(d))
-        live = LiveUi(k.controller, win)
-        redraw = live.changed
-
-        def changed(state):
-            redraw(state)
-            k.changed.set()
-
-        k.controller.on_change = changed
+        LiveUi(k.controller, win)  # redraws beside the soak's own listener
 
         async def act(move, value):
             await win.frame()  # a finger taps what is drawn
@@ -248,18 +247,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--visits", type=int, default=10_000)
     ap.add_argument("--ui-visits", type=int, default=500)
+    ap.add_argument("--pdf", action="store_true", help="also soak a headless kiosk that renders PDF documents")
     ap.add_argument("--child", nargs=2)
     args = ap.parse_args()
     if args.child:
         part, n = args.child[0], int(args.child[1])
         result = engine_child(n) if part == "engine" else asyncio.run(
-            headless_child(n) if part == "headless" else ui_child(n))
+            headless_child(n, pdf=part == "headless-pdf") if part.startswith("headless") else ui_child(n))
         sys.stdout.write("RESULT" + json.dumps(result, ensure_ascii=False) + "\n")
         return
     print("soak: resident memory after a warm-up and at the end, fresh process each")
     show("baseline: bare engine, chain flow", child("engine", args.visits), None)
     headless = child("headless", args.visits)
     show("kiosk headless: controller, HTTP, journal", headless, 5)
+    if args.pdf:
+        show("kiosk headless, documents rendered as PDF", child("headless-pdf", args.visits), 5)
     ui = child("ui", args.ui_visits, display=True)
     show("kiosk touch UI under Xvfb: real taps", ui, 15)
     outcomes = {}

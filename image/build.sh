@@ -4,7 +4,7 @@
 #
 #   image/build.sh            (as root; make image does the same)
 #
-# Stages a copy of image/ with the runtime tree (kiosk/, devices/, assets/,
+# Stages a copy of image/ with the runtime tree (kiosk/, devices/, wire/, assets/,
 # flows/), wheels of its locked dependencies (requirements/runtime.txt) built
 # here (same Debian 12 and Python 3.11 as the image), the units, the udev
 # rules and the configuration, then runs mkosi. Needs mkosi, debootstrap,
@@ -22,7 +22,7 @@ LIB=$EXTRA/usr/lib/kiosk
 mkdir -p "$LIB/app" "$LIB/wheels" "$EXTRA/etc/kiosk" "$EXTRA/etc/systemd/system" "$EXTRA/etc/udev/rules.d"
 
 # The runtime as a source tree (assets and flows sit beside the code, as in a checkout).
-for d in kiosk devices assets flows; do
+for d in kiosk devices wire assets flows; do
     (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard -- "$d" | xargs -0 cp --parents -t "$LIB/app")
 done
 # Its dependencies: the runtime lock, every download checked against its hash,

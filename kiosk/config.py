@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kiosk.flow.model import IdlePolicy, Locale
 from kiosk.flow.problems import did_you_mean
+from wire.topics import KIOSK_ID
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 
@@ -26,7 +27,8 @@ class Strict(BaseModel):
 
 
 class KioskInfo(Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Fleet-wide kiosk id; topic and document prefix.")
+    id: str = Field(pattern=f"^{KIOSK_ID.pattern}$", description="Fleet-wide kiosk id; topic and document prefix "
+                    "(the wire contract's rule: letters, digits, _ and -, at most 32).")
     name: str = Field(default="", description="Shown on tickets and documents, e.g. 市民中心24小时自助区 1号机.")
     hall: str = Field(default="", description="Service hall name printed on tickets.")
     verify_url: str = Field(default="", description="Verification link printed as a QR on documents; "
@@ -156,7 +158,7 @@ class TelemetryConfig(Strict):
     @classmethod
     def _usable_key(cls, path: Path | None) -> Path | None:
         if path is not None:
-            from kiosk.telemetry.signing import KeyFileError, load_public_key
+            from wire.signing import KeyFileError, load_public_key
 
             try:
                 load_public_key(path)

@@ -24,6 +24,7 @@ from kiosk.engine.session import Session
 from kiosk.engine.views import StepView
 from kiosk.flow.model import IdlePolicy
 from kiosk.i18n import pick
+from wire.messages import Event, Visit
 
 log = structlog.get_logger("kiosk.controller")
 END_SCREEN_S = 5.0  # how long the thank-you screen stays before home
@@ -56,7 +57,7 @@ class KioskState:
 class KioskController:
     def __init__(self, registry, devices: dict, services, clock, *, kiosk: dict, idle: IdlePolicy | None = None,
                  default_locale: str = "zh-CN", on_change: Callable[[KioskState], None] | None = None,
-                 pdf_renderer=None, gate=None, journal=None, on_event: Callable[[str, dict], None] | None = None,
+                 pdf_renderer=None, gate=None, journal=None, on_event: Callable[[Event], None] | None = None,
                  remote_maintenance_s: float = 1800.0):
         self.registry = registry
         self.devices = devices
@@ -65,14 +66,17 @@ class KioskController:
         self.kiosk = kiosk
         self.idle = idle
         self.default_locale = default_locale
-        self.on_change = on_change
         self.pdf_renderer = pdf_renderer
         self.gate = gate
         self.journal = journal
-        self.on_event = on_event  # fleet events: visit outcomes (never personal data)
         self.remote_maintenance_s = remote_maintenance_s
         self._remote_timer = None
         self._listeners: list[Callable[[KioskState], None]] = []
+        self._event_listeners: list[Callable[[Event], None]] = []  # visit outcomes (never personal data)
+        if on_change is not None:
+            self.subscribe(on_change)
+        if on_event is not None:
+            self.subscribe_events(on_event)
         self._visit_started = 0.0
         self.state = KioskState(locale=default_locale)
         self.runner: SessionRunner | None = None
@@ -310,12 +314,14 @@ class KioskController:
 
     def _record_end(self, finished) -> None:
         log.info("visit.end", flow=finished.flow, result=finished.result)
-        if self.on_event is not None and self.executor is not None:
+        if self._event_listeners and self.executor is not None:
             pages: dict[str, int] = {}
             for doc in self.executor.printed:
                 pages[doc.printer] = pages.get(doc.printer, 0) + 1
-            self.on_event("visit", {"flow": finished.flow, "result": finished.result, "reason": finished.reason[:80],
-                                    "printed": pages, "tickets": len(self.executor.tickets)})
+            visit = Visit(flow=finished.flow, result=finished.result, reason=finished.reason, printed=pages,
+                          tickets=len(self.executor.tickets))
+            for listener in list(self._event_listeners):
+                listener(visit)
         if self.journal is not None and self.runner is not None:
             ex = self.executor
             self.journal.ended(self.runner.session.id, self.clock.wallclock(), finished.result, finished.reason,
@@ -340,12 +346,15 @@ class KioskController:
                     log.info("visit.scans_discarded", device=dev.name, count=dropped)
 
     def subscribe(self, listener: Callable[[KioskState], None]) -> Callable[[], None]:
-        """Another observer of every state change (fleet reporting), beside the UI's on_change."""
+        """Call `listener` with the state after every change (the window, fleet reporting); returns unsubscribe."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def subscribe_events(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Call `listener` with every fleet event (wire.messages: a visit's outcome); returns unsubscribe."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
     def _changed(self) -> None:
-        if self.on_change:
-            self.on_change(self.state)
         for listener in list(self._listeners):
             listener(self.state)

@@ -91,7 +91,7 @@ def test_one_token_source_per_service(tmp_path):
 
 
 def test_the_command_key_is_found_beside_the_configuration_whatever_the_working_directory(tmp_path, monkeypatch):
-    from kiosk.telemetry.signing import generate_keypair
+    from wire.signing import generate_keypair
 
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "backoffice.pub").write_bytes(generate_keypair()[1])

@@ -1,4 +1,4 @@
-"""`kiosk run`: the kiosk itself, full screen, on the configured devices."""
+"""`kiosk run`: the kiosk itself, full screen (or with no display), on the configured devices."""
 from __future__ import annotations
 
 import sys
@@ -37,6 +37,8 @@ def run(args) -> int:
     logs.setup(args.log_format or cfg.logging.format, args.log_level or cfg.logging.level)
     width, height = (int(x) for x in args.size.split("x"))
     try:
+        if args.headless:
+            return asyncio.run(runtime.run_headless(cfg, prepared=prepared))
         return asyncio.run(runtime.run(cfg, width=width, height=height, low_reach=args.low_reach,
                                        fullscreen=not args.windowed, prepared=prepared))
     except startup.StartupError as exc:  # the bundle went bad between the checks and the start
@@ -107,4 +109,6 @@ def register(sub) -> None:
     p.add_argument("--size", default="1080x1920", help="screen size: 1080x1920 (portrait) or 1920x1080")
     p.add_argument("--low-reach", action="store_true", help="every control in the lower half (wheelchair users)")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen (development)")
+    p.add_argument("--headless", action="store_true",
+                   help="no display: devices, flows, backend, journal, fleet reporting and watchdog only, until SIGTERM")
     p.set_defaults(func=run)

@@ -16,7 +16,7 @@ PRIVATE, PUBLIC = "command-signing.key", "command-signing.pub"
 
 
 def generate(args) -> int:
-    from kiosk.telemetry.signing import generate_keypair
+    from wire.signing import generate_keypair
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -34,9 +34,10 @@ def generate(args) -> int:
 
 
 def sign(args) -> int:
-    from kiosk.telemetry.gate import MAX_LIFETIME_S
-    from kiosk.telemetry.signing import KeyFileError, load_private_key
-    from kiosk.telemetry.signing import sign as sign_command
+    from wire.commands import check_args
+    from wire.errors import WireError
+    from wire.signing import MAX_LIFETIME_S, KeyFileError, load_private_key
+    from wire.signing import sign as sign_command
 
     try:
         key = load_private_key(args.key)
@@ -49,6 +50,11 @@ def sign(args) -> int:
         cmd_args = None
     if not isinstance(cmd_args, dict):
         print("error: --args: must be a JSON object, e.g. '{\"force\": true}'", file=sys.stderr)
+        return 2
+    try:
+        check_args(args.cmd, cmd_args)  # what the kiosk would answer with an error, refused before signing
+    except WireError as exc:
+        print(f"error: --args: {exc}", file=sys.stderr)
         return 2
     if not 0 < args.ttl <= MAX_LIFETIME_S:
         print(f"error: --ttl: must be 1-{MAX_LIFETIME_S} seconds (kiosks refuse longer-lived commands)",
@@ -66,6 +72,8 @@ def sign(args) -> int:
 
 
 def register(sub) -> None:
+    from wire.commands import NAMES
+
     k = sub.add_parser("keys", help="the command-signing key pair")
     ks = k.add_subparsers(dest="keys_cmd", required=True)
     g = ks.add_parser("generate", help="make an Ed25519 key pair for signing fleet commands")
@@ -76,7 +84,7 @@ def register(sub) -> None:
     s = cs.add_parser("sign", help="print a signed command, ready to publish on kiosk/v1/<id>/cmd (not retained)")
     s.add_argument("--key", required=True, help="the private key from `kiosk keys generate`")
     s.add_argument("--kiosk", required=True, help="the kiosk id the command is for")
-    s.add_argument("--cmd", required=True, help="ping, restart, reload_flows, maintenance_on, maintenance_off")
+    s.add_argument("--cmd", required=True, choices=NAMES, help=", ".join(NAMES))
     s.add_argument("--args", default="{}", help="the command's arguments as a JSON object")
     s.add_argument("--ttl", type=int, default=300, help="seconds until the command expires (default 300)")
     s.add_argument("--id", default=None, help="command id (default: random)")

@@ -13,7 +13,7 @@ class LiveUi:
         self._form_step = None
         self.chrome = Chrome(self.c.act, self.c.set_locale, self.c.set_elderly, self._toggle_voice,
                              lambda: self.win.speaker.enabled, lambda: self.changed(self.c.state))
-        controller.on_change = self.changed
+        self.unsubscribe = controller.subscribe(self.changed)
         self.changed(controller.state)
 
     def _toggle_voice(self) -> None:

@@ -24,7 +24,7 @@ from kiosk import config
 from kiosk.durable import write_atomically
 from kiosk.journal import Journal
 from kiosk.restarts import RestartCounter
-from kiosk.telemetry.outbox import Outbox
+from kiosk.fleet.outbox import Outbox
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
@@ -255,7 +255,7 @@ async def make_each_kind_of_state(var: Path):
     journal = Journal(var / "journal.db", key=secrets.token_bytes(32))
     journal.started("s1", "queue-ticket", "1.0.0", "abc", dt.datetime(2026, 3, 2, 9, 0))
     outbox = Outbox(var / "outbox.db")
-    outbox.put("t", {"a": 1})
+    outbox.put("t", '{"a": 1}')
     queue = SqliteQueueProvider(var / "queue.db", {"social": "A"})
     await queue.take_number("social", "社保", request_id="r1")
     RestartCounter(var / "restarts.json").record_start()

@@ -7,7 +7,6 @@ kiosk offline for a month must not fill its disk.
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -29,8 +28,8 @@ class Outbox:
                         "payload TEXT NOT NULL, at REAL NOT NULL)")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
 
-    def put(self, topic: str, payload: dict) -> int:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    def put(self, topic: str, body: str) -> int:
+        """Store an encoded message (wire.messages) for `topic`; its row id once it is durable."""
         with self._lock, self.db:
             cur = self.db.execute("INSERT INTO outbox(topic, payload, at) VALUES (?, ?, ?)", (topic, body, time.time()))
             over = self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] - self.max_rows

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.telemetry.gate import CommandGate, Refusal, SeenIds
-from kiosk.telemetry.mqtt import COMMANDS
-from kiosk.telemetry.signing import load_public_key
+from kiosk.fleet.gate import CommandGate, Refusal, SeenIds
+from wire.commands import NAMES as COMMANDS
+from wire.signing import load_public_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,6 +44,7 @@ def test_keys_are_never_overwritten_and_bad_input_is_one_line(tmp_path):
     assert (tmp_path / "command-signing.key").read_bytes() == before
     for bad in (["--key", tmp_path / "command-signing.pub"], ["--key", tmp_path / "command-signing.key",
                                                                "--args", "[1]"],
-                ["--key", tmp_path / "command-signing.key", "--ttl", "-5"]):
+                ["--key", tmp_path / "command-signing.key", "--ttl", "-5"],
+                ["--key", tmp_path / "command-signing.key", "--args", '{"force": true}']):  # ping takes none
         r = kiosk("command", "sign", "--kiosk", "K1", "--cmd", "ping", *bad)
         assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -8,14 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.telemetry.gate import CommandGate, SeenIds
-from kiosk.telemetry.mqtt import COMMANDS, MqttReporter
-from kiosk.telemetry.outbox import Outbox
-from tests.ops.mqtt_helpers import MOSQUITTO, Broker, Watcher
-from tests.ops.signed import BackOffice
+from kiosk.fleet.gate import CommandGate, SeenIds
+from kiosk.fleet.remote import CommandRegistry
+from kiosk.fleet.reporter import MqttReporter
+from kiosk.fleet.outbox import Outbox
+from tests.fleet.mqtt_helpers import MOSQUITTO, Broker, Watcher
+from tests.fleet.signed import BackOffice
+from wire.commands import RELOAD_FLOWS, Reloaded
+from wire.messages import Visit
 
 pytestmark = pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto is not installed (make test installs it)")
 HERE = Path(__file__).resolve().parent
+
+
+def visit(n: int) -> Visit:
+    return Visit(flow="queue-ticket", result="completed", reason="", printed={}, tickets=n)
 
 
 @pytest.fixture
@@ -66,7 +73,7 @@ def test_events_stored_while_offline_survive_kill_9_and_arrive_in_order(tmp_path
         watch = Watcher(broker.port, "kiosk/v1/K9/events")
         proc = reporter_process(broker.port, tmp_path, 0)
         got = []
-        watch.wait_for(lambda t, b: got.append(b["n"]) or len(got) == 5)
+        watch.wait_for(lambda t, b: got.append(b["tickets"]) or len(got) == 5)
         assert got == [0, 1, 2, 3, 4]
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -83,18 +90,18 @@ async def test_broker_restart_loses_nothing_and_keeps_order(tmp_path):
     try:
         await r.start()
         await asyncio.wait_for(r.connected.wait(), 10)
-        r.event("before", n=0)
-        await asyncio.to_thread(watch.wait_for, lambda t, b: b["n"] == 0)
+        r.event(visit(0))
+        await asyncio.to_thread(watch.wait_for, lambda t, b: b["tickets"] == 0)
         broker.stop()
         while r.connected.is_set():
             await asyncio.sleep(0.05)  # waiting for paho to notice the broker is gone, bounded below
         for n in range(1, 6):
-            r.event("during", n=n)
+            r.event(visit(n))
         assert r.outbox.depth() == 5
         broker.start()
         await asyncio.wait_for(r.connected.wait(), 30)
         got = []
-        await asyncio.to_thread(watch.wait_for, lambda t, b: got.append(b["n"]) or len(got) == 5, 30)
+        await asyncio.to_thread(watch.wait_for, lambda t, b: got.append(b["tickets"]) or len(got) == 5, 30)
         assert got == [1, 2, 3, 4, 5]
         for _ in range(100):
             if r.outbox.depth() == 0:
@@ -110,13 +117,16 @@ async def test_broker_restart_loses_nothing_and_keeps_order(tmp_path):
 async def test_signed_commands_are_answered_and_garbage_is_refused(broker, tmp_path):
     calls = []
 
-    async def on_command(name, args):
-        calls.append(name)
-        return {"done": name}
+    async def reload_flows(args):
+        calls.append("reload_flows")
+        return Reloaded(reloaded=True, flows=7)
+
+    registry = CommandRegistry()
+    registry.register(RELOAD_FLOWS, reload_flows)
 
     office = BackOffice(tmp_path)
-    gate = CommandGate("K2", office.public, SeenIds(tmp_path / "commands.db"), known=COMMANDS)
-    r = MqttReporter("K2", "127.0.0.1", broker.port, Outbox(tmp_path / "o.db"), tmp_path, on_command=on_command,
+    gate = CommandGate("K2", office.public, SeenIds(tmp_path / "commands.db"), )
+    r = MqttReporter("K2", "127.0.0.1", broker.port, Outbox(tmp_path / "o.db"), tmp_path, commands=registry,
                      gate=gate)
     watch = Watcher(broker.port, "kiosk/v1/K2/cmd/resp")
     try:
@@ -132,7 +142,7 @@ async def test_signed_commands_are_answered_and_garbage_is_refused(broker, tmp_p
         assert by_id[None]["refused"] == "malformed" and by_id["c0"]["refused"] == "unsigned"
         assert by_id["c1"]["result"]["pong"] is True
         assert not by_id["c2"]["ok"] and by_id["c2"]["refused"] == "unknown_command"
-        assert by_id["c3"] == {"v": 1, "id": "c3", "ok": True, "result": {"done": "reload_flows"}}
+        assert by_id["c3"] == {"v": 1, "id": "c3", "ok": True, "result": {"reloaded": True, "flows": 7}}
         assert calls == ["reload_flows"]
     finally:
         await r.stop()
@@ -142,6 +152,6 @@ async def test_signed_commands_are_answered_and_garbage_is_refused(broker, tmp_p
 def test_the_outbox_is_bounded_and_counts_what_it_dropped(tmp_path):
     box = Outbox(tmp_path / "o.db", max_rows=10)
     for i in range(25):
-        box.put("t", {"n": i})
+        box.put("t", f'{{"n":{i}}}')
     assert box.depth() == 10 and box.dropped() == 15
     assert [r[2] for r in box.pending(3)] == ['{"n":15}', '{"n":16}', '{"n":17}']

@@ -7,9 +7,10 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
-from kiosk.telemetry.gate import CommandGate, Refusal, SeenIds
-from kiosk.telemetry.mqtt import COMMANDS
-from tests.ops.signed import BackOffice
+from kiosk.fleet.gate import CommandGate, Refusal, SeenIds
+from tests.fleet.signed import BackOffice
+from wire.commands import NAMES as COMMANDS
+from wire.messages import CommandStats
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def test_a_signed_current_command_for_this_kiosk_is_admitted_once(office, tmp_pa
     cmd = g.admit(raw)
     assert (cmd.cmd, cmd.kiosk) == ("restart", "K1")
     assert reason(g.admit(raw)) == "replayed"
-    assert g.stats() == {"enabled": True, "accepted": 1, "refused": {"replayed": 1}}
+    assert g.stats() == CommandStats(enabled=True, accepted=1, refused={"replayed": 1})
 
 
 def test_forgeries_are_refused_each_with_its_reason(office, tmp_path):
@@ -74,7 +75,7 @@ def test_without_a_public_key_every_command_is_refused(office, tmp_path):
     g = CommandGate("K1", None, None, known=COMMANDS)
     assert reason(g.admit(office.payload("K1", "ping"))) == "disabled"
     assert reason(g.admit(b'{"id": "c1", "cmd": "restart"}')) == "disabled"
-    assert g.stats()["enabled"] is False
+    assert g.stats().enabled is False
 
 
 def test_seen_ids_survive_a_restart_are_private_and_are_pruned_after_expiry(office, tmp_path):

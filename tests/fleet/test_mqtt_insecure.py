@@ -9,9 +9,9 @@ from kiosk import config
 from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
-from kiosk.runtime import _start_reporter
+from kiosk.fleet.link import start_reporting
 from kiosk.scenario.runner import open_devices
-from tests.ops.mqtt_helpers import MOSQUITTO, Broker, Watcher
+from tests.fleet.mqtt_helpers import MOSQUITTO, Broker, Watcher
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
@@ -46,7 +46,7 @@ async def test_an_insecure_link_is_reported_in_health_and_warned_once(tmp_path, 
     reporter = None
     try:
         with capture_logs() as logs:
-            reporter = await _start_reporter(cfg, flows, c)
+            reporter = await start_reporting(cfg, flows, c)
             await asyncio.wait_for(reporter.connected.wait(), 10)
             _, health = await asyncio.to_thread(watch.wait_for, lambda t, b: True)
             c.out_of_service("test")  # more health on change: still one warning

@@ -1,7 +1,7 @@
 """Which fleet commands this kiosk obeys: signed, for it, current, new, live, and not too many.
 
 Every message on the command topic passes through `CommandGate.admit`
-before anything runs. A refusal carries a reason code (REASONS), is
+before anything runs. A refusal carries a reason code (wire.commands.REASONS), is
 answered on `cmd/resp` by the reporter and counted here for health. The
 order of the checks matters: a retained message is refused before anything
 else, a forgery never consumes the rate budget of the real back office,
@@ -20,14 +20,13 @@ from pathlib import Path
 
 import structlog
 
-from kiosk.telemetry import signing
+from wire import signing
+from wire.commands import NAMES
+from wire.messages import CommandStats
+from wire.signing import MAX_LIFETIME_S, MAX_SIZE
 
 log = structlog.get_logger("kiosk.commands")
-MAX_COMMAND = 4096  # bytes; the largest real command is a few hundred
-MAX_LIFETIME_S = 24 * 3600  # bounds how long a seen id must be remembered
 LOG_EVERY_S = 60.0  # one warning per refusal reason a minute: a flood of forgeries must not flood the log
-REASONS = ("malformed", "retained", "disabled", "unsigned", "bad_signature", "wrong_kiosk", "expired",
-           "not_yet_valid", "lifetime_too_long", "replayed", "rate_limited", "unknown_command")
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ class TokenBucket:
 
 
 class CommandGate:
-    def __init__(self, kiosk_id: str, public_key, seen: SeenIds | None, *, known: tuple[str, ...],
+    def __init__(self, kiosk_id: str, public_key, seen: SeenIds | None, *, known: tuple[str, ...] = NAMES,
                  skew_s: float = 60, per_min: float = 30, burst: int = 10,
                  wallclock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic):
         if public_key is not None and seen is None:
@@ -108,8 +107,8 @@ class CommandGate:
     def enabled(self) -> bool:
         return self.public_key is not None
 
-    def stats(self) -> dict:
-        return {"enabled": self.enabled, "accepted": self.accepted, "refused": dict(sorted(self.refused.items()))}
+    def stats(self) -> CommandStats:
+        return CommandStats(self.enabled, self.accepted, dict(sorted(self.refused.items())))
 
     def admit(self, raw: bytes, *, retained: bool = False) -> signing.Command | Refusal:
         verdict = self._check(raw, retained)
@@ -129,8 +128,8 @@ class CommandGate:
             self._logged[refusal.reason] = (now, count)
 
     def _check(self, raw: bytes, retained: bool) -> signing.Command | Refusal:
-        if len(raw) > MAX_COMMAND:
-            return Refusal("malformed", f"larger than {MAX_COMMAND} bytes")
+        if len(raw) > MAX_SIZE:
+            return Refusal("malformed", f"larger than {MAX_SIZE} bytes")
         try:
             msg = signing.parse(raw)
         except signing.EnvelopeError as exc:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.telemetry.mqtt import MqttReporter
-from kiosk.telemetry.outbox import Outbox
-from tests.ops.mqtt_helpers import MOSQUITTO, Broker, Watcher, free_port
+from kiosk.fleet.reporter import MqttReporter
+from kiosk.fleet.outbox import Outbox
+from tests.fleet.mqtt_helpers import MOSQUITTO, Broker, Watcher, free_port
+from wire.messages import DeviceChange
 
 pytestmark = pytest.mark.skipif(not (Path(MOSQUITTO).exists() and shutil.which("openssl")),
                                 reason="mosquitto and openssl are needed (make test installs mosquitto)")
@@ -68,7 +69,7 @@ async def test_a_kiosk_reports_over_tls_with_its_own_certificate(tls_broker, tmp
         await asyncio.wait_for(r.connected.wait(), 15)
         _, birth = await asyncio.to_thread(watch.wait_for, lambda t, b: t == "kiosk/v1/K7/birth")
         assert birth["session_seq"] == 1
-        r.event("device", device="receipt_printer", state="degraded", reasons=["paper_low"])
+        r.event(DeviceChange(device="receipt_printer", state="degraded", reasons=["paper_low"], changes={}))
         _, event = await asyncio.to_thread(watch.wait_for, lambda t, b: t == "kiosk/v1/K7/events")
         assert event["kind"] == "device" and event["reasons"] == ["paper_low"]
     finally:
@@ -85,7 +86,7 @@ async def test_a_kiosk_cannot_write_under_another_kiosks_id(tls_broker, tmp_path
     try:
         await impostor.start()
         await asyncio.wait_for(impostor.connected.wait(), 15)
-        impostor.event("device", device="id_reader", state="fault")
+        impostor.event(DeviceChange(device="id_reader", state="fault", reasons=[], changes={}))
         for _ in range(200):  # until the broker acknowledged the event (it acknowledges denied ones too)
             if impostor.outbox.depth() == 0:
                 break

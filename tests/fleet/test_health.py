@@ -1,12 +1,12 @@
 """The health snapshot: current facts only, no personal data."""
-import json
 from pathlib import Path
 
 from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
-from kiosk.health import Counters, filesystem_type, kiosk_state, snapshot, system_figures
+from kiosk.fleet.health import Counters, filesystem_type, kiosk_state, snapshot, system_figures
 from kiosk.scenario.runner import open_devices
+from wire.messages import Health
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
@@ -19,18 +19,19 @@ async def test_snapshot_reports_devices_items_system_and_state():
     counters = Counters()
     counters.visit("queue-ticket", "completed", {"ticket_dispenser": 1})
     counters.visit("queue-ticket", "failed", {})
-    snap = snapshot(c, versions={"runtime": "0.1.0"}, counters=counters)
+    snap = snapshot(c, versions={"runtime": "0.1.0"}, counters=counters).as_dict()
     assert snap["state"] == "in_service"
     assert snap["counters"]["completions"] == {"queue-ticket": 1} and snap["counters"]["failures"] == {"queue-ticket": 1}
     assert snap["system"]["uptime_s"] >= 0 and snap["system"]["disk_free_mib"] > 0
     devices["document_printer"].inject("paper_out")
     c.refresh_home()
-    snap = snapshot(c, versions={}, counters=counters)
+    health = snapshot(c, versions={}, counters=counters)
+    snap = health.as_dict()
     assert snap["state"] == "degraded"
     assert snap["devices"]["document_printer"]["reasons"] == ["paper_out"]
     assert snap["items"]["social-security-certificate"] == {"available": False, "reasons": ["document_printer:paper_out"]}
     assert snap["items"]["queue-ticket"]["available"]
-    json.dumps(snap)  # publishable as is
+    assert Health.decode(health.encode()) == health  # publishable as is, and the console reads it back
 
 
 def test_state_rules():
@@ -71,5 +72,5 @@ async def test_health_says_whether_the_journal_can_link_visits(tmp_path):
     for key, expected in ((None, False), (secrets.token_bytes(32), True)):
         journal = Journal(tmp_path / f"{expected}.db", key=key)
         c = KioskController(reg, devices, None, VirtualClock(), kiosk={"id": "K1"}, journal=journal)
-        assert snapshot(c, versions={}, counters=Counters())["journal"] == {"pseudonymous": expected}
+        assert snapshot(c, versions={}, counters=Counters()).journal.pseudonymous is expected
         journal.close()

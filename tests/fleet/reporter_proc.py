@@ -5,8 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from kiosk.telemetry.mqtt import MqttReporter  # noqa: E402
-from kiosk.telemetry.outbox import Outbox  # noqa: E402
+from kiosk.fleet.reporter import MqttReporter  # noqa: E402
+from kiosk.fleet.outbox import Outbox  # noqa: E402
+from wire.messages import Visit  # noqa: E402
 
 
 async def main(port: int, var: Path, events: int) -> None:
@@ -14,7 +15,7 @@ async def main(port: int, var: Path, events: int) -> None:
     await r.start()
     r.set_state("in_service")
     for i in range(events):
-        r.event("test", n=i)
+        r.event(Visit(flow="queue-ticket", result="completed", reason="", printed={}, tickets=i))
         print(f"stored {i}", flush=True)
     print("READY", flush=True)
     await asyncio.Event().wait()

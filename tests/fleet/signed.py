@@ -3,7 +3,7 @@ import json
 import time
 from pathlib import Path
 
-from kiosk.telemetry import signing
+from wire import signing
 
 
 class BackOffice:

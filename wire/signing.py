@@ -1,9 +1,9 @@
 """Signed fleet commands: the envelope, its canonical encoding, Ed25519 signing and verification.
 
 Both ends of the command channel use this module (the kiosk verifies, the
-back office and `kiosk command sign` sign), so it imports nothing of the
-kiosk runtime. A command is trusted because of who signed it, not because
-of who could publish on the topic: a broker account, a leaked password or a
+back office and `kiosk command sign` sign), so it lives in the wire
+contract. A command is trusted because of who signed it, not because of
+who could publish on the topic: a broker account, a leaked password or a
 misconfigured ACL must not be enough to restart or take over a kiosk.
 
 Envelope, version 1 (all fields required, no others)::
@@ -31,19 +31,23 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from wire.codec import load_object
+from wire.errors import WireError
+
 VERSION = 1
 DOMAIN = b"kiosk-command-v1\x00"  # a signature over a command can never be taken for one over anything else
 FIELDS = ("v", "id", "kiosk", "cmd", "args", "issued_at", "expires_at")
 MAX_ID = 64
 MAX_CMD = 32
+MAX_SIZE = 4096  # bytes of a whole command; the largest real one is a few hundred
+MAX_LIFETIME_S = 24 * 3600  # expires_at - issued_at; bounds how long a kiosk must remember a seen id
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(WireError):
     """The message is not a well-formed version-1 envelope (refusal reason `malformed` or `unsigned`)."""
 
     def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason = reason
+        super().__init__("", detail, reason)
 
 
 class BadSignature(ValueError):
@@ -72,29 +76,11 @@ def canonical(body: dict) -> bytes:
 
 
 def parse(raw: bytes | str) -> dict:
-    """JSON with duplicate keys and non-finite numbers refused."""
-    def pairs(items):
-        out = {}
-        for k, v in items:
-            if k in out:
-                raise EnvelopeError("malformed", f"duplicate key {k[:20]!r}")
-            out[k] = v
-        return out
-
-    def no_constant(name):
-        raise EnvelopeError("malformed", f"{name} is not a number")
-
+    """Strict JSON (wire.codec): duplicate keys and non-finite numbers refused as `malformed`."""
     try:
-        msg = json.loads(raw, object_pairs_hook=pairs, parse_constant=no_constant)
-    except RecursionError:
-        raise EnvelopeError("malformed", "nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        if isinstance(exc, EnvelopeError):
-            raise
-        raise EnvelopeError("malformed", "not JSON") from None
-    if not isinstance(msg, dict):
-        raise EnvelopeError("malformed", "not a JSON object")
-    return msg
+        return load_object(raw)
+    except WireError as exc:
+        raise EnvelopeError("malformed", exc.detail) from None
 
 
 def _no_floats(value, depth: int = 0) -> None:

@@ -16,11 +16,11 @@ from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
-from kiosk.remote import Coalescer
-from kiosk.runtime import _start_reporter
+from kiosk.fleet.remote import Coalescer
+from kiosk.fleet.link import start_reporting
 from kiosk.scenario.runner import make_card, open_devices
-from tests.ops.mqtt_helpers import MOSQUITTO, Broker, Watcher
-from tests.ops.signed import BackOffice
+from tests.fleet.mqtt_helpers import MOSQUITTO, Broker, Watcher
+from tests.fleet.signed import BackOffice
 
 pytestmark = pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto is not installed (make test installs it)")
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -52,7 +52,7 @@ class Kiosk:
         self.clock = VirtualClock()
         self.c = KioskController(self.flows, self.devices, NoBackend(), self.clock, kiosk={"id": KIOSK},
                                  journal=Journal(self.cfg.var_dir / "journal.db"), remote_maintenance_s=600)
-        self.reporter = await _start_reporter(self.cfg, self.flows, self.c, reloader=reloader,
+        self.reporter = await start_reporting(self.cfg, self.flows, self.c, reloader=reloader,
                                               restart=self.restarts.set)
         await asyncio.wait_for(self.reporter.listening.wait(), 10)
         return self
@@ -110,7 +110,7 @@ async def test_a_retained_restart_does_not_restart_the_kiosk_at_start(broker, of
         publish(watch, office.payload(KIOSK, "ping", command_id="p1"))
         assert (await reply(watch, "p1"))["ok"]  # answered in order, after the retained one was dealt with
         assert not k.restarts.is_set()
-        assert k.reporter.gate.stats()["refused"] == {"retained": 1}
+        assert k.reporter.gate.stats().refused == {"retained": 1}
     finally:
         await k.stop()
 

@@ -1,13 +1,13 @@
 """The kiosk's MQTT link to the fleet: state with a Last Will, birth, health, events, commands.
 
-Topics under ``kiosk/v1/<kiosk_id>/``: ``state`` (retained; the Will sets
-``lost``), ``birth`` (retained, with a session counter persisted across
-restarts so the console can tell a stale Will from the current session),
-``health`` (retained, periodic and on change), ``events`` (QoS 1, from the
-durable outbox, in order), ``cmd`` answered on ``cmd/resp``. Commands are
-admitted only through the CommandGate (signed, for this kiosk, current, not
-seen before, not retained, within the rate limit); docs/operations.md is
-the wire contract.
+Topics and messages are the wire contract's (wire.topics, wire.messages):
+`state` (retained; the Will sets `lost`), `birth` (retained, with a session
+counter persisted across restarts so the console can tell a stale Will from
+the current session), `health` (retained, periodic and on change), `events`
+(QoS 1, from the durable outbox, in order), `cmd` answered on `cmd/resp`.
+Commands are admitted only through the CommandGate (signed, for this kiosk,
+current, not seen before, not retained, within the rate limit), then run by
+the handler registered for their name.
 
 paho runs its network loop on its own thread; everything it reports is
 handed to the asyncio loop with call_soon_threadsafe, and commands run there.
@@ -15,23 +15,27 @@ handed to the asyncio loop with call_soon_threadsafe, and commands run there.
 from __future__ import annotations
 
 import asyncio
-import json
+import dataclasses
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import structlog
 
 from kiosk.durable import write_atomically
-from kiosk.telemetry.gate import MAX_COMMAND, CommandGate, Refusal
-from kiosk.telemetry.outbox import Outbox
-from kiosk.telemetry.signing import VERSION as COMMAND_ENVELOPE
+from kiosk.fleet.gate import CommandGate, Refusal
+from kiosk.fleet.outbox import Outbox
+from kiosk.fleet.remote import CommandRegistry
+from wire import codec, topics
+from wire.commands import NAMES, PING, Pong
+from wire.messages import Birth, Event, Health, LinkFlags, OutboxFigures, Refused, Result, State
+from wire.signing import MAX_SIZE
+from wire.signing import VERSION as COMMAND_ENVELOPE
 
 log = structlog.get_logger("kiosk.mqtt")
-COMMANDS = ("ping", "restart", "reload_flows", "maintenance_on", "maintenance_off")
 MAX_INFLIGHT = 20
 
 
@@ -50,18 +54,17 @@ class MqttReporter:
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
                  cert_file: str | None = None, key_file: str | None = None, keepalive: int = 30,
                  health_interval_s: float = 60.0, versions: dict | None = None,
-                 on_command: Callable[[str, dict], Awaitable[dict]] | None = None,
-                 gate: CommandGate | None = None, insecure: bool = False):
-        self.kiosk_id = kiosk_id
-        self.base = f"kiosk/v1/{kiosk_id}"
+                 commands: CommandRegistry | None = None, gate: CommandGate | None = None, insecure: bool = False):
+        self.kiosk_id = topics.check_kiosk_id(kiosk_id)
         self.host, self.port, self.keepalive = host, port, keepalive
         self.outbox = outbox
         self.health_interval_s = health_interval_s
-        self.on_command = on_command
-        self.gate = gate or CommandGate(kiosk_id, None, None, known=COMMANDS)  # no key: every command refused
+        self.commands = commands or CommandRegistry()
+        self.commands.register(PING, self._ping)
+        self.gate = gate or CommandGate(kiosk_id, None, None)  # no key: every command refused
         self.tls = bool(ca_file or cert_file)
         self.insecure = insecure and not self.tls
-        self._health_fn: Callable[[], dict] | None = None
+        self._health_fn: Callable[[], Health] | None = None
         self.versions = versions or {}
         self.session_seq = next_session_seq(var_dir / "mqtt_session_seq")
         self.boot_id = _boot_id()
@@ -70,7 +73,7 @@ class MqttReporter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._inflight: dict[int, int] = {}  # paho mid -> outbox row id
         self._last_health: str | None = None
-        self._health: dict = {}
+        self._health: Health | None = None
         self._state = "starting"
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"kiosk-{kiosk_id}",
                                   clean_session=True)
@@ -81,7 +84,7 @@ class MqttReporter:
             if cert_file:
                 ctx.load_cert_chain(cert_file, key_file)
             self.client.tls_set_context(ctx)
-        self.client.will_set(f"{self.base}/state", self._state_payload("lost"), qos=1, retain=True)
+        self.client.will_set(self._topic(topics.STATE), self._state_payload("lost"), qos=1, retain=True)
         self.client.reconnect_delay_set(1, 60)
         self.client.max_inflight_messages_set(MAX_INFLIGHT)
         self.client.on_connect = self._on_connect
@@ -101,7 +104,8 @@ class MqttReporter:
     async def stop(self) -> None:
         """A clean goodbye: the Will is not sent after DISCONNECT, so say `disconnected` ourselves."""
         if self.client.is_connected():
-            info = self.client.publish(f"{self.base}/state", self._state_payload("disconnected"), qos=1, retain=True)
+            info = self.client.publish(self._topic(topics.STATE), self._state_payload("disconnected"), qos=1,
+                                       retain=True)
             await asyncio.get_running_loop().run_in_executor(None, info.wait_for_publish, 2)
         self.client.disconnect()
         self.client.loop_stop()
@@ -109,12 +113,12 @@ class MqttReporter:
     def set_state(self, state: str) -> None:
         if state != self._state:
             self._state = state
-            self._publish(f"{self.base}/state", self._state_payload(state), retain=True)
+            self._publish(topics.STATE, self._state_payload(state), retain=True)
 
-    def set_health(self, health: dict) -> None:
+    def set_health(self, health: Health) -> None:
         """Publish now if anything but the system figures changed; periodic publishing is `run_periodic`."""
-        self._health = dict(health, **self._own_health())
-        key = json.dumps({k: v for k, v in self._health.items() if k != "system"}, sort_keys=True, default=str)
+        self._health = dataclasses.replace(health, **self._own_health())
+        key = codec.dump(self._health.facts())
         if key != self._last_health:
             self._last_health = key
             self._publish_health()
@@ -124,34 +128,38 @@ class MqttReporter:
         if self._health_fn is not None:
             self.set_health(self._health_fn())
 
-    async def run_periodic(self, health_fn: Callable[[], dict]) -> None:
+    async def run_periodic(self, health_fn: Callable[[], Health]) -> None:
         self._health_fn = health_fn
         while True:
-            self._health = dict(health_fn(), **self._own_health())
+            self._health = dataclasses.replace(health_fn(), **self._own_health())
             self._publish_health()
             await asyncio.sleep(self.health_interval_s)
 
-    def event(self, kind: str, **fields) -> None:
+    def event(self, event: Event) -> None:
         """Store first, then send: an event the caller has handed over is never lost."""
-        self.outbox.put(f"{self.base}/events", {"kind": kind, "at": time.time(), "session_seq": self.session_seq,
-                                                **fields})
+        stamped = dataclasses.replace(event, session_seq=self.session_seq, at=time.time())
+        self.outbox.put(self._topic(topics.EVENTS), stamped.encode())
         self._flush()
 
     # ------------------------------------------------------------- plumbing
-    def _state_payload(self, state: str) -> str:
-        return json.dumps({"state": state, "session_seq": self.session_seq, "at": time.time()})
+    def _topic(self, which: topics.Topic) -> str:
+        return topics.topic(self.kiosk_id, which)
 
-    def _publish(self, topic: str, payload: str, *, retain: bool = False, qos: int = 1):
-        return self.client.publish(topic, payload, qos=qos, retain=retain)
+    def _state_payload(self, state: str) -> str:
+        return State(state, self.session_seq, time.time()).encode()
+
+    def _publish(self, which: topics.Topic, payload: str, *, retain: bool = False):
+        return self.client.publish(self._topic(which), payload, qos=which.qos, retain=retain)
 
     def _own_health(self) -> dict:
-        return {"commands": self.gate.stats(), "telemetry": {"tls": self.tls, "insecure": self.insecure}}
+        """The health fields the link itself knows, for dataclasses.replace."""
+        return {"commands": self.gate.stats(), "telemetry": LinkFlags(self.tls, self.insecure)}
 
     def _publish_health(self) -> None:
-        if self.client.is_connected():
-            body = dict(self._health, outbox={"depth": self.outbox.depth(), "dropped": self.outbox.dropped()},
-                        session_seq=self.session_seq, at=time.time())
-            self._publish(f"{self.base}/health", json.dumps(body, ensure_ascii=False, default=str), retain=True)
+        if self.client.is_connected() and self._health is not None:
+            body = dataclasses.replace(self._health, outbox=OutboxFigures(self.outbox.depth(), self.outbox.dropped()),
+                                       session_seq=self.session_seq, at=time.time())
+            self._publish(topics.HEALTH, body.encode(), retain=True)
 
     def _flush(self) -> None:
         if not self.client.is_connected():
@@ -163,7 +171,7 @@ class MqttReporter:
                 break
             if row_id in queued:
                 continue
-            info = self._publish(topic, payload)
+            info = self.client.publish(topic, payload, qos=topics.EVENTS.qos)
             self._inflight[info.mid] = row_id
             room -= 1
 
@@ -185,18 +193,17 @@ class MqttReporter:
         self._call(self._published, mid)
 
     def _on_message(self, client, userdata, message) -> None:
-        self._call(self._command, bytes(message.payload[:MAX_COMMAND + 1]), bool(message.retain))
+        self._call(self._command, bytes(message.payload[:MAX_SIZE + 1]), bool(message.retain))
 
     # loop thread --------------------------------------------------------------
     def _connected(self) -> None:
         log.info("mqtt.connected", host=self.host, port=self.port, session_seq=self.session_seq)
         self._inflight.clear()  # a new connection: anything unacknowledged is sent again from the outbox
-        birth = {"kiosk_id": self.kiosk_id, "boot_id": self.boot_id, "session_seq": self.session_seq,
-                 "versions": self.versions, "commands": list(COMMANDS), "command_envelope": COMMAND_ENVELOPE,
-                 "commands_enabled": self.gate.enabled, "at": time.time()}
-        self._publish(f"{self.base}/birth", json.dumps(birth), retain=True)
-        self._publish(f"{self.base}/state", self._state_payload(self._state), retain=True)
-        self.client.subscribe(f"{self.base}/cmd", qos=1)
+        birth = Birth(self.kiosk_id, self.boot_id, self.session_seq, self.versions, list(NAMES),
+                      COMMAND_ENVELOPE, self.gate.enabled, time.time())
+        self._publish(topics.BIRTH, birth.encode(), retain=True)
+        self._publish(topics.STATE, self._state_payload(self._state), retain=True)
+        self.client.subscribe(self._topic(topics.CMD), qos=topics.CMD.qos)
         self.connected.set()
         self._publish_health()
         self._flush()
@@ -220,23 +227,15 @@ class MqttReporter:
         """Untrusted input: the gate decides, and every message gets an answer (id null if it had none)."""
         verdict = self.gate.admit(raw, retained=retained)
         if isinstance(verdict, Refusal):
-            reply = {"v": 1, "id": verdict.id, "ok": False, "refused": verdict.reason, "error": verdict.detail}
-            self._publish(f"{self.base}/cmd/resp", json.dumps(reply, ensure_ascii=False))
-            self.health_changed()
-            return
-        if verdict.cmd == "ping":
-            reply = {"v": 1, "id": verdict.id, "ok": True, "result": {"pong": True, "state": self._state}}
-        elif self.on_command is None:
-            reply = {"v": 1, "id": verdict.id, "ok": False, "error": "this kiosk has no command handler"}
+            reply = Refused(verdict.id, verdict.reason, verdict.detail)
         else:
-            try:
-                reply = {"v": 1, "id": verdict.id, "ok": True, "result": await self.on_command(verdict.cmd,
-                                                                                              verdict.args)}
-            except Exception as exc:  # a failing command is answered, never dropped
-                reply = {"v": 1, "id": verdict.id, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
-        log.info("mqtt.command", cmd=verdict.cmd, id=verdict.id, ok=reply["ok"])
-        self._publish(f"{self.base}/cmd/resp", json.dumps(reply, ensure_ascii=False, default=str))
+            reply = await self.commands.answer(verdict)
+            log.info("mqtt.command", cmd=verdict.cmd, id=verdict.id, ok=isinstance(reply, Result))
+        self._publish(topics.CMD_RESP, reply.encode())
         self.health_changed()
+
+    async def _ping(self, args: dict) -> Pong:
+        return Pong(pong=True, state=self._state)
 
 
 def _boot_id() -> str:

@@ -9,7 +9,7 @@ from kiosk.controller import END_SCREEN_S, KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
-from kiosk.remote import Coalescer, RemoteCommands
+from kiosk.fleet.remote import Coalescer, CommandRegistry, RemoteCommands
 from kiosk.scenario.runner import make_card, open_devices
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -28,7 +28,9 @@ async def kiosk(tmp_path):
     clock = VirtualClock()
     c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, journal=Journal(tmp_path / "journal.db"))
     restarts = []
-    return c, devices, clock, RemoteCommands(c, reg, restart=lambda: restarts.append(c.state.mode)), restarts
+    registry = CommandRegistry()
+    RemoteCommands(c, reg, restart=lambda: restarts.append(c.state.mode)).register(registry)
+    return c, devices, clock, registry.call, restarts
 
 
 async def settle():

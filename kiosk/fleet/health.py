@@ -1,7 +1,7 @@
 """The kiosk's health as one snapshot: state, devices, items, system, versions, counters.
 
 Everything here is current fact, so the fleet console's colours resolve by
-themselves; events (kiosk.telemetry) are the history. No personal data:
+themselves; events (kiosk.fleet.reporter) are the history. No personal data:
 counters are per item, never per citizen.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devices.status import State
+from wire.messages import DeviceHealth, Health, ItemHealth, JournalFlags, VisitCounts
 
 BOOT = time.monotonic()
 
@@ -33,9 +34,8 @@ class Counters:
             self.failures[flow] += 1
         self.pages.update(printed)
 
-    def as_dict(self) -> dict:
-        return {"sessions": self.sessions, "completions": dict(self.completions), "failures": dict(self.failures),
-                "pages": dict(self.pages)}
+    def as_wire(self) -> VisitCounts:
+        return VisitCounts(self.sessions, dict(self.completions), dict(self.failures), dict(self.pages))
 
 
 def kiosk_state(mode: str, device_states: dict[str, str], items_available: int, items: int) -> str:
@@ -136,12 +136,10 @@ def current_state(controller) -> str:
                        sum(t.available for t in tiles), len(tiles))
 
 
-def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | None = None) -> dict:
-    devices = {role: dev.status.as_dict() for role, dev in sorted(controller.devices.items())}
-    tiles = controller.state.tiles
-    items = {t.flow: {"available": t.available, "reasons": list(t.reasons)} for t in tiles}
-    state = current_state(controller)
-    return {"state": state, "mode": controller.state.mode,
-            "maintenance_pending": controller.state.remote_maintenance_pending, "devices": devices, "items": items,
-            "system": system_figures(var_dir), "versions": versions, "counters": counters.as_dict(),
-            "journal": {"pseudonymous": bool(controller.journal and controller.journal.pseudonymous)}}
+def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | None = None) -> Health:
+    devices = {role: DeviceHealth(**dev.status.as_dict()) for role, dev in sorted(controller.devices.items())}
+    items = {t.flow: ItemHealth(t.available, list(t.reasons)) for t in controller.state.tiles}
+    return Health(state=current_state(controller), mode=controller.state.mode,
+                  maintenance_pending=controller.state.remote_maintenance_pending, devices=devices, items=items,
+                  system=system_figures(var_dir), versions=versions, counters=counters.as_wire(),
+                  journal=JournalFlags(bool(controller.journal and controller.journal.pseudonymous)))

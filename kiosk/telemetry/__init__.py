@@ -1,1 +1,0 @@
-"""Fleet reporting: the health snapshot, a durable outbox, and the MQTT link."""

@@ -1,0 +1,36 @@
+"""The window is one listener among several: binding it never silences another observer of the controller."""
+from pathlib import Path
+
+from kiosk.controller import KioskController
+from kiosk.engine.clock import VirtualClock
+from kiosk.flow.registry import FlowRegistry
+from kiosk.scenario.runner import open_devices
+from kiosk.ui.live import LiveUi
+
+FLOWS = Path(__file__).resolve().parents[2] / "flows"
+
+
+class CountingUi(LiveUi):
+    """The real binding, with drawing replaced by a count: no window is needed to see who is called."""
+
+    draws = 0
+
+    def draw(self) -> None:
+        self.draws += 1
+
+
+async def test_binding_the_window_keeps_every_other_listener():
+    reg = FlowRegistry(FLOWS)
+    reg.reload()
+    soak, fleet = [], []
+    c = KioskController(reg, await open_devices(), None, VirtualClock(), kiosk={"id": "K1"},
+                        on_change=lambda s: soak.append(s.locale))
+    c.subscribe(lambda s: fleet.append(s.locale))
+    ui = CountingUi(c, window=None)
+    drawn = ui.draws
+    soak.clear(), fleet.clear()
+    c.set_locale("en")
+    assert soak == ["en"] and fleet == ["en"] and ui.draws == drawn + 1
+    ui.unsubscribe()
+    c.set_locale("zh-CN")
+    assert soak == ["en", "zh-CN"] and ui.draws == drawn + 1

@@ -1,0 +1,55 @@
+"""Strict JSON for untrusted payloads: objects only, no duplicate keys, no NaN or Infinity, bounded depth.
+
+A duplicate key would let a signer and a verifier (or the kiosk and the
+console) read two different messages out of one payload; Python's json
+silently keeps the last.
+"""
+from __future__ import annotations
+
+import json
+
+from wire.errors import WireError
+
+MAX_DEPTH = 32
+
+
+def load_object(raw: bytes | str) -> dict:
+    def pairs(items):
+        out = {}
+        for k, v in items:
+            if k in out:
+                raise WireError("", f"duplicate key {k[:20]!r}")
+            out[k] = v
+        return out
+
+    def no_constant(name):
+        raise WireError("", f"{name} is not a number")
+
+    try:
+        msg = json.loads(raw, object_pairs_hook=pairs, parse_constant=no_constant)
+    except RecursionError:
+        raise WireError("", "nested too deeply") from None
+    except WireError:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        raise WireError("", "not JSON") from None
+    if not isinstance(msg, dict):
+        raise WireError("", "not a JSON object")
+    _depth(msg, 0)
+    return msg
+
+
+def dump(body: dict) -> str:
+    """Compact UTF-8 JSON; values the contract allows are JSON already, anything else is a bug, said loudly."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _depth(value, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise WireError("", "nested too deeply")
+    if isinstance(value, dict):
+        for v in value.values():
+            _depth(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _depth(v, depth + 1)
