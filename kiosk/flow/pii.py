@@ -1,7 +1,7 @@
 """Where personal data may go: the privacy rules of the linter.
 
 Every interpolation carries a privacy label from the expression checker
-(kiosk.expr_types.Label), so a value computed from personal data is personal
+(kiosk.expr.types.Label), so a value computed from personal data is personal
 wherever it ends up. These rules name each place a value can reach and say
 which labels may reach it:
 
