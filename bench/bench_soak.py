@@ -62,7 +62,7 @@ def rss_mb() -> float:
 # ------------------------------------------------------------------ children
 def engine_child(sessions: int) -> dict:
     from bench.bench_engine import chain_flow
-    from kiosk import logs
+    from kiosk.system import logs
     from kiosk.engine.clock import VirtualClock
     from kiosk.engine.messages import Action
     from kiosk.engine.session import Session
@@ -150,7 +150,7 @@ class Kiosk:
 
 
 async def headless_child(visits: int) -> dict:
-    from kiosk import logs
+    from kiosk.system import logs
 
     logs.setup("json", "warning")
     with tempfile.TemporaryDirectory() as d:
@@ -176,7 +176,7 @@ async def headless_child(visits: int) -> dict:
 
 
 async def ui_child(visits: int) -> dict:
-    from kiosk import logs
+    from kiosk.system import logs
     from kiosk.scenario.ui import tap_action
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi

@@ -51,7 +51,7 @@ def bare() -> None:
 
 
 async def kiosk(taps: int) -> None:
-    from kiosk import logs
+    from kiosk.system import logs
     from kiosk.controller import KioskController
     from kiosk.engine.clock import LoopClock
     from kiosk.flow.registry import FlowRegistry

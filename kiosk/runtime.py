@@ -21,10 +21,10 @@ from kiosk.engine.clock import LoopClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.maintenance import Gate
-from kiosk.notify import Notifier
+from kiosk.system.notify import Notifier
 from kiosk.remote import Coalescer, RemoteCommands
-from kiosk.restarts import RestartCounter
-from kiosk.watchdog import Watchdog, hang_forever
+from kiosk.system.restarts import RestartCounter
+from kiosk.system.watchdog import Watchdog, hang_forever
 from kiosk.render_pdf import render_document
 from kiosk.services import HttpServices
 

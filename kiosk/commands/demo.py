@@ -47,7 +47,8 @@ def demo(args) -> int:
         return headless(Path(args.flows))
     import asyncio
 
-    from kiosk import config, demo_backend, logs, runtime, startup
+    from kiosk import config, demo_backend, runtime, startup
+    from kiosk.system import logs
     from kiosk.config import ServiceConfig
 
     source = args.config or ROOT / "etc" / "demo.toml"
@@ -104,7 +105,8 @@ def _demo_journal(journal):
 
 
 def demo_backend_cmd(args) -> int:
-    from kiosk import demo_backend, logs
+    from kiosk import demo_backend
+    from kiosk.system import logs
 
     logs.setup("console", "info")
     return demo_backend.main(args)

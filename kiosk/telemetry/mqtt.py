@@ -25,7 +25,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import structlog
 
-from kiosk.durable import write_atomically
+from kiosk.system.durable import write_atomically
 from kiosk.telemetry.gate import MAX_COMMAND, CommandGate, Refusal
 from kiosk.telemetry.outbox import Outbox
 from kiosk.telemetry.signing import VERSION as COMMAND_ENVELOPE

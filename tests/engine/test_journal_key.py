@@ -21,9 +21,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from kiosk import config
-from kiosk.durable import write_atomically
 from kiosk.journal import Journal
-from kiosk.restarts import RestartCounter
+from kiosk.system.durable import write_atomically
+from kiosk.system.restarts import RestartCounter
 from kiosk.telemetry.outbox import Outbox
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

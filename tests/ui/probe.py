@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from kiosk import logs  # noqa: E402
+from kiosk.system import logs  # noqa: E402
 from kiosk.controller import KioskController  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
 from kiosk.flow.registry import FlowRegistry  # noqa: E402
