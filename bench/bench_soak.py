@@ -98,7 +98,7 @@ class Kiosk:
         from kiosk.flow.registry import FlowRegistry
         from kiosk.journal import Journal
         from kiosk.scenario.runner import open_devices
-        from kiosk.services import HttpServices
+        from kiosk.backend.http import HttpServices
 
         self.backend, self.web, port = await demo_backend.start("127.0.0.1", 0)
         self.registry = FlowRegistry(ROOT / "flows")

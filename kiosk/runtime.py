@@ -26,7 +26,7 @@ from kiosk.remote import Coalescer, RemoteCommands
 from kiosk.system.restarts import RestartCounter
 from kiosk.system.watchdog import Watchdog, hang_forever
 from kiosk.render_pdf import render_document
-from kiosk.services import HttpServices
+from kiosk.backend.http import HttpServices
 
 log = structlog.get_logger("kiosk.runtime")
 

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_engine_and_scenarios_import_no_ui_toolkit():
     code = ("import sys, kiosk.engine.session, kiosk.engine.runner, kiosk.controller, kiosk.scenario.runner, "
-            "kiosk.flow.bundle, kiosk.services; "
+            "kiosk.flow.bundle, kiosk.backend.http; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('kivy', 'kiosk') and "
             "(m.startswith('kivy') or m.startswith('kiosk.ui'))); print(bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

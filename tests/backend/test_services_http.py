@@ -4,9 +4,9 @@ import asyncio
 import pytest
 from aiohttp import web
 
+from kiosk.backend.http import HttpServices
 from kiosk.config import ServiceConfig
 from kiosk.flow.model import Catalog
-from kiosk.services import HttpServices
 
 CATALOG = Catalog.model_validate({"format": 2, "services": {"svc": {"operations": {
     "ok": {"path": "/ok"}, "missing": {"path": "/missing"}, "boom": {"path": "/boom"},
