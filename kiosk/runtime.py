@@ -25,7 +25,7 @@ from kiosk.system.notify import Notifier
 from kiosk.remote import Coalescer, RemoteCommands
 from kiosk.system.restarts import RestartCounter
 from kiosk.system.watchdog import Watchdog, hang_forever
-from kiosk.render_pdf import render_document
+from kiosk.documents.pdf import render_document
 from kiosk.backend.http import HttpServices
 
 log = structlog.get_logger("kiosk.runtime")

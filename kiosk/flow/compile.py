@@ -26,7 +26,7 @@ class CompiledFlow:
     scope: Scope
     exprs: dict[tuple, object] = field(default_factory=dict)  # (step id, what, ...) -> Compiled or Template
     patterns: dict[tuple, object] = field(default_factory=dict)  # kiosk.expr.regex.SafePattern
-    documents: dict[str, "object"] = field(default_factory=dict)  # name -> kiosk.documents.DocumentTemplate
+    documents: dict[str, "object"] = field(default_factory=dict)  # name -> kiosk.documents.templates.DocumentTemplate
     main_path: list[str] = field(default_factory=list)
     sources: dict[tuple, tuple] = field(default_factory=dict)  # exprs key -> (path in the file, source text)
 
