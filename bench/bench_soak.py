@@ -91,7 +91,7 @@ class Kiosk:
     """The runtime's parts without the window: registry, devices, HTTP services, journal, controller."""
 
     async def start(self, var: Path) -> None:
-        from kiosk import demo_backend
+        from kiosk.demo import backend as demo_backend
         from kiosk.config import ServiceConfig
         from kiosk.controller import KioskController
         from kiosk.engine.clock import LoopClock
