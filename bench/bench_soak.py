@@ -97,7 +97,7 @@ class Kiosk:
         from kiosk.engine.clock import LoopClock
         from kiosk.flow.registry import FlowRegistry
         from kiosk.journal import Journal
-        from kiosk.scenario.runner import open_devices
+        from kiosk.scenario.twins import open_devices
         from kiosk.backend.http import HttpServices
 
         self.backend, self.web, port = await demo_backend.start("127.0.0.1", 0)

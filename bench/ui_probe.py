@@ -55,7 +55,7 @@ async def kiosk(taps: int) -> None:
     from kiosk.controller import KioskController
     from kiosk.engine.clock import LoopClock
     from kiosk.flow.registry import FlowRegistry
-    from kiosk.scenario.runner import open_devices
+    from kiosk.scenario.twins import open_devices
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme

@@ -115,7 +115,7 @@ async def test_a_visit_calls_the_backend_over_http(server, monkeypatch):
     from kiosk.engine.runner import SessionRunner
     from kiosk.engine.session import Session
     from kiosk.flow.bundle import load_bundle
-    from kiosk.scenario.runner import make_card, make_devices
+    from kiosk.scenario.twins import make_card, make_devices
 
     url, seen = server
     bundle = load_bundle(Path(__file__).resolve().parents[2] / "flows")

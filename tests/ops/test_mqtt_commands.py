@@ -18,7 +18,7 @@ from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.remote import Coalescer
 from kiosk.runtime import _start_reporter
-from kiosk.scenario.runner import make_card, open_devices
+from kiosk.scenario.twins import make_card, open_devices
 from tests.ops.mqtt_helpers import MOSQUITTO, Broker, Watcher
 from tests.ops.signed import BackOffice
 
