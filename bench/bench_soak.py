@@ -62,11 +62,11 @@ def rss_mb() -> float:
 # ------------------------------------------------------------------ children
 def engine_child(sessions: int) -> dict:
     from bench.bench_engine import chain_flow
-    from kiosk.system import logs
     from kiosk.engine.clock import VirtualClock
     from kiosk.engine.messages import Action
     from kiosk.engine.session import Session
     from kiosk.flow.bundle import load_bundle
+    from kiosk.system import logs
 
     logs.setup("json", "warning")
     with tempfile.TemporaryDirectory() as d:
@@ -91,14 +91,14 @@ class Kiosk:
     """The runtime's parts without the window: registry, devices, HTTP services, journal, controller."""
 
     async def start(self, var: Path) -> None:
-        from kiosk.demo import backend as demo_backend
+        from kiosk.backend.http import HttpServices
         from kiosk.config import ServiceConfig
         from kiosk.controller import KioskController
+        from kiosk.demo import backend as demo_backend
         from kiosk.engine.clock import LoopClock
         from kiosk.flow.registry import FlowRegistry
         from kiosk.journal import Journal
         from kiosk.scenario.twins import open_devices
-        from kiosk.backend.http import HttpServices
 
         self.backend, self.web, port = await demo_backend.start("127.0.0.1", 0)
         self.registry = FlowRegistry(ROOT / "flows")
@@ -176,8 +176,8 @@ async def headless_child(visits: int) -> dict:
 
 
 async def ui_child(visits: int) -> dict:
-    from kiosk.system import logs
     from kiosk.scenario.ui import tap_action
+    from kiosk.system import logs
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme

@@ -15,18 +15,18 @@ import structlog
 
 from devices.hotplug import HotplugMonitor
 from kiosk import startup
+from kiosk.backend.http import HttpServices
 from kiosk.config import Config
 from kiosk.controller import KioskController
+from kiosk.documents.pdf import render_document
 from kiosk.engine.clock import LoopClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.maintenance import Gate
-from kiosk.system.notify import Notifier
 from kiosk.remote import Coalescer, RemoteCommands
+from kiosk.system.notify import Notifier
 from kiosk.system.restarts import RestartCounter
 from kiosk.system.watchdog import Watchdog, hang_forever
-from kiosk.documents.pdf import render_document
-from kiosk.backend.http import HttpServices
 
 log = structlog.get_logger("kiosk.runtime")
 

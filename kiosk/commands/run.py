@@ -60,8 +60,8 @@ def out_of_service(args) -> int:
     """The static screen kiosk-out-of-service.service shows after repeated failures."""
     import asyncio
 
-    from kiosk.system import logs
     from kiosk.commands import load_config
+    from kiosk.system import logs
 
     cfg = load_config(args)
     locale = cfg.kiosk.default_locale if cfg else "zh-CN"
