@@ -19,8 +19,8 @@ from bench._util import measure, report  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
 from kiosk.engine.messages import Action  # noqa: E402
 from kiosk.engine.session import Session  # noqa: E402
-from kiosk import logs  # noqa: E402
 from kiosk.flow.bundle import load_bundle  # noqa: E402
+from kiosk.system import logs  # noqa: E402
 
 STEPS = 50
 

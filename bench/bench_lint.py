@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml  # noqa: E402
 
-from kiosk import logs  # noqa: E402
 from kiosk.flow.bundle import check_paths, find_flow_files  # noqa: E402
+from kiosk.system import logs  # noqa: E402
 
 FLOWS = Path(__file__).resolve().parents[1] / "flows"
 COUNT = 100

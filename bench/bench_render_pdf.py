@@ -1,4 +1,4 @@
-"""A one-page A4 certificate with a table: kiosk.render_pdf cold and warm, beside plain WeasyPrint.
+"""A one-page A4 certificate with a table: kiosk.documents.pdf cold and warm, beside plain WeasyPrint.
 
 Baselines render the same filled page with plain WeasyPrint and Noto Serif
 CJK found through fontconfig, as an integrator would by default, each in a
@@ -47,7 +47,7 @@ t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 import structlog
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-from kiosk.render_pdf import render_pdf
+from kiosk.documents.pdf import render_pdf
 pdf = render_pdf(sys.argv[2])
 print(json.dumps({"cold": time.perf_counter() - t0, "size": len(pdf)}))
 """
@@ -91,13 +91,13 @@ def main() -> None:
 
     colds = [child(COLD, str(ROOT), html) for _ in range(3)]
     cold = statistics.median(c["cold"] for c in colds)
-    line("kiosk.render_pdf, cold (fresh process, median of 3)", cold,
+    line("kiosk.documents.pdf, cold (fresh process, median of 3)", cold,
          f"goal < 2 s: {'met' if cold < 2 else 'MISSED'}, PDF {colds[0]['size'] / 1000:.0f} kB")
 
-    from kiosk.render_pdf import render_pdf
+    from kiosk.documents.pdf import render_pdf
 
     render_pdf(html)
-    report("kiosk.render_pdf, warm", measure(lambda: render_pdf(html), 20), goal_ms=300)
+    report("kiosk.documents.pdf, warm", measure(lambda: render_pdf(html), 20), goal_ms=300)
     qr = filled(WITH_QR)
     render_pdf(qr)
     report("  with a QR code (no-criminal-record certificate)", measure(lambda: render_pdf(qr), 20), goal_ms=300)

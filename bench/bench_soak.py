@@ -65,11 +65,11 @@ def rss_mb() -> float:
 # ------------------------------------------------------------------ children
 def engine_child(sessions: int) -> dict:
     from bench.bench_engine import chain_flow
-    from kiosk import logs
     from kiosk.engine.clock import VirtualClock
     from kiosk.engine.messages import Action
     from kiosk.engine.session import Session
     from kiosk.flow.bundle import load_bundle
+    from kiosk.system import logs
 
     logs.setup("json", "warning")
     with tempfile.TemporaryDirectory() as d:
@@ -98,8 +98,9 @@ class Kiosk:
     against the demo backend over real HTTP on 127.0.0.1, with a provisioned journal key."""
 
     async def start(self, var: Path, pdf: bool = False) -> None:
-        from kiosk import config, demo_backend, runtime
-        from kiosk.render_pdf import render_document
+        from kiosk import config, runtime
+        from kiosk.demo import backend as demo_backend
+        from kiosk.documents.pdf import render_document
         from kiosk.flow.registry import FlowRegistry
 
         self.backend, self.web, port = await demo_backend.start("127.0.0.1", 0)
@@ -156,7 +157,7 @@ class Kiosk:
 
 
 async def headless_child(visits: int, pdf: bool = False) -> dict:
-    from kiosk import logs
+    from kiosk.system import logs
 
     logs.setup("json", "warning")
     with tempfile.TemporaryDirectory() as d:
@@ -182,8 +183,8 @@ async def headless_child(visits: int, pdf: bool = False) -> dict:
 
 
 async def ui_child(visits: int) -> dict:
-    from kiosk import logs
     from kiosk.scenario.ui import tap_action
+    from kiosk.system import logs
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk import logs
+from kiosk.system import logs
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import structlog
 
-from kiosk.durable import owner_only_database
+from kiosk.system.durable import owner_only_database
 
 log = structlog.get_logger("kiosk.journal")
 KEY_BYTES = 32

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 
 from kiosk.expr import ExprType, Label, Mask, Privacy
-from kiosk.expr_types import default_mask
+from kiosk.expr.types import default_mask
 
 
 def mask_id(value: str) -> str:

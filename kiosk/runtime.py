@@ -21,19 +21,19 @@ import structlog
 
 from devices.hotplug import HotplugMonitor
 from kiosk import startup
+from kiosk.backend.http import HttpServices
 from kiosk.config import Config
 from kiosk.controller import KioskController
+from kiosk.documents.pdf import render_document
 from kiosk.engine.clock import LoopClock
 from kiosk.fleet.link import start_reporting
 from kiosk.fleet.remote import Coalescer, exit_for_restart
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.maintenance import Gate
-from kiosk.notify import Notifier
-from kiosk.render_pdf import render_document
-from kiosk.restarts import RestartCounter
-from kiosk.services import HttpServices
-from kiosk.watchdog import Watchdog
+from kiosk.system.notify import Notifier
+from kiosk.system.restarts import RestartCounter
+from kiosk.system.watchdog import Watchdog
 
 log = structlog.get_logger("kiosk.runtime")
 BEAT_MAX_AGE_S = 10.0  # a liveness source silent this long stops the watchdog pings
@@ -184,7 +184,7 @@ async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: 
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme
     from kiosk.ui.voice import Speaker
-    from kiosk.watchdog import hang_forever
+    from kiosk.system.watchdog import hang_forever
 
     await start(k)
     try:

@@ -133,8 +133,6 @@ def test_the_cycle_finder_finds_a_planted_cycle():
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
-@pytest.mark.xfail(strict=False, reason="kiosk/expr.py <-> kiosk/expr_check.py (Scope, under TYPE_CHECKING); the helper "
-                                        "moving kiosk/expr/ removes it: remove this mark after merging")
 def test_nothing_imports_in_a_cycle():
     cycle = find_cycle(import_graph(MODULES))
     assert cycle is None, "import cycle: " + " -> ".join(cycle)

@@ -47,8 +47,10 @@ def demo(args) -> int:
         return headless(Path(args.flows))
     import asyncio
 
-    from kiosk import config, demo_backend, logs, runtime, startup
-    from kiosk.config import ServiceConfig
+    from kiosk import config, runtime, startup
+    from kiosk.demo import backend as demo_backend
+    from kiosk.demo.settings import demo_config
+    from kiosk.system import logs
 
     source = args.config or ROOT / "etc" / "demo.toml"
     try:
@@ -61,8 +63,7 @@ def demo(args) -> int:
     async def main():
         backend, web_runner, port = await demo_backend.start("127.0.0.1", 0)
         url = f"http://127.0.0.1:{port}"
-        services = {name: ServiceConfig(base_url=url, timeout_s=s.timeout_s) for name, s in cfg.services.items()}
-        demo_cfg = cfg.model_copy(update={"services": services, "journal": _demo_journal(cfg.journal)})
+        demo_cfg = demo_config(cfg, url)
         try:
             prepared = startup.prepare(demo_cfg, str(source))
         except startup.StartupError:
@@ -90,21 +91,9 @@ def demo(args) -> int:
         return 2
 
 
-def _demo_journal(journal):
-    """A demo convenience: a fresh journal key for this run, in this process's environment only, so that the
-    demo's journal shows the citizen column. A real kiosk gets its key from the fleet (docs/operations.md)."""
-    if journal.key_env or journal.key_file:
-        return journal
-    import secrets
-
-    from kiosk.config import JournalConfig
-
-    os.environ["KIOSK_DEMO_JOURNAL_KEY"] = secrets.token_hex(32)
-    return JournalConfig(key_env="KIOSK_DEMO_JOURNAL_KEY")
-
-
 def demo_backend_cmd(args) -> int:
-    from kiosk import demo_backend, logs
+    from kiosk.demo import backend as demo_backend
+    from kiosk.system import logs
 
     logs.setup("console", "info")
     return demo_backend.main(args)

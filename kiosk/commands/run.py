@@ -28,7 +28,8 @@ def _checked(args):
 def run(args) -> int:
     import asyncio
 
-    from kiosk import logs, runtime, startup
+    from kiosk import runtime, startup
+    from kiosk.system import logs
 
     checked = _checked(args)  # before any device is opened or the window starts: a problem never reaches "ready"
     if checked is None:
@@ -61,8 +62,8 @@ def out_of_service(args) -> int:
     """The static screen kiosk-out-of-service.service shows after repeated failures."""
     import asyncio
 
-    from kiosk import logs
     from kiosk.commands import load_config
+    from kiosk.system import logs
 
     cfg = load_config(args)
     locale = cfg.kiosk.default_locale if cfg else "zh-CN"

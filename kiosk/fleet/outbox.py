@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from kiosk.durable import owner_only_database
+from kiosk.system.durable import owner_only_database
 
 
 class Outbox:

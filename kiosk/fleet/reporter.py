@@ -25,7 +25,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import structlog
 
-from kiosk.durable import write_atomically
+from kiosk.system.durable import write_atomically
 from kiosk.fleet.gate import CommandGate, Refusal
 from kiosk.fleet.outbox import Outbox
 from kiosk.fleet.remote import CommandRegistry

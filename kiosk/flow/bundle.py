@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk import documents
+from kiosk.documents.templates import load_template, template_files
 from kiosk.flow import model
 from kiosk.flow.compile import CompiledFlow, compile_flow
 from kiosk.flow.lint import BundleInfo, Linter
@@ -217,7 +217,7 @@ def check_flow(ld: Loaded, by_id: dict[str, Loaded], catalog: model.Catalog | No
     flow: model.Flow = ld.doc
     folder = Path(ld.file).parent
     links = link_problems(folder)
-    templates = {} if links else documents.template_files(folder)  # never read through a link
+    templates = {} if links else template_files(folder)  # never read through a link
     info = BundleInfo(catalog, set(by_id), set(templates))
     problems = links + Linter(flow, ld.located, ld.file, info).run()
     scope = flow_scope(_subflows(flow, by_id))
@@ -226,7 +226,7 @@ def check_flow(ld: Loaded, by_id: dict[str, Loaded], catalog: model.Catalog | No
     problems += PrivacyRules(compiled, ld.located, catalog).run()
     used = {s.document for s in flow.steps if s.kind == "print"}
     for name in sorted(used & set(templates)):
-        tmpl, tproblems = documents.load_template(templates[name], scope)
+        tmpl, tproblems = load_template(templates[name], scope)
         problems += tproblems
         if tmpl is not None:
             steps = [s for s in flow.steps if s.kind == "print" and s.document == name]

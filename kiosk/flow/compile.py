@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.expr import ExprError, ExprType, Scope, compile_expr, compile_template
-from kiosk.expr_regex import PatternError, compile_safe
+from kiosk.expr.regex import PatternError, compile_safe
 from kiosk.flow import model
 from kiosk.flow.outcomes import INTERACTIVE, next_map, primary
 from kiosk.flow.problems import Problem
@@ -25,8 +25,8 @@ class CompiledFlow:
     folder: Path
     scope: Scope
     exprs: dict[tuple, object] = field(default_factory=dict)  # (step id, what, ...) -> Compiled or Template
-    patterns: dict[tuple, object] = field(default_factory=dict)  # kiosk.expr_regex.SafePattern
-    documents: dict[str, "object"] = field(default_factory=dict)  # name -> kiosk.documents.DocumentTemplate
+    patterns: dict[tuple, object] = field(default_factory=dict)  # kiosk.expr.regex.SafePattern
+    documents: dict[str, "object"] = field(default_factory=dict)  # name -> kiosk.documents.templates.DocumentTemplate
     main_path: list[str] = field(default_factory=list)
     sources: dict[tuple, tuple] = field(default_factory=dict)  # exprs key -> (path in the file, source text)
 

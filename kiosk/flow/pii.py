@@ -1,7 +1,7 @@
 """Where personal data may go: the privacy rules of the linter.
 
 Every interpolation carries a privacy label from the expression checker
-(kiosk.expr_types.Label), so a value computed from personal data is personal
+(kiosk.expr.types.Label), so a value computed from personal data is personal
 wherever it ends up. These rules name each place a value can reach and say
 which labels may reach it:
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kiosk import documents
+from kiosk.documents.templates import DocumentTemplate, spots
 from kiosk.expr import Mask, Template
 from kiosk.flow import model
 from kiosk.flow.compile import CompiledFlow, locate
@@ -126,12 +126,12 @@ class PrivacyRules:
                               path=format_path(("steps", i, "personal")))
 
 
-def document_problems(tmpl: documents.DocumentTemplate, steps: list[model.Print]) -> list[Problem]:
+def document_problems(tmpl: DocumentTemplate, steps: list[model.Print]) -> list[Problem]:
     """A template's personal values against the steps that print it; sets ``may_reveal`` for the renderer."""
     undeclared = sorted(s.id for s in steps if not s.personal)
     tmpl.may_reveal = tmpl.kind == "html" and bool(steps) and not undeclared
     out: list[Problem] = []
-    for line, col, part in documents.spots(tmpl):
+    for line, col, part in spots(tmpl):
         if part.label.public:
             continue
         src = part.source.strip()

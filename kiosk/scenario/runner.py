@@ -8,7 +8,6 @@ card's name and ID number: finding them fails the scenario.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import io
 import json
 import re
@@ -18,13 +17,6 @@ from pathlib import Path
 import pydantic
 import structlog
 
-from devices.code_scanner.sim import SimCodeScanner
-from devices.document_printer.sim import SimDocumentPrinter
-from devices.help_panel.sim import SimHelpPanel
-from devices.id_reader.sim import SimIdCardReader
-from devices.receipt_printer.sim import SimReceiptPrinter
-from devices.records import CardType, IdCard
-from devices.ticket_dispenser.sim import SimTicketDispenser
 from kiosk.engine.clock import VirtualClock
 from kiosk.engine.ops import OpExecutor
 from kiosk.engine.runner import SessionRunner
@@ -35,12 +27,9 @@ from kiosk.flow.problems import Problem, ProblemsError, did_you_mean
 from kiosk.scenario import coverage
 from kiosk.scenario.model import STEP_KEYS, Scenario, ScenarioFile
 from kiosk.scenario.stubs import StubServices, StubState
+from kiosk.scenario.twins import make_card, make_devices
 
 SETTLE_ROUNDS = 200
-DEFAULT_CARD = dict(name="张示例", gender="男", nation="汉", birth_date="1960-05-01",
-                    address="示例省示例市示例区示例路1号", id_number="110105196005010014",
-                    authority="示例市公安局示例分局", valid_from="2016-01-01", valid_to=None,
-                    card_type="resident")
 
 
 @dataclass
@@ -65,36 +54,6 @@ class Failure(Exception):
     def __init__(self, line: int, message: str):
         super().__init__(message)
         self.line, self.message = line, message
-
-
-def make_card(spec) -> IdCard | None:
-    if spec in (None, "unreadable"):
-        return None
-    fields = dict(DEFAULT_CARD, **(spec if isinstance(spec, dict) else {}))
-    date = lambda v: dt.date.fromisoformat(str(v)) if v not in (None, "") else None  # noqa: E731
-    return IdCard(name=fields["name"], gender=fields["gender"], nation=fields["nation"],
-                  birth_date=date(fields["birth_date"]), address=fields["address"], id_number=fields["id_number"],
-                  authority=fields["authority"], valid_from=date(fields["valid_from"]),
-                  valid_to=date(fields["valid_to"]), card_type=CardType(fields["card_type"]))
-
-
-def make_devices() -> dict:
-    return {
-        "id_reader": SimIdCardReader("id_reader"),
-        "code_scanner": SimCodeScanner("code_scanner"),
-        "receipt_printer": SimReceiptPrinter("receipt_printer"),
-        "document_printer": SimDocumentPrinter("document_printer"),
-        "ticket_dispenser": SimTicketDispenser("ticket_dispenser", hall_name="示例政务服务中心"),
-        "help_panel": SimHelpPanel("help_panel"),
-    }
-
-
-async def open_devices() -> dict:
-    """Simulated twins, opened as the runtime opens real devices (a closed one shows as unavailable)."""
-    devices = make_devices()
-    for d in devices.values():
-        await d.open()
-    return devices
 
 
 class ScenarioRun:

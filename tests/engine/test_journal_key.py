@@ -21,9 +21,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from kiosk import config
-from kiosk.durable import write_atomically
 from kiosk.journal import Journal
-from kiosk.restarts import RestartCounter
+from kiosk.system.durable import write_atomically
+from kiosk.system.restarts import RestartCounter
 from kiosk.fleet.outbox import Outbox
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -271,13 +271,13 @@ def test_a_database_an_older_version_left_world_readable_is_narrowed(tmp_path):
 
 
 def test_the_demo_makes_a_key_for_its_run_only(tmp_path, monkeypatch):
-    from kiosk.commands.demo import _demo_journal
+    from kiosk.demo.settings import demo_journal
 
     monkeypatch.setenv("KIOSK_DEMO_JOURNAL_KEY", "")  # so that the key the demo sets is undone after the test
-    journal = _demo_journal(config.JournalConfig())
+    journal = demo_journal(config.JournalConfig())
     assert len(journal.key(tmp_path)) == 32 and not list(tmp_path.iterdir())  # in the environment, not on disk
     configured = config.JournalConfig(key_env="OWN")
-    assert _demo_journal(configured) is configured  # a demo configuration with its own key keeps it
+    assert demo_journal(configured) is configured  # a demo configuration with its own key keeps it
 
 
 def test_kiosk_run_with_an_unusable_key_stops_with_one_located_line(tmp_path):

@@ -12,7 +12,7 @@ from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import Session
 from kiosk.flow.bundle import load_bundle
 from kiosk.flow.registry import FlowRegistry
-from kiosk.scenario.runner import make_card, make_devices
+from kiosk.scenario.twins import make_card, make_devices
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 KIOSK = {"id": "K1", "name": "测试", "hall": "示例大厅"}

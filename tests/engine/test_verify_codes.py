@@ -12,7 +12,7 @@ from kiosk.engine.ops import OpExecutor
 from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import Session
 from kiosk.flow.bundle import load_bundle
-from kiosk.scenario.runner import make_card, open_devices
+from kiosk.scenario.twins import make_card, open_devices
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 KIOSK = {"id": "K1", "verify_url": "https://verify.example.gov.cn/d/{code}"}

@@ -5,7 +5,7 @@ from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.fleet.health import Counters, filesystem_type, kiosk_state, snapshot, system_figures
-from kiosk.scenario.runner import open_devices
+from kiosk.scenario.twins import open_devices
 from wire.messages import Health
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"

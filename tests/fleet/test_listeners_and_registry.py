@@ -12,7 +12,7 @@ from kiosk.fleet.reporter import MqttReporter
 from kiosk.fleet.outbox import Outbox
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
-from kiosk.scenario.runner import make_card, open_devices
+from kiosk.scenario.twins import make_card, open_devices
 from wire import commands
 from wire.messages import Failed, Result, Visit
 from wire.signing import Command

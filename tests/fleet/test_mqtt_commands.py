@@ -18,7 +18,7 @@ from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.fleet.remote import Coalescer
 from kiosk.fleet.link import start_reporting
-from kiosk.scenario.runner import make_card, open_devices
+from kiosk.scenario.twins import make_card, open_devices
 from tests.fleet.mqtt_helpers import MOSQUITTO, Broker, Watcher
 from tests.fleet.signed import BackOffice
 

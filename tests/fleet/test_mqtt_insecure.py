@@ -10,7 +10,7 @@ from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.fleet.link import start_reporting
-from kiosk.scenario.runner import open_devices
+from kiosk.scenario.twins import open_devices
 from tests.fleet.mqtt_helpers import MOSQUITTO, Broker, Watcher
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"

@@ -10,7 +10,7 @@ from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.fleet.remote import Coalescer, CommandRegistry, RemoteCommands
-from kiosk.scenario.runner import make_card, open_devices
+from kiosk.scenario.twins import make_card, open_devices
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 

@@ -8,7 +8,7 @@ from kiosk.controller import END_SCREEN_S, KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
-from kiosk.scenario.runner import make_card, open_devices
+from kiosk.scenario.twins import make_card, open_devices
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 LIMIT_S = 600

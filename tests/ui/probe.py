@@ -11,12 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from kiosk import logs  # noqa: E402
 from kiosk.controller import KioskController  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
 from kiosk.flow.registry import FlowRegistry  # noqa: E402
 from kiosk.maintenance import Gate, hash_pin  # noqa: E402
-from kiosk.scenario.runner import make_card, open_devices  # noqa: E402
+from kiosk.scenario.twins import make_card, open_devices  # noqa: E402
+from kiosk.system import logs  # noqa: E402
 from kiosk.ui.app import KioskWindow  # noqa: E402
 from kiosk.ui.live import LiveUi  # noqa: E402
 from kiosk.ui.theme import Theme  # noqa: E402

@@ -4,7 +4,7 @@ from pathlib import Path
 from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
 from kiosk.flow.registry import FlowRegistry
-from kiosk.scenario.runner import open_devices
+from kiosk.scenario.twins import open_devices
 from kiosk.ui.live import LiveUi
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"

@@ -1,7 +1,7 @@
 """The one safe expression language of flow files: guards and ``{{ }}`` text.
 
 Flow files are written by integrators and are untrusted, so expressions are
-parsed by our own grammar (kiosk.expr_parse), type-checked against a declared
+parsed by our own grammar (kiosk.expr.parse), type-checked against a declared
 Scope and compiled into closures when the flow loads: a misspelt name, a type
 error or an over-complex expression is a located ExprError then, not a
 surprise in front of a citizen. Evaluation reads plain data only (dict, list,
@@ -26,10 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.expr_check import Checker
-from kiosk.expr_funcs import FUNCTIONS, MAX_TEXT, EvalError, text
-from kiosk.expr_parse import ExprError, parse
-from kiosk.expr_types import ExprType, Label, Mask, Privacy, Var, compatible
+from kiosk.expr.check import Checker
+from kiosk.expr.funcs import FUNCTIONS, MAX_TEXT, EvalError, text
+from kiosk.expr.parse import ExprError, parse
+from kiosk.expr.scope import Scope
+from kiosk.expr.types import ExprType, Label, Mask, Privacy, Var, compatible
 
 __all__ = ["ExprType", "Privacy", "Label", "Mask", "Var", "Scope", "ExprError", "EvalError", "compile_expr", "compile_template",
            "Compiled", "Template", "FUNCTIONS"]
@@ -37,69 +38,6 @@ PUBLIC = Privacy.PUBLIC
 MAX_INTERPOLATIONS = 200
 MAX_TEMPLATE = 200_000  # the size cap of a document template file
 RUNTIME_FAULTS = (TypeError, ValueError, ArithmeticError, LookupError, RecursionError)
-
-
-class Scope:
-    """The declared variables: nested dicts are namespaces, leaves are Var. Immutable once built."""
-
-    def __init__(self, variables: dict[str, Var | dict]):
-        self._tree = _copy_tree(variables, "")
-        self._names: list[str] | None = None
-
-    def lookup(self, dotted: str) -> Var | None:
-        found = self._find(dotted)
-        return found if isinstance(found, Var) else None
-
-    def names(self) -> list[str]:
-        """Every dotted leaf name, sorted: the candidates for did-you-mean."""
-        if self._names is None:
-            out: list[str] = []
-            _walk(self._tree, "", out)
-            self._names = sorted(out)
-        return list(self._names)
-
-    def child(self, extra: dict) -> "Scope":
-        """A new scope with ``extra`` merged in (namespaces merge, leaves replace)."""
-        return Scope(_merge(self._tree, _copy_tree(extra, "")))
-
-    def group(self, dotted: str) -> dict | None:
-        """The namespace at ``dotted``, if it is one (for the 'is a group' error)."""
-        found = self._find(dotted)
-        return found if isinstance(found, dict) else None
-
-    def _find(self, dotted: str):
-        node: Any = self._tree
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return None
-            node = node[part]
-        return node
-
-
-def _copy_tree(tree: dict, prefix: str) -> dict:
-    if not isinstance(tree, dict):
-        raise TypeError(f"scope {prefix or 'root'} must be a dict of Var or dict")
-    out = {}
-    for key, value in tree.items():
-        if not isinstance(key, str) or not (isinstance(value, (Var, dict))):
-            raise TypeError(f"scope entry {prefix}{key!r} must be a Var or a dict")
-        out[key] = _copy_tree(value, f"{prefix}{key}.") if isinstance(value, dict) else value
-    return out
-
-
-def _merge(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def _walk(node: dict, prefix: str, out: list) -> None:
-    for k, v in node.items():
-        if isinstance(v, dict):
-            _walk(v, f"{prefix}{k}.", out)
-        else:
-            out.append(prefix + k)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import structlog
 
-from kiosk.durable import write_atomically
+from kiosk.system.durable import write_atomically
 
 log = structlog.get_logger("kiosk.restarts")
 

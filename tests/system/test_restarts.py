@@ -1,5 +1,5 @@
 """Repeated failures lead to the out-of-service screen, not a restart loop."""
-from kiosk.restarts import RestartCounter
+from kiosk.system.restarts import RestartCounter
 
 
 class Clock:

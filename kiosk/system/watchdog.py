@@ -18,7 +18,7 @@ import traceback
 
 import structlog
 
-from kiosk.notify import Notifier
+from kiosk.system.notify import Notifier
 
 log = structlog.get_logger("kiosk.watchdog")
 # Test-only fault hooks, comma-separated: a source named here never beats (proves the pings stop);

@@ -2,7 +2,7 @@
 import os
 import stat
 
-from kiosk.durable import write_atomically
+from kiosk.system.durable import write_atomically
 
 
 def test_replaces_the_file_and_leaves_no_temporary_behind(tmp_path):

@@ -5,8 +5,8 @@ import time
 import pytest
 import structlog
 
-from kiosk.notify import Notifier
-from kiosk.watchdog import Watchdog
+from kiosk.system.notify import Notifier
+from kiosk.system.watchdog import Watchdog
 
 
 @pytest.fixture

@@ -8,30 +8,23 @@ anything but the agreed JSON envelope is an ``error`` outcome.
 The kiosk follows no redirect (a 3xx would re-send the citizen's ID number,
 name and idempotency key to a host nobody configured), keeps no cookies (a
 cookie set during one citizen's visit must not travel with the next one's),
-and parses replies with a bounded nesting depth and finite numbers only.
-
-Envelope: ``{"ok": true, "data": {...}}`` or ``{"ok": false, "error": {"code": "not_found"}}``.
+and reads replies through kiosk.backend.reply (bounded size here, bounded
+nesting depth and finite numbers there).
 """
 from __future__ import annotations
 
 import asyncio
-import json
-import math
-import re
 import ssl
 import time
 
 import aiohttp
 import structlog
 
+from kiosk.backend.reply import Result, decode
 from kiosk.config import MissingCredential
 from kiosk.flow.model import Catalog
 
 log = structlog.get_logger("kiosk.services")
-Result = tuple[str, object, str]
-
-# Deeper than any record a backend has reason to send; far below where json's C scanner recurses out.
-MAX_DEPTH = 32
 
 
 class HttpServices:
@@ -89,7 +82,9 @@ class HttpServices:
             return self._log(ref, "error", started, "reply too large")
         if status >= 500 or status in (408, 429):
             return self._log(ref, "unavailable", started, f"HTTP {status}")
-        return self._decode(ref, status, body, started)
+        outcome, data, detail = decode(status, body)
+        self._log(ref, outcome, started, detail)
+        return outcome, data, detail
 
     def _tls_for(self, name: str, endpoint) -> ssl.SSLContext | bool:
         """Verification against the service's own CA when it names one, else the system's trust store."""
@@ -99,28 +94,6 @@ class HttpServices:
             self._tls[name] = ssl.create_default_context(cafile=str(endpoint.ca_file))
         return self._tls[name]
 
-    def _decode(self, ref: str, status: int, body: bytes, started: float) -> Result:
-        try:
-            reply = parse_json(body)
-        except TooDeep:
-            return self._log(ref, "error", started, f"HTTP {status}, JSON nested deeper than {MAX_DEPTH}")
-        except (ValueError, UnicodeDecodeError):
-            return self._log(ref, "error", started, f"HTTP {status}, not JSON")
-        if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
-            return self._log(ref, "error", started, f"HTTP {status}, not the agreed envelope")
-        if reply["ok"]:
-            data = reply.get("data")
-            if not isinstance(data, dict):
-                return self._log(ref, "error", started, "ok reply without a data object")
-            self._log(ref, "ok", started, "")
-            return "ok", data, ""
-        err = reply.get("error")
-        code = err.get("code") if isinstance(err, dict) else None
-        if not isinstance(code, str) or not code.isidentifier() or len(code) > 40:
-            return self._log(ref, "error", started, "error reply without a valid code")
-        self._log(ref, "backend_error", started, code)
-        return "backend_error", {"code": code.lower()}, code
-
     def _log(self, ref: str, outcome: str, started: float, detail: str) -> Result:
         log.info("service.call", op=ref, outcome=outcome, ms=round((time.monotonic() - started) * 1000, 1), detail=detail)
         return outcome, None, detail
@@ -128,48 +101,6 @@ class HttpServices:
 
 class _TooLarge(Exception):
     pass
-
-
-class TooDeep(ValueError):
-    pass
-
-
-# What can open or close a level outside a string: escapes are consumed whole so that \" and \[ never count.
-_SIGNIFICANT = re.compile(r'\\.|["\[\]{}]', re.S)
-
-
-def parse_json(body: bytes) -> object:
-    """json.loads for untrusted replies: at most MAX_DEPTH levels, finite numbers only.
-
-    The depth is measured before parsing, so a reply nested 100 000 deep under the size cap
-    is refused as data instead of raising RecursionError out of the C scanner.
-    """
-    text = body.decode(json.detect_encoding(body))  # what json.loads(bytes) accepts; scanned as text, not bytes
-    depth, in_string = 0, False
-    for m in _SIGNIFICANT.finditer(text):
-        c = m.group()
-        if c == '"':
-            in_string = not in_string
-        elif in_string or len(c) == 2:
-            continue
-        elif c in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise TooDeep()
-        else:
-            depth -= 1
-    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-
-
-def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(literal: str) -> float:
-    value = float(literal)
-    if not math.isfinite(value):  # 1e999 is valid JSON and overflows to inf
-        raise ValueError(f"{literal} is not a finite number")
-    return value
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:

@@ -3,23 +3,20 @@
 A flow that passes the checker can only fail at run time on its data (a
 missing value, a division by zero), never on a misspelt name or a number
 compared with text. Each rule raises ExprError at the exact node at fault;
-each accepted node becomes a closure from kiosk.expr_eval, so evaluation
+each accepted node becomes a closure from kiosk.expr.eval, so evaluation
 never walks a tree or looks anything up by name.
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from kiosk import expr_eval as run
-from kiosk.expr_funcs import FUNCTIONS
-from kiosk.expr_parse import ExprError, Node
-from kiosk.expr_regex import PatternError, SafePattern, compile_safe
-from kiosk.expr_types import PUBLIC_LABEL, ExprType, Label, Mask, Privacy, compatible, derived, unify
-
-if TYPE_CHECKING:
-    from kiosk.expr import Scope
+import kiosk.expr.eval as run
+from kiosk.expr.funcs import FUNCTIONS
+from kiosk.expr.parse import ExprError, Node
+from kiosk.expr.regex import PatternError, SafePattern, compile_safe
+from kiosk.expr.scope import Scope
+from kiosk.expr.types import PUBLIC_LABEL, ExprType, Label, Mask, Privacy, compatible, derived, unify
 
 T = ExprType
 NUM = (T.INT, T.NUMBER)
@@ -61,7 +58,7 @@ def _typed(t: ExprType, fn: run.Fn, *operands: Typed) -> Typed:
 class Checker:
     """One method per node kind: check the types, return the closure that computes the value."""
 
-    def __init__(self, scope: "Scope"):
+    def __init__(self, scope: Scope):
         self.scope = scope
 
     def check(self, n: Node) -> Typed:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
-from kiosk.expr_types import ExprType as T
-from kiosk.expr_types import compatible, unify
+from kiosk.expr.types import ExprType as T
+from kiosk.expr.types import compatible, unify
 
 MAX_TEXT = 10_000
 MAX_INT = 2**53

@@ -43,7 +43,7 @@ import structlog
 
 log = structlog.get_logger("kiosk.render_pdf")
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 STYLESHEET = ASSETS / "print" / "a4.css"
 SUBSET_FONT = ASSETS / "fonts" / "KioskSerifSC-GB2312.ttf"
 FONT_CHAIN = ("Kiosk Serif SC", "Noto Serif CJK SC", "Droid Sans Fallback")  # as in a4.css; the first is SUBSET_FONT
@@ -325,7 +325,7 @@ class PdfRenderer:
             return pdf
 
     def render_document(self, document) -> bytes:
-        """The OpExecutor's hook: a kiosk.documents.Document to PDF, its number in the footer."""
+        """The OpExecutor's hook: a kiosk.documents.templates.Document to PDF, its number in the footer."""
         return self.render(document.html or "", footer=f"文档号 {document.number}")
 
 
@@ -343,5 +343,5 @@ def render_pdf(html: str, *, base_url: str | None = None, footer: str | None = N
 
 
 def render_document(document) -> bytes:
-    """The OpExecutor's renderer (kiosk/runtime.py): a kiosk.documents.Document to PDF bytes."""
+    """The OpExecutor's renderer (kiosk/runtime.py): a kiosk.documents.templates.Document to PDF bytes."""
     return default_renderer().render_document(document)

@@ -3,7 +3,7 @@ import aiohttp
 import pytest
 
 from devices.id_reader.sample_cards import LI_SI, WANG_XIAOWU
-from kiosk import demo_backend
+from kiosk.demo import backend as demo_backend
 
 
 @pytest.fixture

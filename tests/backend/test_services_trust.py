@@ -10,9 +10,10 @@ import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
+from kiosk.backend.http import HttpServices
+from kiosk.backend.reply import MAX_DEPTH, TooDeep, parse_json
 from kiosk.config import ServiceConfig
 from kiosk.flow.model import Catalog
-from kiosk.services import MAX_DEPTH, HttpServices, TooDeep, parse_json
 from tests.tls_helpers import make_ca, server_context
 
 ID_NUMBER, NAME, IDEM = "11010519491231002X", "张三丰", "idem-7f3a9c"

@@ -1,6 +1,6 @@
 """Run-time semantics of checked expressions, as closures built once at load.
 
-The checker (kiosk.expr_check) decides what is allowed; this module decides
+The checker (kiosk.expr.check) decides what is allowed; this module decides
 what it does with real data, which may be missing or wrong:
 
 * ``None`` is "unknown" and propagates, so a missing value can never open a
@@ -9,7 +9,7 @@ what it does with real data, which may be missing or wrong:
 * a variable's value must match its declared type and be plain data; a
   backend that sends ``"3"`` for an int fails the expression (closed), rather
   than comparing unequal (open).
-* every result is bounded (kiosk.expr_funcs.checked).
+* every result is bounded (kiosk.expr.funcs.checked).
 
 Each builder takes the closures of the operands and returns ``fn(ctx)``.
 """
@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.expr_funcs import MAX_TEXT, EvalError, Func, checked, day, equal, kind, member
-from kiosk.expr_regex import MAX_TEXT as MAX_MATCH_TEXT
-from kiosk.expr_regex import SafePattern
-from kiosk.expr_types import ExprType
+from kiosk.expr.funcs import MAX_TEXT, EvalError, Func, checked, day, equal, kind, member
+from kiosk.expr.regex import MAX_TEXT as MAX_MATCH_TEXT
+from kiosk.expr.regex import SafePattern
+from kiosk.expr.types import ExprType
 
 T = ExprType
 Fn = Callable[[dict], Any]

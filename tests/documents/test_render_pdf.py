@@ -19,10 +19,10 @@ from types import SimpleNamespace
 import pytest
 from structlog.testing import capture_logs
 
-from kiosk.render_pdf import (FONT_CHAIN, STYLESHEET, PdfRenderer, UnprintableText, qr_svg, render_document,
+from kiosk.documents.pdf import (FONT_CHAIN, STYLESHEET, PdfRenderer, UnprintableText, qr_svg, render_document,
                               render_pdf)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = (ROOT / "flows" / "no-criminal-record" / "certificate.html").read_text()
 URL = "https://verify.example.gov.cn/c/7K3M9Q2X"
 RARE = "王䶮𠮷"  # U+4DAE (Ext-A) and U+20BB7 (Ext-B): outside GB 2312, in the installed Noto Serif CJK SC
@@ -183,7 +183,7 @@ def test_warm_renders_take_well_under_300_ms():
 def test_a_process_leaves_no_font_copy_in_tmp(tmp_path):
     """WeasyPrint copies @font-face fonts (3 MB) to a temporary folder; on a kiosk /tmp is RAM."""
     code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-            "from kiosk.render_pdf import render_pdf; render_pdf('<p>证明</p>')")
+            "from kiosk.documents.pdf import render_pdf; render_pdf('<p>证明</p>')")
     subprocess.run([sys.executable, "-c", code, str(ROOT)], env={"TMPDIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
                    capture_output=True, check=True, timeout=60)
     assert list(tmp_path.iterdir()) == []
@@ -192,7 +192,7 @@ def test_a_process_leaves_no_font_copy_in_tmp(tmp_path):
 @pytest.mark.slow
 def test_a_fresh_process_renders_its_first_page_within_2_s():
     code = ("import sys, time; t = time.perf_counter(); sys.path.insert(0, sys.argv[1]); "
-            "from kiosk.render_pdf import render_pdf; render_pdf(sys.argv[2]); print(time.perf_counter() - t)")
+            "from kiosk.documents.pdf import render_pdf; render_pdf(sys.argv[2]); print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code, str(ROOT), filled()], capture_output=True, text=True,
                          check=True, timeout=60).stdout
     assert float(out.split()[-1]) < 2.0  # the last line: structlog may print to stdout before it

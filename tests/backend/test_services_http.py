@@ -4,9 +4,9 @@ import asyncio
 import pytest
 from aiohttp import web
 
+from kiosk.backend.http import HttpServices
 from kiosk.config import ServiceConfig
 from kiosk.flow.model import Catalog
-from kiosk.services import HttpServices
 
 CATALOG = Catalog.model_validate({"format": 2, "services": {"svc": {"operations": {
     "ok": {"path": "/ok"}, "missing": {"path": "/missing"}, "boom": {"path": "/boom"},
@@ -115,7 +115,7 @@ async def test_a_visit_calls_the_backend_over_http(server, monkeypatch):
     from kiosk.engine.runner import SessionRunner
     from kiosk.engine.session import Session
     from kiosk.flow.bundle import load_bundle
-    from kiosk.scenario.runner import make_card, make_devices
+    from kiosk.scenario.twins import make_card, make_devices
 
     url, seen = server
     bundle = load_bundle(Path(__file__).resolve().parents[2] / "flows")

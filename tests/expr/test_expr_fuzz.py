@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.expr import EvalError, ExprError, ExprType, Privacy, Scope, Var, compile_expr, compile_template
-from kiosk.expr_regex import PatternError, compile_safe
+from kiosk.expr.regex import PatternError, compile_safe
 
 T = ExprType
 SCOPE = Scope({

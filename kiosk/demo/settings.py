@@ -1,0 +1,22 @@
+"""What the demo changes in a kiosk configuration: its backend, and a journal key for this run only."""
+from __future__ import annotations
+
+import os
+import secrets
+
+from kiosk.config import Config, JournalConfig, ServiceConfig
+
+
+def demo_config(cfg: Config, backend_url: str) -> Config:
+    """Every service pointed at the demo backend (their timeouts kept), and a journal the demo can show."""
+    services = {name: ServiceConfig(base_url=backend_url, timeout_s=s.timeout_s) for name, s in cfg.services.items()}
+    return cfg.model_copy(update={"services": services, "journal": demo_journal(cfg.journal)})
+
+
+def demo_journal(journal: JournalConfig) -> JournalConfig:
+    """A demo convenience: a fresh journal key for this run, in this process's environment only, so that the
+    demo's journal shows the citizen column. A real kiosk gets its key from the fleet (docs/operations.md)."""
+    if journal.key_env or journal.key_file:
+        return journal
+    os.environ["KIOSK_DEMO_JOURNAL_KEY"] = secrets.token_hex(32)
+    return JournalConfig(key_env="KIOSK_DEMO_JOURNAL_KEY")
