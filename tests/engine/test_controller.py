@@ -1,40 +1,20 @@
 """Between visits: tiles, starting a visit, returning home with nothing personal left."""
-import asyncio
-from pathlib import Path
 
 import pytest
 
 from devices.errors import DeviceTimeout
-from devices.status import Reason
-from kiosk.controller import END_SCREEN_S, KioskController
+from kiosk.controller import END_SCREEN_S
 from kiosk.journal import Journal
-from kiosk.engine.clock import VirtualClock
-from kiosk.flow.registry import FlowRegistry
-from kiosk.scenario.twins import make_card, open_devices
+from kiosk.scenario.twins import make_card
+from tests.kiosk_kit import settle, shipped_kiosk
 
-FLOWS = Path(__file__).resolve().parents[2] / "flows"
-
-
-class NoBackend:
-    async def call(self, *a, **kw):
-        return "unavailable", None, "test"
 
 
 @pytest.fixture
 async def kiosk(tmp_path):
-    reg = FlowRegistry(FLOWS)
-    reg.reload()
-    devices = await open_devices()
-    clock = VirtualClock()
     states = []
-    c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, on_change=lambda s: states.append(s.mode),
-                        journal=Journal(tmp_path / "journal.db", key=bytes(range(32))))
-    return c, devices, clock
-
-
-async def settle():
-    for _ in range(30):
-        await asyncio.sleep(0)
+    return await shipped_kiosk(tmp_path, on_change=lambda s: states.append(s.mode),
+                               journal=Journal(tmp_path / "journal.db", key=bytes(range(32))))
 
 
 async def test_home_lists_items_and_a_faulty_printer_makes_its_item_unavailable(kiosk):

@@ -1,5 +1,4 @@
 """Verification codes cannot be guessed, and a fallback slip names the certificate it stands in for."""
-import asyncio
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +12,7 @@ from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import Session
 from kiosk.flow.bundle import load_bundle
 from kiosk.scenario.twins import make_card, open_devices
+from tests.kiosk_kit import settle
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 KIOSK = {"id": "K1", "verify_url": "https://verify.example.gov.cn/d/{code}"}
@@ -48,11 +48,6 @@ class Recording(OpExecutor):
         if op.name == "print":
             self.asked.append((op.target, op.args["document"]))
         return await super().run(op)
-
-
-async def settle():
-    for _ in range(30):
-        await asyncio.sleep(0)
 
 
 async def visit(bundle, flow, reply, actions, *, session_id="s-0001-abcdef", faults=()):

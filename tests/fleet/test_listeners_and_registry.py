@@ -4,34 +4,22 @@ from pathlib import Path
 import pytest
 
 from kiosk import config
-from kiosk.controller import KioskController
-from kiosk.engine.clock import VirtualClock
 from kiosk.fleet.link import start_reporting
 from kiosk.fleet.remote import CommandRegistry, RemoteCommands
 from kiosk.fleet.reporter import MqttReporter
 from kiosk.fleet.outbox import Outbox
-from kiosk.flow.registry import FlowRegistry
-from kiosk.journal import Journal
-from kiosk.scenario.twins import make_card, open_devices
+from kiosk.scenario.twins import make_card
 from wire import commands
 from wire.messages import Failed, Result, Visit
 from wire.signing import Command
+from tests.kiosk_kit import shipped_kiosk
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
 
-class NoBackend:
-    async def call(self, *a, **kw):
-        return "unavailable", None, "test"
-
-
 async def kiosk(tmp_path, **kw):
-    reg = FlowRegistry(FLOWS)
-    reg.reload()
-    devices = await open_devices()
-    c = KioskController(reg, devices, NoBackend(), VirtualClock(), kiosk={"id": "K1"},
-                        journal=Journal(tmp_path / "journal.db"), **kw)
-    return reg, devices, c
+    c, devices, _clock = await shipped_kiosk(tmp_path, **kw)
+    return c.registry, devices, c
 
 
 async def test_fleet_reporting_and_another_listener_both_hear_every_visit_and_no_citizen(tmp_path):

@@ -21,16 +21,12 @@ from kiosk.fleet.link import start_reporting
 from kiosk.scenario.twins import make_card, open_devices
 from tests.fleet.mqtt_helpers import MOSQUITTO, Broker, Watcher
 from tests.fleet.signed import BackOffice
+from tests.kiosk_kit import NoBackend
 
 pytestmark = pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto is not installed (make test installs it)")
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 KIOSK = "K5"
 CMD = f"kiosk/v1/{KIOSK}/cmd"
-
-
-class NoBackend:
-    async def call(self, *a, **kw):
-        return "unavailable", None, "test"
 
 
 class Kiosk:

@@ -1,41 +1,23 @@
 """The fleet's commands on the kiosk, after the gate: arguments checked, visits respected, reloads coalesced."""
 import asyncio
 import threading
-from pathlib import Path
 
 import pytest
 
-from kiosk.controller import END_SCREEN_S, KioskController
-from kiosk.engine.clock import VirtualClock
-from kiosk.flow.registry import FlowRegistry
-from kiosk.journal import Journal
+from kiosk.controller import END_SCREEN_S
 from kiosk.fleet.remote import Coalescer, CommandRegistry, RemoteCommands
-from kiosk.scenario.twins import make_card, open_devices
+from kiosk.scenario.twins import make_card
+from tests.kiosk_kit import settle, shipped_kiosk
 
-FLOWS = Path(__file__).resolve().parents[2] / "flows"
-
-
-class NoBackend:
-    async def call(self, *a, **kw):
-        return "unavailable", None, "test"
 
 
 @pytest.fixture
 async def kiosk(tmp_path):
-    reg = FlowRegistry(FLOWS)
-    reg.reload()
-    devices = await open_devices()
-    clock = VirtualClock()
-    c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, journal=Journal(tmp_path / "journal.db"))
+    c, devices, clock = await shipped_kiosk(tmp_path)
     restarts = []
     registry = CommandRegistry()
-    RemoteCommands(c, reg, restart=lambda: restarts.append(c.state.mode)).register(registry)
+    RemoteCommands(c, c.registry, restart=lambda: restarts.append(c.state.mode)).register(registry)
     return c, devices, clock, registry.call, restarts
-
-
-async def settle():
-    for _ in range(30):
-        await asyncio.sleep(0)
 
 
 async def test_a_restart_waits_for_the_citizens_visit_and_happens_before_the_next(kiosk):

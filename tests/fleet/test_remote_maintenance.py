@@ -1,38 +1,17 @@
 """Maintenance asked for by the fleet: it never cuts a visit, never opens the technician's panel, and ends by itself."""
-import asyncio
-from pathlib import Path
 
 import pytest
 
-from kiosk.controller import END_SCREEN_S, KioskController
-from kiosk.engine.clock import VirtualClock
-from kiosk.flow.registry import FlowRegistry
-from kiosk.journal import Journal
-from kiosk.scenario.twins import make_card, open_devices
+from kiosk.controller import END_SCREEN_S
+from kiosk.scenario.twins import make_card
+from tests.kiosk_kit import settle, shipped_kiosk
 
-FLOWS = Path(__file__).resolve().parents[2] / "flows"
 LIMIT_S = 600
-
-
-class NoBackend:
-    async def call(self, *a, **kw):
-        return "unavailable", None, "test"
 
 
 @pytest.fixture
 async def kiosk(tmp_path):
-    reg = FlowRegistry(FLOWS)
-    reg.reload()
-    devices = await open_devices()
-    clock = VirtualClock()
-    c = KioskController(reg, devices, NoBackend(), clock, kiosk={"id": "K1"}, journal=Journal(tmp_path / "journal.db"),
-                        remote_maintenance_s=LIMIT_S)
-    return c, devices, clock
-
-
-async def settle():
-    for _ in range(30):
-        await asyncio.sleep(0)
+    return await shipped_kiosk(tmp_path, remote_maintenance_s=LIMIT_S)
 
 
 async def citizen_at_consent(c, devices):
