@@ -220,7 +220,7 @@ def check_flow(ld: Loaded, by_id: dict[str, Loaded], catalog: model.Catalog | No
     templates = {} if links else template_files(folder)  # never read through a link
     info = BundleInfo(catalog, set(by_id), set(templates))
     problems = links + Linter(flow, ld.located, ld.file, info).run()
-    scope = flow_scope(_subflows(flow, by_id))
+    scope = flow_scope(_subflows(flow, by_id), catalog)
     compiled, expr_problems = compile_flow(flow, ld.located, ld.file, ld.sha256, scope)
     problems += expr_problems
     problems += PrivacyRules(compiled, ld.located, catalog).run()

@@ -7,6 +7,7 @@ names anything else fails at load with a did-you-mean.
 from __future__ import annotations
 
 from kiosk.expr import ExprType, Mask, Privacy, Scope, Var
+from kiosk.expr.codes import CodeTable
 from kiosk.flow import model
 
 PRIVACY = {
@@ -40,7 +41,18 @@ RESULT_TYPES = {"string": S, "int": I, "number": ExprType.NUMBER, "bool": ExprTy
                 "list": ExprType.LIST, "map": ExprType.MAP}
 
 
-def flow_scope(flows: list[model.Flow]) -> Scope:
+def code_table(catalog: model.Catalog | None, call: str, ref: str | None) -> CodeTable | None:
+    """The table a result field names: ``table`` of the called service, or ``service.table``; None if undeclared."""
+    if ref is None or catalog is None:
+        return None
+    svc, _, table = ref.rpartition(".")
+    svc = svc or call.partition(".")[0]
+    service = catalog.services.get(svc)
+    texts = service.codes.get(table) if service else None
+    return None if texts is None else CodeTable(f"{svc}.{table}", {k: dict(v) for k, v in texts.items()})
+
+
+def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None) -> Scope:
     """One scope for a flow and everything it can run as a subflow: a visit shares its data."""
     form: dict = {}
     data: dict = {}
@@ -55,7 +67,8 @@ def flow_scope(flows: list[model.Flow]) -> Scope:
                 form[step.id] = Var(S, Privacy.PUBLIC, "the option id chosen on this step")
             elif step.kind == "call":
                 for name, r in step.result.items():
-                    data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy])
+                    data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy],
+                                     codes=code_table(catalog, step.call, r.codes))
             elif step.kind == "scan_code":
                 scan_privacy = max(scan_privacy, PRIVACY[step.privacy])
     return Scope({
