@@ -210,11 +210,11 @@ class Linter:
     def _codes(self, i: int, step) -> Iterator[Problem]:
         """A result field's code table must exist (a typo would show raw codes to every English reader)."""
         catalog = self.bundle.catalog
-        for name, field in step.result.items():
-            if field.codes is None or catalog is None:
+        for name, spec in step.result.items():
+            if spec.codes is None or catalog is None:
                 continue
             path = ("steps", i, "result", name, "codes")
-            svc, _, table = field.codes.rpartition(".")
+            svc, _, table = spec.codes.rpartition(".")
             svc = svc or step.call.partition(".")[0]
             service = catalog.services.get(svc)
             if service is None:
@@ -223,8 +223,11 @@ class Linter:
             elif table not in service.codes:
                 yield self.problem(path, "ref/unknown-codes", f"service {svc!r} declares no code table {table!r}"
                                    f"{did_you_mean(table, service.codes)}")
-            elif field.type not in ("string", "int"):
-                yield self.problem(path, "ref/unknown-codes", f"codes translate text or whole numbers, not {field.type}")
+            elif spec.type not in ("string", "int"):
+                yield self.problem(path, "ref/unknown-codes", f"codes translate text or whole numbers, not {spec.type}")
+            elif spec.privacy != model.PrivacyClass.PUBLIC:
+                yield self.problem(path, "pii/personal-codes", f"a {spec.privacy} field cannot be a code: code "
+                                   "values are listed in services.yaml and logged when unknown, so they are public")
 
     def translations(self) -> Iterator[Problem]:
         for path, text in all_texts(self.flow):

@@ -121,9 +121,9 @@ steps:
 """
 
 
-def lint(tmp_path, codes: str):
+def lint(tmp_path, codes: str, services: str = SERVICES):
     tmp_path.mkdir(exist_ok=True)
-    (tmp_path / "services.yaml").write_text(SERVICES)
+    (tmp_path / "services.yaml").write_text(services)
     (tmp_path / "item").mkdir()
     (tmp_path / "item" / "flow.yaml").write_text(FLOW % codes)
     return [(p.line, p.col, p.rule, p.message) for p in check_paths([tmp_path])[0]]
@@ -142,6 +142,19 @@ def test_a_missing_table_is_a_located_error_with_a_did_you_mean(tmp_path):
 def test_a_table_of_a_missing_service_is_a_located_error(tmp_path):
     assert lint(tmp_path, "registy.status") == [
         (18, 35, "ref/unknown-codes", "no service 'registy' in services.yaml (did you mean 'registry'?)")]
+
+
+def test_a_personal_field_cannot_be_a_code(tmp_path):
+    """Unknown codes are logged, so a code table may only translate public values."""
+    assert lint(tmp_path, "status, privacy: personal") == [
+        (18, 35, "pii/personal-codes", "a personal field cannot be a code: code values are listed in services.yaml "
+         "and logged when unknown, so they are public")]
+
+
+def test_a_code_without_an_english_text_is_a_located_error(tmp_path):
+    services = SERVICES.replace("{A: {zh-CN: 有效, en: Valid}}", "{A: {zh-CN: 有效, en: Valid}, B: {zh-CN: 无效}}")
+    problems = lint(tmp_path, "status", services)
+    assert (7, 46, "i18n/missing-locale", "code 'B' of registry.status has no en text") in problems
 
 
 def test_the_shipped_services_translate_every_code_the_demo_backend_sends():
