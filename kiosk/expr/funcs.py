@@ -19,6 +19,7 @@ from kiosk.expr.types import compatible, unify
 
 MAX_TEXT = 10_000
 MAX_INT = 2**53
+MAX_MONEY = 10**15
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
 ID_CHECK = "10X98765432"
@@ -226,6 +227,8 @@ def money(x, locale: str) -> str:
     """
     if isinstance(x, bool):
         raise EvalError("money() of true/false")
+    if abs(x) >= MAX_MONEY:
+        raise EvalError("money() of an amount of 10^15 or more")  # beyond any account, and past float's cents
     q = Decimal(str(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     sign = "-" if q < 0 else ""
     return f"{sign}{'¥' if _zh(locale) else 'CNY '}{abs(q):,.2f}"

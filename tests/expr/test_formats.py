@@ -33,6 +33,12 @@ def test_money_in_both_locales(x, zh, en):
     assert value(f"money(data.balance, 'en')", balance=x) == en
 
 
+@pytest.mark.parametrize("x", [1e15, -1e308, 2**53])
+def test_an_amount_beyond_any_account_is_an_evaluation_error_not_a_crash(x):
+    with pytest.raises(Exception, match=r"money\(\) of an amount of 10\^15 or more"):
+        value("money(data.balance, 'en')", balance=x)
+
+
 @pytest.mark.parametrize("source", ["money(data.balance, 'zh-CN')", "format_date(data.since, 'en')",
                                     "format_month(data.month, 'zh-CN')", "id_type_name(id.card_type, 'en')"])
 def test_a_missing_value_stays_missing(source):
