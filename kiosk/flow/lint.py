@@ -211,11 +211,11 @@ class Linter:
         """A result field's code table must exist (a typo would show raw codes to every English reader)."""
         catalog = self.bundle.catalog
         for name, spec in step.result.items():
-            if spec.codes is None or catalog is None:
+            ref = spec.code_table(step.call)
+            if ref is None or catalog is None:
                 continue
             path = ("steps", i, "result", name, "codes")
-            svc, _, table = spec.codes.rpartition(".")
-            svc = svc or step.call.partition(".")[0]
+            svc, table = ref
             service = catalog.services.get(svc)
             if service is None:
                 yield self.problem(path, "ref/unknown-codes", f"no service {svc!r} in services.yaml"

@@ -145,6 +145,13 @@ class ResultField(Strict):
         default=None, description="The code table (services.yaml) whose texts screens and documents show for this "
         "field's values: a table of the called service, or service.table. Guards still compare the codes.")
 
+    def code_table(self, call: str) -> tuple[str, str] | None:
+        """(service, table) of ``codes``, for the call step ``call`` (service.operation) that holds this field."""
+        if self.codes is None:
+            return None
+        svc, _, table = self.codes.rpartition(".")
+        return svc or call.partition(".")[0], table
+
 
 class Call(StepBase):
     """A declared backend operation. Outcomes: ok, timeout, unavailable, error, plus mapped error codes."""

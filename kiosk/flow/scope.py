@@ -41,19 +41,23 @@ RESULT_TYPES = {"string": S, "int": I, "number": ExprType.NUMBER, "bool": ExprTy
                 "list": ExprType.LIST, "map": ExprType.MAP}
 
 
-def code_table(catalog: model.Catalog | None, call: str, ref: str | None) -> CodeTable | None:
-    """The table a result field names: ``table`` of the called service, or ``service.table``; None if undeclared."""
+def code_table(catalog: model.Catalog | None, ref: tuple[str, str] | None, tables: dict) -> CodeTable | None:
+    """The table a result field names, one instance per bundle load (so an unknown code is logged once); None if undeclared."""
     if ref is None or catalog is None:
         return None
-    svc, _, table = ref.rpartition(".")
-    svc = svc or call.partition(".")[0]
-    service = catalog.services.get(svc)
-    texts = service.codes.get(table) if service else None
-    return None if texts is None else CodeTable(f"{svc}.{table}", {k: dict(v) for k, v in texts.items()})
+    if ref not in tables:
+        service = catalog.services.get(ref[0])
+        texts = service.codes.get(ref[1]) if service else None
+        tables[ref] = None if texts is None else CodeTable(".".join(ref), {k: dict(v) for k, v in texts.items()})
+    return tables[ref]
 
 
-def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None) -> Scope:
-    """One scope for a flow and everything it can run as a subflow: a visit shares its data."""
+def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None, tables: dict | None = None) -> Scope:
+    """One scope for a flow and everything it can run as a subflow: a visit shares its data.
+
+    ``tables`` caches code tables across the flows of one bundle load.
+    """
+    tables = {} if tables is None else tables
     form: dict = {}
     data: dict = {}
     scan_privacy = Privacy.PUBLIC
@@ -68,7 +72,7 @@ def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None) ->
             elif step.kind == "call":
                 for name, r in step.result.items():
                     data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy],
-                                     codes=code_table(catalog, step.call, r.codes))
+                                     codes=code_table(catalog, r.code_table(step.call), tables))
             elif step.kind == "scan_code":
                 scan_privacy = max(scan_privacy, PRIVACY[step.privacy])
     return Scope({
