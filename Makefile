@@ -33,6 +33,8 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(VENV)/bin/kiosk flows schema > kiosk/schema/flow.schema.json
+	$(VENV)/bin/kiosk flows schema --scenario > kiosk/schema/flow-test.schema.json
+	$(VENV)/bin/kiosk flows schema --markdown > docs/flow-reference.md
 
 # The lock (requirements/*.txt, hashed) from pyproject.toml and requirements/build.in.
 # Keeps every pin it can; `make lock LOCK_ARGS=--upgrade` takes the newest allowed

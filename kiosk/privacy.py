@@ -10,6 +10,7 @@ import hashlib
 import hmac
 
 from kiosk.expr import ExprType, Label, Mask, Privacy
+from kiosk.expr.funcs import mask_text
 from kiosk.expr.types import default_mask
 
 
@@ -27,12 +28,6 @@ def mask_name(value: str) -> str:
     if value.isascii():  # Latin names: keep initials of each word
         return " ".join(w[:1] + "*" * (len(w) - 1) for w in value.split())
     return value[:1] + "*" * max(1, len(value) - 1)
-
-
-def mask_text(value: str) -> str:
-    """Addresses and other personal free text: at most the first 6 characters (the district), never half or more."""
-    value = str(value)
-    return value[:min(6, len(value) // 2)] + "***"
 
 
 def _text(value) -> str:

@@ -150,6 +150,11 @@ def graph_(args) -> int:
 def schema(args) -> int:
     from kiosk.flow.schema import flow_schema, scenario_schema
 
+    if args.markdown:
+        from kiosk.flow.reference import reference
+
+        sys.stdout.write(reference())
+        return 0
     doc = scenario_schema() if args.scenario else flow_schema()
     json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, sort_keys=True)
     sys.stdout.write("\n")
@@ -189,6 +194,8 @@ def register(sub) -> None:
     g.set_defaults(func=graph_)
     s = fs.add_parser("schema", help="print the JSON Schema of the flow format")
     s.add_argument("--scenario", action="store_true", help="the scenario (*.test.yaml) schema instead")
+    s.add_argument("--markdown", action="store_true", help="the reference page of every field and value "
+                   "(docs/flow-reference.md) instead")
     s.set_defaults(func=schema)
     m = fs.add_parser("migrate", help="bring flow files to the current format")
     m.add_argument("files", nargs="+")

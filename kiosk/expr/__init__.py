@@ -115,6 +115,8 @@ class Template:
             value = part.evaluate(context)
             if value is None:
                 raise EvalError(f"{part.source.strip()!r} has no value")
+            if part.label.codes is not None:
+                value = part.label.codes.text(value, context.get("locale") or "")
             out.append(show(value, part.label, part.source.strip()))
         rendered = "".join(out)
         if len(rendered) > len(self.source) + 10 * MAX_TEXT:

@@ -191,7 +191,7 @@ class Checker:
         return Typed(rtype, _call_label(n.value, func, args, out.label), fn, refs)
 
 
-MASK_OF = {"mask": Mask.ID, "mask_name": Mask.NAME}
+MASK_OF = {"mask": Mask.ID, "mask_name": Mask.NAME, "mask_text": Mask.TEXT}
 
 
 def _call_label(name: str, func, args: list[Typed], label: Label) -> Label:
@@ -202,8 +202,10 @@ def _call_label(name: str, func, args: list[Typed], label: Label) -> Label:
     masked text (mask() keeps an address's last four characters, the house
     number); of anything else they stay HIDE (``mask(string(id.birth_date))``
     would be 1990**3-07);
-    default(x, public fallback) is x or the fallback; reveal(x) is x, marked.
+    default(x, public fallback) is x or the fallback (a code stays a code); reveal(x) is x, marked.
     """
+    if name == "default" and args and args[1].label.public:
+        return args[0].label
     if not args or label.public:
         return label
     first = args[0].label
@@ -213,8 +215,6 @@ def _call_label(name: str, func, args: list[Typed], label: Label) -> Label:
         if first.mask in (MASK_OF[name], Mask.MASKED):
             return Label(label.privacy, Mask.MASKED, False, label.reveals)
         return Label(label.privacy, first.mask, False, label.reveals)  # its own form, again, over the masked text
-    if name == "default" and args[1].label.public:
-        return first
     if name == "reveal":
         return Label(first.privacy, first.mask, True, True)
     return label

@@ -19,6 +19,7 @@ from kiosk.expr.types import compatible, unify
 
 MAX_TEXT = 10_000
 MAX_INT = 2**53
+MAX_MONEY = 10**15
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643-1999
 ID_CHECK = "10X98765432"
@@ -26,6 +27,13 @@ ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 INT_TEXT = re.compile(r"[+-]?[0-9]{1,16}")
 NUMBER_TEXT = re.compile(r"[+-]?[0-9]{1,16}(?:\.[0-9]{1,16})?")
 DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MONTH_TEXT = re.compile(r"([0-9]{4})-([0-9]{2})(?:-[0-9]{2})?")
+# The `accept` values of read_id_card (id.card_type), by the names printed on the cards themselves.
+ID_TYPES = {
+    "resident": {"zh": "居民身份证", "en": "Resident ID card"},
+    "hmt_residence": {"zh": "港澳台居民居住证", "en": "HK/Macao/Taiwan residence permit"},
+    "foreign_permanent": {"zh": "外国人永久居留身份证", "en": "Foreign permanent resident ID card"},
+}
 
 
 class EvalError(Exception):
@@ -132,6 +140,12 @@ def mask_name(s: str) -> str:
     return s[:1] + "*" * max(1, len(s) - 1) if s else s
 
 
+def mask_text(value: str) -> str:
+    """Addresses and other personal free text: at most the first 6 characters (the district), never half or more."""
+    value = str(value)
+    return value[:min(6, len(value) // 2)] + "***"
+
+
 def to_int(x) -> int:
     if isinstance(x, bool):
         raise EvalError("int() of true/false")
@@ -190,6 +204,42 @@ def format_date(d, locale: str) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
+def _zh(locale: str) -> bool:
+    return locale.lower().startswith("zh")
+
+
+def format_month(d, locale: str) -> str:
+    """Months travel as 2024-03 as often as 2024-03-01; both read as the month."""
+    if isinstance(d, dt.date):
+        year, month = d.year, d.month
+    else:
+        m = MONTH_TEXT.fullmatch(d)
+        year, month = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        if not 1 <= month <= 12:
+            raise EvalError("format_month() needs a date or text like 2024-03")
+    return f"{year}年{month}月" if _zh(locale) else f"{MONTHS[month - 1]} {year}"
+
+
+def money(x, locale: str) -> str:
+    """Yuan with thousands separators and exactly two decimals, halves away from zero (as a counter rounds).
+
+    Chinese readers see ¥; others see CNY, since ¥ alone also means yen.
+    """
+    if isinstance(x, bool):
+        raise EvalError("money() of true/false")
+    if abs(x) >= MAX_MONEY:
+        raise EvalError("money() of an amount of 10^15 or more")  # beyond any account, and past float's cents
+    q = Decimal(str(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if q < 0 else ""
+    return f"{sign}{'¥' if _zh(locale) else 'CNY '}{abs(q):,.2f}"
+
+
+def id_type_name(card_type: str, locale: str) -> str:
+    """An unknown type (a newer reader's) shows as sent: better a code than nothing on a citizen's screen."""
+    names = ID_TYPES.get(card_type)
+    return names["zh" if _zh(locale) else "en"] if names else card_type
+
+
 def id_check(s: str) -> bool:
     s = s.upper()
     if not ID_SHAPE.fullmatch(s):
@@ -229,6 +279,8 @@ FUNCTIONS: dict[str, Func] = {
     "mask": Func((T.STRING,), T.STRING, mask, "1101**********002X: first and last 4 kept; 8 characters or "
                  "fewer: only the first kept", masks=True),
     "mask_name": Func((T.STRING,), T.STRING, mask_name, "张三 -> 张*, 欧阳娜娜 -> 欧***", masks=True),
+    "mask_text": Func((T.STRING,), T.STRING, mask_text, "an address or other personal free text: at most the "
+                      "first 6 characters, never half, then ***", masks=True),
     "reveal": Func((T.ANY,), lambda ts: ts[0], lambda x: x, "on an A4 document whose print step declares "
                    "personal data, print a value whole (a certificate's name); refused on screens and receipts"),
     "contains": Func(((T.STRING, T.LIST, T.MAP), T.ANY), T.BOOL, contains, "the same as `needle in haystack`",
@@ -248,6 +300,12 @@ FUNCTIONS: dict[str, Func] = {
     "days_between": Func((DATEISH, DATEISH), T.INT, lambda a, b: (to_date(b) - to_date(a)).days,
                          "days from the first date to the second"),
     "format_date": Func((DATEISH, T.STRING), T.STRING, format_date, "2026年3月2日 for zh-*, 2 Mar 2026 otherwise"),
+    "format_month": Func((DATEISH, T.STRING), T.STRING, format_month, "2024年3月 for zh-*, Mar 2024 otherwise; "
+                         "from a date or text like 2024-03"),
+    "money": Func((NUM, T.STRING), T.STRING, money, "¥2,400.50 for zh-*, CNY 2,400.50 otherwise; two decimals, "
+                  "halves away from zero"),
+    "id_type_name": Func((T.STRING, T.STRING), T.STRING, id_type_name, "居民身份证 / Resident ID card from "
+                         "id.card_type; an unknown type as is"),
     "default": Func((T.ANY, T.ANY), lambda ts: unify(ts[0], ts[1]), default, "the fallback when the value is "
                     "null or empty text", takes_null=True, check=_same_type),
     "id_check": Func((T.STRING,), T.BOOL, id_check, "an 18-character ID number's GB 11643 check digit is right"),

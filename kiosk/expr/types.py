@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.expr.codes import CodeTable
 
 
 class ExprType(StrEnum):
@@ -57,6 +61,7 @@ class Label:
     mask: Mask = Mask.NONE
     revealed: bool = False
     reveals: bool = False
+    codes: "CodeTable | None" = None  # the value is a code; templates show its text (kiosk.expr.codes)
 
     @property
     def public(self) -> bool:
@@ -90,11 +95,12 @@ class Var:
     privacy: Privacy = Privacy.PUBLIC
     doc: str = ""
     mask: Mask | None = None  # None: default_mask(privacy, type)
+    codes: "CodeTable | None" = None  # a call result naming a code table of its service
 
     @property
     def label(self) -> Label:
         return Label(self.privacy, self.mask if self.mask is not None and self.privacy else
-                     default_mask(self.privacy, self.type))
+                     default_mask(self.privacy, self.type), codes=self.codes)
 
 
 def compatible(actual: ExprType, wanted: ExprType | tuple) -> bool:

@@ -121,9 +121,10 @@ def load_bundle(root: str | Path) -> Bundle:
             bundle.problems.append(_duplicate(ld, by_id[ld.doc.id]))
         by_id.setdefault(ld.doc.id, ld)
     digest = hashlib.sha256()
+    tables: dict = {}  # code tables, shared by the bundle's flows
     for f, ld in sorted(loaded.items()):
         digest.update(ld.sha256.encode())
-        compiled, problems = check_flow(ld, by_id, bundle.catalog)
+        compiled, problems = check_flow(ld, by_id, bundle.catalog, tables)
         bundle.problems.extend(problems)
         if not problems:
             bundle.flows[ld.doc.id] = compiled
@@ -213,14 +214,15 @@ def _subflows(flow: model.Flow, by_id: dict[str, Loaded]) -> list[model.Flow]:
     return out
 
 
-def check_flow(ld: Loaded, by_id: dict[str, Loaded], catalog: model.Catalog | None) -> tuple[CompiledFlow, list[Problem]]:
+def check_flow(ld: Loaded, by_id: dict[str, Loaded], catalog: model.Catalog | None,
+               tables: dict | None = None) -> tuple[CompiledFlow, list[Problem]]:
     flow: model.Flow = ld.doc
     folder = Path(ld.file).parent
     links = link_problems(folder)
     templates = {} if links else template_files(folder)  # never read through a link
     info = BundleInfo(catalog, set(by_id), set(templates))
     problems = links + Linter(flow, ld.located, ld.file, info).run()
-    scope = flow_scope(_subflows(flow, by_id))
+    scope = flow_scope(_subflows(flow, by_id), catalog, tables)
     compiled, expr_problems = compile_flow(flow, ld.located, ld.file, ld.sha256, scope)
     problems += expr_problems
     problems += PrivacyRules(compiled, ld.located, catalog).run()

@@ -194,6 +194,7 @@ class Linter:
                     ops = self.bundle.catalog.services[svc].operations
                     yield self.problem(path, "ref/unknown-operation",
                                        f"service {svc!r} has no operation {op!r}{did_you_mean(op, ops)}")
+                yield from self._codes(i, step)
             elif step.kind == "subflow":
                 if step.flow not in self.bundle.flow_ids:
                     yield self.problem(("steps", i, "flow"), "ref/unknown-flow",
@@ -205,6 +206,28 @@ class Linter:
                     yield self.problem(("steps", i, "document"), "ref/unknown-document",
                                        f"no template {step.document!r} beside the flow"
                                        f"{did_you_mean(step.document, self.bundle.documents)}")
+
+    def _codes(self, i: int, step) -> Iterator[Problem]:
+        """A result field's code table must exist (a typo would show raw codes to every English reader)."""
+        catalog = self.bundle.catalog
+        for name, spec in step.result.items():
+            ref = spec.code_table(step.call)
+            if ref is None or catalog is None:
+                continue
+            path = ("steps", i, "result", name, "codes")
+            svc, table = ref
+            service = catalog.services.get(svc)
+            if service is None:
+                yield self.problem(path, "ref/unknown-codes", f"no service {svc!r} in services.yaml"
+                                   f"{did_you_mean(svc, catalog.services)}")
+            elif table not in service.codes:
+                yield self.problem(path, "ref/unknown-codes", f"service {svc!r} declares no code table {table!r}"
+                                   f"{did_you_mean(table, service.codes)}")
+            elif spec.type not in ("string", "int"):
+                yield self.problem(path, "ref/unknown-codes", f"codes translate text or whole numbers, not {spec.type}")
+            elif spec.privacy != model.PrivacyClass.PUBLIC:
+                yield self.problem(path, "pii/personal-codes", f"a {spec.privacy} field cannot be a code: code "
+                                   "values are listed in services.yaml and logged when unknown, so they are public")
 
     def translations(self) -> Iterator[Problem]:
         for path, text in all_texts(self.flow):

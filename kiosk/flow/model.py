@@ -141,6 +141,16 @@ class ResultField(Strict):
     type: Literal["string", "int", "number", "bool", "date", "list", "map"] = "string"
     privacy: PrivacyClass = PrivacyClass.PUBLIC
     required: bool = True
+    codes: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")] | None = Field(
+        default=None, description="The code table (services.yaml) whose texts screens and documents show for this "
+        "field's values: a table of the called service, or service.table. Guards still compare the codes.")
+
+    def code_table(self, call: str) -> tuple[str, str] | None:
+        """(service, table) of ``codes``, for the call step ``call`` (service.operation) that holds this field."""
+        if self.codes is None:
+            return None
+        svc, _, table = self.codes.rpartition(".")
+        return svc or call.partition(".")[0], table
 
 
 class Call(StepBase):
@@ -284,9 +294,15 @@ class Operation(Strict):
     max_reply_kb: int = Field(default=256, ge=1, le=10240)
 
 
+CodeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
 class Service(Strict):
     description: str = ""
     operations: dict[Ident, Operation]
+    codes: dict[Ident, dict[CodeValue, Text]] = Field(
+        default_factory=dict, description="Code tables: table -> code value its replies use -> text per locale, "
+        "e.g. status: {正常参保: {zh-CN: 正常参保, en: Insured}}. Code values are not personal data.")
 
 
 class Catalog(Strict):

@@ -148,6 +148,14 @@ def document_problems(tmpl: DocumentTemplate, steps: list[model.Print]) -> list[
 
 def catalog_problems(catalog: model.Catalog, located: Located, file: str) -> Iterator[Problem]:
     for name, service in catalog.services.items():
+        for table, entries in service.codes.items():
+            for code, texts in entries.items():
+                missing = [loc for loc in model.LOCALES if not (texts.get(loc) or "").strip()]
+                if missing:
+                    path = ("services", name, "codes", table, code)
+                    line, col = located.where(path)
+                    yield Problem(file, line, col, "i18n/missing-locale", f"code {code!r} of {name}.{table} has "
+                                  f"no {', '.join(missing)} text", path=format_path(path))
         for op_name, op in service.operations.items():
             if op.method == "GET" and op.personal:
                 path = ("services", name, "operations", op_name, "personal")

@@ -7,6 +7,7 @@ names anything else fails at load with a did-you-mean.
 from __future__ import annotations
 
 from kiosk.expr import ExprType, Mask, Privacy, Scope, Var
+from kiosk.expr.codes import CodeTable
 from kiosk.flow import model
 
 PRIVACY = {
@@ -40,8 +41,23 @@ RESULT_TYPES = {"string": S, "int": I, "number": ExprType.NUMBER, "bool": ExprTy
                 "list": ExprType.LIST, "map": ExprType.MAP}
 
 
-def flow_scope(flows: list[model.Flow]) -> Scope:
-    """One scope for a flow and everything it can run as a subflow: a visit shares its data."""
+def code_table(catalog: model.Catalog | None, ref: tuple[str, str] | None, tables: dict) -> CodeTable | None:
+    """The table a result field names, one instance per bundle load (so an unknown code is logged once); None if undeclared."""
+    if ref is None or catalog is None:
+        return None
+    if ref not in tables:
+        service = catalog.services.get(ref[0])
+        texts = service.codes.get(ref[1]) if service else None
+        tables[ref] = None if texts is None else CodeTable(".".join(ref), {k: dict(v) for k, v in texts.items()})
+    return tables[ref]
+
+
+def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None, tables: dict | None = None) -> Scope:
+    """One scope for a flow and everything it can run as a subflow: a visit shares its data.
+
+    ``tables`` caches code tables across the flows of one bundle load.
+    """
+    tables = {} if tables is None else tables
     form: dict = {}
     data: dict = {}
     scan_privacy = Privacy.PUBLIC
@@ -55,7 +71,8 @@ def flow_scope(flows: list[model.Flow]) -> Scope:
                 form[step.id] = Var(S, Privacy.PUBLIC, "the option id chosen on this step")
             elif step.kind == "call":
                 for name, r in step.result.items():
-                    data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy])
+                    data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy],
+                                     codes=code_table(catalog, r.code_table(step.call), tables))
             elif step.kind == "scan_code":
                 scan_privacy = max(scan_privacy, PRIVACY[step.privacy])
     return Scope({

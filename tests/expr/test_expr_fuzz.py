@@ -28,6 +28,7 @@ TOKENS = [
     ",", ".", "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "not", "in", "if", "else",
     "len(", "upper(", "mask(", "mask_name(", "default(", "string(", "int(", "number(", "round(", "date(",
     "today()", "age(", "days_between(", "format_date(", "id_check(", "contains(", "matches(", "'(a|a)*b'",
+    "money(", "format_month(", "id_type_name(", "mask_text(", "'zh-CN'", "'2024-03'",
     "'[0-9]+'", "[0]", "['k']", "__class__", "**", "'\\n'",
 ]
 PLAIN = st.recursive(
