@@ -13,6 +13,32 @@ import paho.mqtt.client as mqtt
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds a listening TCP socket on `port` (Linux: /proc/net/tcp* and the fd table)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            f = row.split()
+            if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f[9])
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = fd.readlink().name
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -29,15 +55,17 @@ class Broker:
         self.proc = None
 
     def start(self) -> "Broker":
+        """Ready when *this* mosquitto listens on the port: something else answering there (another test run's
+        broker that took the port between free_port() and now) must not pass for it."""
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mosquitto exited with {self.proc.returncode} (port {self.port} taken?)")
+            if listens(self.proc.pid, self.port):
                 return self
-            except OSError:
-                time.sleep(0.05)  # polling a port that is coming up, bounded by the deadline
+            time.sleep(0.05)  # polling a broker that is coming up, bounded by the deadline
         raise RuntimeError("mosquitto did not start")
 
     def stop(self) -> None:
