@@ -20,7 +20,8 @@ import structlog
 from kiosk.engine.clock import VirtualClock
 from kiosk.engine.ops import OpExecutor
 from kiosk.engine.runner import SessionRunner
-from kiosk.engine.session import ALWAYS, Session
+from kiosk.engine.actions import ALWAYS
+from kiosk.engine.session import Session
 from kiosk.flow.bundle import Bundle, find_root, load_bundle
 from kiosk.flow.loader import load_file
 from kiosk.flow.problems import Problem, ProblemsError, did_you_mean
