@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -25,7 +25,7 @@ from kiosk.engine.trace import Trace
 from kiosk.expr import EvalError
 from kiosk.flow.compile import CompiledFlow
 from kiosk.flow.model import IdlePolicy
-from kiosk.flow.outcomes import ERRORS, INTERACTIVE, next_map
+from kiosk.flow.outcomes import ERRORS, INTERACTIVE, SEEN, next_map
 
 log = structlog.get_logger("kiosk.session")
 MAX_HOPS = 64  # immediate transitions per event; the linter forbids loops without a citizen, this is the backstop
@@ -36,6 +36,7 @@ CITIZEN_WAITS = frozenset({"notice", "choice", "form", "show_result"})
 class Frame:
     flow: CompiledFlow
     step_id: str
+    walked: list[str] = field(default_factory=list)  # the steps of this item the citizen has seen, for progress
 
 
 class SessionOver(Exception):
@@ -207,6 +208,10 @@ class Session:
             self.history.clear()  # Back never crosses a printout: it would print (or take a number) twice
         if step.kind in INTERACTIVE and (not self.history or self.history[-1] != (len(self.frames), step_id)):
             self.history.append((len(self.frames), step_id))
+        if step.kind in SEEN:  # back to a step seen before (Back, a second try) counts from there again
+            walked = frame.walked
+            del walked[walked.index(step_id) if step_id in walked else len(walked):]
+            walked.append(step_id)
         if step.timeout_s is not None and step.kind != "call":
             self._out.append(StartTimer("step", self._wait(step.timeout_s)))
         return steps.enter(self, step)
