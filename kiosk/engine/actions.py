@@ -76,9 +76,14 @@ def _help(session, step, value) -> None:
 
 
 def _cancel(session, step, value) -> None:
+    """The item's own on_cancel first; inside a bundle, leave just this item; otherwise end the visit."""
     target = session.frame.flow.flow.on_cancel
     if target and target != session.frame.step_id:
         session._transition(target)
+    elif len(session.frames) > 1:
+        session._clear_waits()
+        session.trace.add("subflow_cancelled", flow=session.frame.flow.id, step=step.id)
+        session._transition(session._ascend("cancelled"))
     else:
         session._clear_waits()
         session._finish("cancelled", "cancelled by the citizen")

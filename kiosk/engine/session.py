@@ -123,7 +123,7 @@ class Session:
 
     def _blank_vars(self, kiosk: dict) -> dict:
         now = self.wallclock()
-        return {"id": {}, "form": {}, "data": {}, "scan": {}, "ticket": {}, "doc": {},
+        return {"id": {}, "form": {}, "data": {}, "scan": {}, "ticket": {}, "doc": {}, "bundle": {},
                 "kiosk": dict(kiosk), "session": {"id": self.id, "elderly": self.elderly},
                 "locale": self.locale, "now": now.date(), "time": now.strftime("%H:%M")}
 
@@ -223,10 +223,10 @@ class Session:
         return sub.start_step()
 
     def _ascend(self, result: str) -> str | None:
-        """Leave a bundled item: its result is the outcome of the bundle's subflow step."""
-        self._show()  # the item's own closing screen is skipped inside a bundle; its result routes the parent
+        """Leave a bundled item: its result is the outcome of the bundle's subflow step, and the bundle's to show."""
         self.frames.pop()
         self.trace.add("subflow_end", result=result)
+        self.vars["bundle"][self.frame.step_id] = result
         target = self._target(result)
         self.trace.add("outcome", flow=self.frame.flow.id, step=self.frame.step_id, outcome=result)
         if target is None:
@@ -239,8 +239,10 @@ class Session:
         self._show()
         for key in ("cap", "step", "idle", "idle_warn", "retry"):
             self._out.append(CancelTimer(key))
-        self._out.append(Finished(result, self.root_flow.id, reason, citizen=self.vars["id"].get("id_number")))
-        self.trace.add("end", result=result, reason=reason)
+        items = tuple(self.vars["bundle"].items())
+        self._out.append(Finished(result, self.root_flow.id, reason, citizen=self.vars["id"].get("id_number"),
+                                  items=items))
+        self.trace.add("end", result=result, reason=reason, **({"items": dict(items)} if items else {}))
         self.wipe()
 
     def wipe(self) -> None:

@@ -38,6 +38,7 @@ def _subflow(session, step) -> str:
 
 def _end(session, step) -> str | None:
     if len(session.frames) > 1:
+        session._show()  # the item's own closing screen is skipped inside a bundle; its result routes the parent
         return session._ascend(step.result)
     session._finish(step.result, "end step")
     return None
