@@ -144,7 +144,16 @@ class Session:
         return seconds * mult
 
     def _show(self) -> None:
+        self._walk()
         self._out.append(Show(self.view()))
+
+    def _walk(self) -> None:
+        """Count the step as seen once it is shown (a reused card passes unseen); back to one seen before
+        (Back, a second try) counts from there again."""
+        walked, step_id = self.frame.walked, self.frame.step_id
+        if self.step.kind in SEEN and walked[-1:] != [step_id]:
+            del walked[walked.index(step_id) if step_id in walked else len(walked):]
+            walked.append(step_id)
 
     def _clear_waits(self) -> None:
         for op_id in list(self.pending):
@@ -208,10 +217,6 @@ class Session:
             self.history.clear()  # Back never crosses a printout: it would print (or take a number) twice
         if step.kind in INTERACTIVE and (not self.history or self.history[-1] != (len(self.frames), step_id)):
             self.history.append((len(self.frames), step_id))
-        if step.kind in SEEN:  # back to a step seen before (Back, a second try) counts from there again
-            walked = frame.walked
-            del walked[walked.index(step_id) if step_id in walked else len(walked):]
-            walked.append(step_id)
         if step.timeout_s is not None and step.kind != "call":
             self._out.append(StartTimer("step", self._wait(step.timeout_s)))
         return steps.enter(self, step)

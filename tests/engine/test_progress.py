@@ -99,3 +99,14 @@ def test_an_optional_detour_adds_its_screens_to_the_count():
     s.frame.step_id = "show"
     assert s.views.progress(s.step) == (3, 4)  # straight on to 完成
     assert progress(s.handle(Action("choose", "slip"))) == ("slip", (4, 6))
+
+
+def test_a_bundled_item_counts_its_own_screens_not_the_card_it_reused():
+    from kiosk.engine.messages import OpDone, StartOp
+    from kiosk.scenario.twins import make_card
+
+    s = session(load_bundle(FLOWS).flows, "one-thing-job-change")
+    assert progress(s.start())[1] == (1, 4)  # intro, card, summary, done: each item counts its own screens
+    (read,) = [c for c in s.handle(Action("ok")) if isinstance(c, StartOp)]
+    # social-security-certificate: consent, preview, print, take_document, done; its card step passed unseen
+    assert progress(s.handle(OpDone(read.op_id, "ok", make_card({})))) == ("consent", (1, 5))
