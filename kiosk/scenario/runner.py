@@ -18,10 +18,10 @@ import pydantic
 import structlog
 
 from kiosk.availability import availability
+from kiosk.engine.actions import ALWAYS
 from kiosk.engine.clock import VirtualClock
 from kiosk.engine.ops import OpExecutor
 from kiosk.engine.runner import SessionRunner
-from kiosk.engine.actions import ALWAYS
 from kiosk.engine.session import Session
 from kiosk.flow.bundle import Bundle, find_root, load_bundle
 from kiosk.flow.loader import load_file
