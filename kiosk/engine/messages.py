@@ -90,6 +90,8 @@ class Finished:
     reason: str = ""
     # The card's ID number, handed over once so the journal can hash it before the session forgets it.
     citizen: str | None = field(default=None, repr=False, compare=False)
+    # A bundle's items as (subflow step id, result), in the order they ended: which were done and which not.
+    items: tuple[tuple[str, str], ...] = ()
 
 
 Command = Show | StartTimer | CancelTimer | StartOp | CancelOp | Rejected | Finished

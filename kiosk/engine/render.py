@@ -60,8 +60,7 @@ class ViewBuilder:
         fields = tuple(self._field(step, f) for f in getattr(step, "fields", None) or [])
         items = tuple(ItemView(self.text((step.id, "item_label", j)), self._value(step, j, item))
                       for j, item in enumerate(getattr(step, "items", None) or []))
-        path = fc.main_path
-        progress = (path.index(step.id) + 1, len(path)) if step.id in path and len(path) > 1 else (0, 0)
+        progress = self.progress(step)
         depth = len(s.frames)
         return StepView(
             **common, title=title, text=text, speak=self.text((step.id, "speak")) or " ".join(x for x in (title, text) if x),
@@ -73,6 +72,13 @@ class ViewBuilder:
             result=getattr(step, "result", "") if step.kind == "end" else "",
             attempt=s.attempts.get(s._key(), 0),
         )
+
+    def progress(self, step) -> tuple[int, int]:
+        """(steps seen so far in this item, that plus the fewest still to come); (0, 0) off the way to success."""
+        walked, left = self.s.frame.walked, self.s.frame.flow.steps_left.get(step.id)
+        if left is None or not walked or walked[-1] != step.id or len(walked) + left < 2:
+            return (0, 0)
+        return (len(walked), len(walked) + left)
 
     def _field(self, step, f) -> FieldView:
         choices = tuple(OptionView(c.id, self.text((step.id, "choice", f.name, c.id))) for c in f.choices or [])

@@ -13,11 +13,11 @@ import datetime as dt
 import itertools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
-from kiosk.engine import forms, results, verify_code
+from kiosk.engine import actions, results, steps
 from kiosk.engine.messages import (Action, CancelOp, CancelTimer, Command, Event, Finished, OpDone, Rejected, Show,
                                    StartOp, StartTimer, TimerFired)
 from kiosk.engine.render import ViewBuilder
@@ -25,24 +25,18 @@ from kiosk.engine.trace import Trace
 from kiosk.expr import EvalError
 from kiosk.flow.compile import CompiledFlow
 from kiosk.flow.model import IdlePolicy
-from kiosk.flow.outcomes import ERRORS, INTERACTIVE, next_map
+from kiosk.flow.outcomes import ERRORS, INTERACTIVE, SEEN, next_map
 
 log = structlog.get_logger("kiosk.session")
 MAX_HOPS = 64  # immediate transitions per event; the linter forbids loops without a citizen, this is the backstop
 CITIZEN_WAITS = frozenset({"notice", "choice", "form", "show_result"})
-STEP_ACTIONS = {
-    "notice": {"ok", "agree", "decline"},
-    "choice": {"choose"},
-    "form": {"submit"},
-    "show_result": {"done", "choose"},
-}
-ALWAYS = {"back", "cancel", "help", "extend", "set_locale", "set_elderly"}
 
 
 @dataclass
 class Frame:
     flow: CompiledFlow
     step_id: str
+    walked: list[str] = field(default_factory=list)  # the steps of this item the citizen has seen, for progress
 
 
 class SessionOver(Exception):
@@ -104,7 +98,7 @@ class Session:
             return []
         try:
             if isinstance(event, Action):
-                self._on_action(event)
+                actions.handle(self, event)
             elif isinstance(event, TimerFired):
                 self._on_timer(event.key)
             elif isinstance(event, OpDone):
@@ -129,7 +123,7 @@ class Session:
 
     def _blank_vars(self, kiosk: dict) -> dict:
         now = self.wallclock()
-        return {"id": {}, "form": {}, "data": {}, "scan": {}, "ticket": {}, "doc": {},
+        return {"id": {}, "form": {}, "data": {}, "scan": {}, "ticket": {}, "doc": {}, "bundle": {},
                 "kiosk": dict(kiosk), "session": {"id": self.id, "elderly": self.elderly},
                 "locale": self.locale, "now": now.date(), "time": now.strftime("%H:%M")}
 
@@ -150,7 +144,16 @@ class Session:
         return seconds * mult
 
     def _show(self) -> None:
+        self._walk()
         self._out.append(Show(self.view()))
+
+    def _walk(self) -> None:
+        """Count the step as seen once it is shown (a reused card passes unseen); back to one seen before
+        (Back, a second try) counts from there again."""
+        walked, step_id = self.frame.walked, self.frame.step_id
+        if self.step.kind in SEEN and walked[-1:] != [step_id]:
+            del walked[walked.index(step_id) if step_id in walked else len(walked):]
+            walked.append(step_id)
 
     def _clear_waits(self) -> None:
         for op_id in list(self.pending):
@@ -216,40 +219,24 @@ class Session:
             self.history.append((len(self.frames), step_id))
         if step.timeout_s is not None and step.kind != "call":
             self._out.append(StartTimer("step", self._wait(step.timeout_s)))
-        handler = getattr(self, f"_enter_{step.kind}", None)
-        if handler is not None:
-            return handler(step)
-        self._arm_idle()
-        self._show()
-        return None
+        return steps.enter(self, step)
 
-    def _enter_branch(self, step) -> str:
-        for i, case in enumerate(step.cases):
-            if self.frame.flow.exprs[(step.id, "case", i)].test(self.context()):
-                self.trace.add("branch", step=step.id, case=i)
-                return case.next
-        self.trace.add("branch", step=step.id, case="default")
-        return step.default
-
-    def _enter_subflow(self, step) -> str:
-        sub = self.flows[step.flow]
+    def _descend(self, sub: CompiledFlow) -> str:
+        """Enter a bundled item: its steps run in a frame of their own until its end step."""
         self.frames.append(Frame(sub, ""))
         self.trace.add("subflow", flow=sub.id, version=sub.flow.version)
         return sub.start_step()
 
-    def _enter_end(self, step) -> str | None:
-        if len(self.frames) > 1:
-            self._show()  # the item's own closing screen is skipped inside a bundle; its result routes the parent
-            self.frames.pop()
-            self.trace.add("subflow_end", result=step.result)
-            outcome = step.result
-            target = self._target(outcome)
-            self.trace.add("outcome", flow=self.frame.flow.id, step=self.frame.step_id, outcome=outcome)
-            if target is None:
-                self._fail(f"no branch for subflow result {outcome!r}")
-            return target
-        self._finish(step.result, "end step")
-        return None
+    def _ascend(self, result: str) -> str | None:
+        """Leave a bundled item: its result is the outcome of the bundle's subflow step, and the bundle's to show."""
+        self.frames.pop()
+        self.trace.add("subflow_end", result=result)
+        self.vars["bundle"][self.frame.step_id] = result
+        target = self._target(result)
+        self.trace.add("outcome", flow=self.frame.flow.id, step=self.frame.step_id, outcome=result)
+        if target is None:
+            self._fail(f"no branch for subflow result {result!r}")
+        return target
 
     def _finish(self, result: str, reason: str, sorry: bool = False) -> None:
         self.result = result
@@ -257,8 +244,10 @@ class Session:
         self._show()
         for key in ("cap", "step", "idle", "idle_warn", "retry"):
             self._out.append(CancelTimer(key))
-        self._out.append(Finished(result, self.root_flow.id, reason, citizen=self.vars["id"].get("id_number")))
-        self.trace.add("end", result=result, reason=reason)
+        items = tuple(self.vars["bundle"].items())
+        self._out.append(Finished(result, self.root_flow.id, reason, citizen=self.vars["id"].get("id_number"),
+                                  items=items))
+        self.trace.add("end", result=result, reason=reason, **({"items": dict(items)} if items else {}))
         self.wipe()
 
     def wipe(self) -> None:
@@ -278,82 +267,6 @@ class Session:
         if timeout is not None:
             self._out.append(StartTimer(f"op:{op_id}", timeout))
         self.trace.add("op_start", op=op_id, target=target, name=name, args=sorted((args or {}).keys()))
-
-    def _enter_read_id_card(self, step) -> str | None:
-        if step.reuse and self.vars["id"]:
-            self.trace.add("id_reused", step=step.id)
-            return self._target("ok") or self._fail_none("no branch for ok")
-        self._start_op("id_reader", "read_card")
-        self._show()
-        return None
-
-    def _fail_none(self, reason: str) -> None:
-        self._fail(reason)
-        return None
-
-    def _enter_scan_code(self, step) -> None:
-        self._start_op("code_scanner", "read_code")
-        self._show()
-
-    def _enter_video_help(self, step) -> None:
-        self._start_op("help_panel", "call_staff", {"flow": self.frame.flow.id, "step": step.id})
-        self._show()
-
-    def _enter_call(self, step) -> None:
-        ctx = self.context()
-        fc = self.frame.flow
-        request = {k: fc.exprs[(step.id, "request", k)].render(ctx, show=_raw) for k in step.request}
-        args = {"request": request, "timeout_s": step.timeout_s}
-        if step.idempotency_key:
-            args["idempotency_key"] = fc.exprs[(step.id, "idempotency_key")].render(ctx, show=_raw)
-        self.busy = True
-        self._start_op("service", step.call, args, timeout=self._wait(step.timeout_s or 10))
-        self._show()
-
-    def _enter_print(self, step) -> None:
-        """Print a document: a new number and code, or those of the document this one retries or replaces.
-
-        A print that did not come out (paper out, printer error, timeout)
-        leaves its number and code to the next print of the same flow: the
-        fallback slip then names the certificate the citizen will fetch, not
-        a new document nobody issued.
-        """
-        self._printing = None
-        fc = self.frame.flow
-        template = fc.documents[step.document]
-        ctx = self.context()
-        doc, here = self.vars["doc"], self._frame_key()
-        if self.attempts.get(self._key()) and doc.get("number"):  # the same document, again
-            number, code = doc["number"], doc["verify_code"]
-        elif self._unprinted is not None and self._unprinted[0] == here:
-            _, number, code = self._unprinted
-            self.trace.add("document_replaced", step=step.id, number=number)
-        else:
-            number = f"{ctx['kiosk'].get('id', 'K')}-{ctx['now']:%Y%m%d}-{self.id[:6]}-{next(self._docs)}"
-            code = verify_code.backend_code(self.vars["data"]) or verify_code.new_code()
-        self._printing = (here, number, code)
-        pattern = ctx["kiosk"].get("verify_url") or "urn:kiosk-document:{number}"
-        self.vars["doc"].update(number=number, verify_code=code, verify_url=pattern.format(number=number, code=code))
-        document = template.render(ctx, number)
-        args = {"document": document, "copies": step.copies, "timeout_s": step.timeout_s,
-                "idempotency_key": self._idem(step) or number}
-        self.busy = True
-        self._start_op(step.printer, "print", args)
-        self._show()
-
-    def _enter_dispense_ticket(self, step) -> None:
-        from kiosk.i18n import pick
-
-        args = {"category": step.category, "service_name": pick(step.service_name, self.locale),
-                "timeout_s": step.timeout_s, "idempotency_key": self._idem(step) or f"{self.id}-{step.id}"}
-        self.busy = True
-        self._start_op("ticket_dispenser", "dispense", args)
-        self._show()
-
-    def _idem(self, step) -> str | None:
-        if not step.idempotency_key:
-            return None
-        return self.frame.flow.exprs[(step.id, "idempotency_key")].render(self.context(), show=_raw)
 
     def _on_op(self, event: OpDone) -> None:
         if event.op_id not in self.pending:
@@ -403,7 +316,7 @@ class Session:
             self._route("timeout")
         elif key == "retry":
             step = self.step
-            getattr(self, f"_enter_{step.kind}")(step)
+            steps.HANDLERS[step.kind](self, step)
         elif key.startswith("op:"):
             op_id = key[3:]
             if op_id in self.pending:
@@ -413,124 +326,3 @@ class Session:
                 if not self._retry(self.step, "timeout"):
                     self.busy = False
                     self._route("timeout")
-
-    # -------------------------------------------------------------- actions
-    def _on_action(self, action: Action) -> None:
-        kind = action.kind
-        step = self.step
-        allowed = STEP_ACTIONS.get(step.kind, set()) | ALWAYS
-        if kind not in allowed:
-            self._out.append(Rejected(kind, f"not possible on a {step.kind} step"))
-            return
-        if self.busy and kind not in ("help", "set_locale", "set_elderly", "extend"):
-            self._out.append(Rejected(kind, "the kiosk is busy"))
-            return
-        self.trace.add("action", kind=kind, source=action.source, step=step.id)
-        if self.idle_warning or kind != "extend":
-            self._out.append(CancelTimer("idle_warn"))
-        handler = getattr(self, f"_act_{kind}")
-        handler(step, action.value)
-
-    def _activity(self) -> None:
-        self.idle_warning = False
-        self._out.append(CancelTimer("idle_warn"))
-        self._arm_idle()
-
-    def _act_extend(self, step, value) -> None:
-        if not self.idle_warning:
-            self._activity()
-            return
-        if self.extensions_left <= 0:
-            self._out.append(Rejected("extend", "no extensions left"))
-            return
-        self.extensions_left -= 1
-        self._activity()
-        self._show()
-
-    def _act_set_locale(self, step, value) -> None:
-        if value not in self.root_flow.flow.locales:
-            self._out.append(Rejected("set_locale", f"locale {value!r} is not offered"))
-            return
-        self.locale = value
-        self._activity()
-        self._show()
-
-    def _act_set_elderly(self, step, value) -> None:
-        self.elderly = bool(value)
-        self._activity()
-        self._show()
-
-    def _act_help(self, step, value) -> None:
-        self.trace.add("help_requested", step=step.id)
-        self.views.help_requested = True
-        self._activity()
-        self._show()
-
-    def _act_cancel(self, step, value) -> None:
-        target = self.frame.flow.flow.on_cancel
-        if target and target != self.frame.step_id:
-            self._transition(target)
-        else:
-            self._clear_waits()
-            self._finish("cancelled", "cancelled by the citizen")
-
-    def _act_back(self, step, value) -> None:
-        depth = len(self.frames)
-        hist = [h for h in self.history if h[0] == depth]
-        if len(hist) < 2:
-            self._out.append(Rejected("back", "nothing to go back to"))
-            return
-        self.history.pop()  # the current step
-        while self.history and self.history[-1][0] == depth and self.history[-1][1] == self.frame.step_id:
-            self.history.pop()
-        _, target = self.history.pop()
-        self._transition(target)
-
-    def _act_ok(self, step, value) -> None:
-        if step.kind == "notice" and step.consent is not None:
-            self._out.append(Rejected("ok", "this notice needs agree or decline"))
-            return
-        self._route("ok")
-
-    def _act_agree(self, step, value) -> None:
-        if step.consent is None:
-            self._out.append(Rejected("agree", "this notice asks for no consent"))
-            return
-        self._route("agree")
-
-    def _act_decline(self, step, value) -> None:
-        if step.consent is None:
-            self._out.append(Rejected("decline", "this notice asks for no consent"))
-            return
-        self._route("decline")
-
-    def _act_done(self, step, value) -> None:
-        self._route("done")
-
-    def _act_choose(self, step, value) -> None:
-        enabled = {o.id for o in self.views.options(step)}
-        if value not in enabled:
-            self._out.append(Rejected("choose", f"no enabled option {value!r}"))
-            return
-        if step.kind == "choice":
-            self.vars["form"][step.id] = value  # readable later as form.<step id>
-        self._route(value)
-
-    def _act_submit(self, step, value) -> None:
-        values, errors = forms.validate(step, value if isinstance(value, dict) else {}, self.locale,
-                                        self.frame.flow.patterns)
-        if errors:
-            self.form_errors = errors
-            self.trace.add("form_invalid", step=step.id, fields=sorted(errors))
-            self._activity()
-            self._show()
-            return
-        self.vars["form"].update(values)
-        self._route("ok")
-
-
-def _raw(value, privacy, source) -> str:
-    """Backend requests and idempotency keys need the real value; they never reach a screen or a log."""
-    if value is None:
-        return ""
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -11,7 +11,7 @@ from pathlib import Path
 from kiosk.expr import ExprError, ExprType, Scope, compile_expr, compile_template
 from kiosk.expr.regex import PatternError, compile_safe
 from kiosk.flow import model
-from kiosk.flow.outcomes import INTERACTIVE, next_map, primary
+from kiosk.flow.outcomes import SEEN, next_map, primary
 from kiosk.flow.problems import Problem
 from kiosk.flow.yamlsafe import Located, format_path
 
@@ -27,7 +27,7 @@ class CompiledFlow:
     exprs: dict[tuple, object] = field(default_factory=dict)  # (step id, what, ...) -> Compiled or Template
     patterns: dict[tuple, object] = field(default_factory=dict)  # kiosk.expr.regex.SafePattern
     documents: dict[str, "object"] = field(default_factory=dict)  # name -> kiosk.documents.templates.DocumentTemplate
-    main_path: list[str] = field(default_factory=list)
+    steps_left: dict[str, int] = field(default_factory=dict)  # step id -> seen steps after it (steps_left())
     sources: dict[tuple, tuple] = field(default_factory=dict)  # exprs key -> (path in the file, source text)
 
     @property
@@ -127,28 +127,46 @@ def locate(located: Located, path: tuple, source: str, offset: int) -> tuple[int
     return line, col + offset + (1 if style in ("'", '"') else 0)
 
 
-def main_path(flow: model.Flow) -> list[str]:
-    """The steps a citizen sees on the way to a completed end, for the progress indicator."""
+def forward(step) -> list[str]:
+    """Where the step goes when nothing fails: every case of a branch, every option of a choice."""
+    routes = next_map(step)
+    if step.kind == "branch":
+        return [c.next for c in step.cases] + [step.default]
+    outs = [o.id for o in getattr(step, "options", None) or []] + [primary(step)]
+    return [routes[o] for o in outs if o in routes]
+
+
+def steps_left(flow: model.Flow) -> dict[str, int]:
+    """For the progress indicator: how few steps the citizen still sees from each step to a completed end.
+
+    Steps that cannot reach a completed end without a failure (an apology,
+    a referral to a counter) are absent: they show no progress. Branches
+    count for nothing, whichever way they go, so adding one never hides the
+    indicator; the visit's own count of steps seen comes from the session.
+    """
     by_id = {s.id: s for s in flow.steps}
-    path, seen = [], set()
-    sid = flow.start or flow.steps[0].id
-    while sid in by_id and sid not in seen:
-        seen.add(sid)
-        step = by_id[sid]
-        if step.kind in INTERACTIVE or step.kind in ("print", "dispense_ticket", "end"):
-            path.append(sid)
-        if step.kind == "branch":
-            sid = step.default
-        elif step.kind == "choice" and step.options:
-            sid = next_map(step).get(step.options[0].id)
-        else:
-            sid = next_map(step).get(primary(step))
-    return path
+    into: dict[str, list[str]] = {sid: [] for sid in by_id}
+    for step in flow.steps:
+        for target in forward(step):
+            if target in into:
+                into[target].append(step.id)
+    left = {s.id: 0 for s in flow.steps if s.kind == "end" and s.result == "completed"}
+    queue = sorted(left)
+    while queue:  # Bellman-Ford over a few hundred steps at most: fewest seen steps to a completed end
+        nxt = []
+        for sid in queue:
+            cost = left[sid] + (1 if by_id[sid].kind in SEEN else 0)
+            for prev in into[sid]:
+                if cost < left.get(prev, len(by_id) + 1):
+                    left[prev] = cost
+                    nxt.append(prev)
+        queue = nxt
+    return left
 
 
 def compile_flow(flow: model.Flow, located: Located, file: str, sha256: str, scope: Scope) -> tuple[CompiledFlow, list[Problem]]:
     c = Compiler(flow, located, file, scope)
     c.run()
-    compiled = CompiledFlow(flow, file, sha256, Path(file).parent, scope, c.exprs, c.patterns, {}, main_path(flow),
+    compiled = CompiledFlow(flow, file, sha256, Path(file).parent, scope, c.exprs, c.patterns, {}, steps_left(flow),
                             c.sources)
     return compiled, c.problems

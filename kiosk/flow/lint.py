@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kiosk.flow import model
-from kiosk.flow.outcomes import (ERRORS, INTERACTIVE, MUST_TIME_OUT, all_texts, device_needed, next_map,
+from kiosk.flow.outcomes import (DEVICE_DOWN, ERRORS, INTERACTIVE, MUST_TIME_OUT, all_texts, device_needed, next_map,
                                  outcomes, targets)
 from kiosk.flow.problems import Problem, did_you_mean
 from kiosk.flow.yamlsafe import Located, format_path
@@ -167,11 +167,32 @@ class Linter:
                                    f"a {step.kind} step may print twice on retry; declare an idempotency_key")
 
     def devices(self) -> Iterator[Problem]:
+        required, optional = set(self.flow.requires), set(self.flow.optional)
+        for j, role in enumerate(self.flow.optional):
+            if role in required:
+                yield self.problem(("optional", j), "device/required-and-optional",
+                                   f"the {role} is in both `requires` and `optional`; an item either needs it or not")
+        used = set()
         for i, step in enumerate(self.flow.steps):
             dev = device_needed(step)
-            if dev and dev not in self.flow.requires:
+            used.add(dev)
+            if dev and dev not in required | optional:
                 yield self.problem(("steps", i, "kind"), "device/not-required",
-                                   f"step {step.id!r} uses the {dev} but the flow does not list it in `requires`")
+                                   f"step {step.id!r} uses the {dev} but the flow lists it in neither `requires` "
+                                   "nor `optional`")
+            elif dev in optional - required and self.flow.on_error is not None:  # without it: graph/dead-end
+                routed = next_map(step)
+                missing = [o for o in DEVICE_DOWN.get(step.kind, ()) if o not in routed]
+                if missing:
+                    where = ("steps", i, "next") if step.next is not None else ("steps", i, "kind")
+                    yield self.problem(where, "device/optional-unrouted",
+                                       f"step {step.id!r} leaves {', '.join(repr(o) for o in missing)} to the "
+                                       f"flow's on_error; the {dev} is optional, so route each to a step that "
+                                       "goes on without it")
+        for j, role in enumerate(self.flow.optional):
+            if role not in used:
+                yield self.problem(("optional", j), "device/unused", f"no step uses the optional {role}",
+                                   severity="warning")
 
     def _operation(self, ref: str) -> model.Operation | None:
         if self.bundle.catalog is None:

@@ -272,6 +272,9 @@ class Flow(Strict):
     category: Ident
     icon: str | None = None
     requires: list[DeviceRole] = Field(default_factory=list, description="Devices the item needs; unavailable otherwise.")
+    optional: list[DeviceRole] = Field(default_factory=list, description="Devices some steps use when they can "
+                                       "(a receipt slip, a fallback): the item stays available without them, and each "
+                                       "step that uses one routes every outcome of the device being unavailable.")
     hours: list[ServiceWindow] = Field(default_factory=lambda: [ServiceWindow()])
     accessibility: Accessibility = Field(default_factory=Accessibility)
     locales: list[Locale] = Field(default_factory=lambda: list(LOCALES), min_length=1)

@@ -34,11 +34,24 @@ MUST_TIME_OUT = frozenset({"read_id_card", "scan_code", "call", "print", "dispen
 # Kinds where the citizen acts: these make a cycle bounded (someone has to keep tapping).
 INTERACTIVE = frozenset({"notice", "choice", "form", "show_result", "read_id_card", "scan_code", "video_help"})
 
+# Kinds that put a screen of their own before the citizen: the steps the progress indicator counts.
+SEEN = INTERACTIVE | {"print", "dispense_ticket", "end"}
+
 DEVICE_OF: dict[str, str] = {
     "read_id_card": "id_reader",
     "scan_code": "code_scanner",
     "dispense_ticket": "ticket_dispenser",
     "video_help": "help_panel",
+}
+
+# Outcomes by which a step learns that its device cannot serve it now (out of paper, unplugged, not configured):
+# a step using an optional device must route each of them to a way on without the device.
+DEVICE_DOWN: dict[str, tuple[str, ...]] = {
+    "read_id_card": ("error",),
+    "scan_code": ("error",),
+    "print": ("paper_out", "printer_error", "error"),
+    "dispense_ticket": ("paper_out", "printer_error", "error"),
+    "video_help": ("unavailable",),
 }
 
 

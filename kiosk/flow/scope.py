@@ -61,8 +61,12 @@ def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None, ta
     form: dict = {}
     data: dict = {}
     scan_privacy = Privacy.PUBLIC
+    bundle: dict = {}
     for flow in flows:
         for step in flow.steps:
+            if step.kind == "subflow":
+                bundle[step.id] = Var(S, Privacy.PUBLIC, "how this bundled item ended: completed, cancelled or "
+                                      "failed; null until it has run")
             if step.kind == "form":
                 for f in step.fields:
                     form[f.name] = Var(FIELD_TYPES.get(f.type, S), PRIVACY[f.privacy], "",
@@ -80,6 +84,7 @@ def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None, ta
         "form": form,
         "data": data,
         "scan": {"code": Var(S, scan_privacy)},
+        "bundle": bundle,
         "ticket": {"number": Var(S), "waiting_ahead": Var(I), "category": Var(S)},
         "doc": {"number": Var(S, P, "number of the document being printed"),
                 "verify_code": Var(S, P), "verify_url": Var(S, P)},

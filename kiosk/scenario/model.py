@@ -41,7 +41,11 @@ class Scenario(Strict):
     name: str
     locale: Literal["zh-CN", "en"] = "zh-CN"
     elderly: bool = False
-    devices: dict[str, list[str]] = Field(default_factory=dict, description="Faults present at the start.")
+    devices: dict[str, list[str]] = Field(default_factory=dict, description="Faults present at the start. The "
+                                          "home screen's rules apply: a fault on a required device is an error "
+                                          "unless the scenario starts mid-visit.")
+    mid_visit: bool = Field(default=False, description="The faults in `devices` struck after the citizen started "
+                            "the item, so the home screen's availability check does not apply.")
     stubs: list[Stub] = Field(default_factory=list)
     steps: list[dict[str, Any]] = Field(min_length=1)
 

@@ -17,10 +17,12 @@ from pathlib import Path
 import pydantic
 import structlog
 
+from kiosk.availability import availability
+from kiosk.engine.actions import ALWAYS
 from kiosk.engine.clock import VirtualClock
 from kiosk.engine.ops import OpExecutor
 from kiosk.engine.runner import SessionRunner
-from kiosk.engine.session import ALWAYS, Session
+from kiosk.engine.session import Session
 from kiosk.flow.bundle import Bundle, find_root, load_bundle
 from kiosk.flow.loader import load_file
 from kiosk.flow.problems import Problem, ProblemsError, did_you_mean
@@ -72,9 +74,12 @@ class ScenarioRun:
     async def run(self) -> None:
         stubs = [StubState(s, self.line("stubs", i)) for i, s in enumerate(self.sc.stubs)]
         self.services = StubServices(stubs, self.clock)
+        for device in self.devices.values():
+            await device.open()
         for role, faults in self.sc.devices.items():
             for f in faults:
                 self.devices[role].inject(f)
+        self.check_available()
         self.executor = OpExecutor(self.devices, self.services)
         session = Session(self.bundle.flows, self.flow_id, session_id=f"test-{self.index:04d}-0000",
                           kiosk={"id": "TEST01", "name": "测试终端", "hall": "示例政务服务中心"},
@@ -105,6 +110,18 @@ class ScenarioRun:
                 raise Failure(s.line, f"stub for {s.stub.call} answered {s.used} of its {s.stub.times} calls")
         if self.services.unexpected:
             raise Failure(self.line(), f"backend called without a stub: {', '.join(sorted(set(self.services.unexpected)))}")
+
+    def check_available(self) -> None:
+        """A visit can only begin in a state the home screen would offer the item in."""
+        if self.sc.mid_visit:
+            return
+        flow = self.bundle.flows[self.flow_id].flow
+        statuses = {role: device.status for role, device in self.devices.items()}
+        a = availability(flow, statuses, self.clock.wallclock())
+        if not a.available:
+            where = self.line("devices") if self.sc.devices else self.line()
+            raise Failure(where, f"the home screen would not offer this item ({', '.join(a.reasons())}); inject the "
+                          "fault with a `fault:` step once the visit is under way, or declare `mid_visit: true`")
 
     async def settle(self) -> None:
         """Let every op that can finish without time passing finish; no real time elapses."""
