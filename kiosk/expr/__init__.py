@@ -33,10 +33,8 @@ from kiosk.expr.scope import Scope
 from kiosk.expr.types import ExprType, Label, Mask, Privacy, Var, compatible
 
 __all__ = ["ExprType", "Privacy", "Label", "Mask", "Var", "Scope", "ExprError", "EvalError", "compile_expr", "compile_template",
-           "Compiled", "Template", "FUNCTIONS"]
+           "Compiled", "Template", "Loop", "compile_loop", "FUNCTIONS"]
 PUBLIC = Privacy.PUBLIC
-MAX_INTERPOLATIONS = 200
-MAX_TEMPLATE = 200_000  # the size cap of a document template file
 RUNTIME_FAULTS = (TypeError, ValueError, ArithmeticError, LookupError, RecursionError)
 
 
@@ -85,94 +83,4 @@ def compile_expr(source: str, scope: Scope, *, expect: ExprType | None = None) -
     return Compiled(source, typed.type, typed.refs, typed.label, typed.fn)
 
 
-# -------------------------------------------------------------- templates
-Show = Callable[[Any, Label, str], str]  # (value, its label, its source) -> the text shown
-
-
-def _default_show(value: Any, label: Label, source: str) -> str:
-    """Safe by default: anything non-public and not already masked is hidden; kiosk.privacy decides the rest."""
-    return text(value) if label.public or label.mask == Mask.MASKED else "***"
-
-
-@dataclass(frozen=True)
-class Template:
-    """Text with ``{{ expr }}`` interpolations; ``parts`` holds str and Compiled in order."""
-
-    source: str
-    parts: tuple
-    refs: frozenset[str]
-    privacy: Privacy
-    spots: tuple = ()  # (offset of the expression in source, Compiled), for located privacy rules
-
-    def render(self, context: dict, *, show: Show | None = None) -> str:
-        """Undefined is an error in text (EvalError), unlike in guards."""
-        show = show or _default_show
-        out = []
-        for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            value = part.evaluate(context)
-            if value is None:
-                raise EvalError(f"{part.source.strip()!r} has no value")
-            out.append(show(value, part.label, part.source.strip()))
-        rendered = "".join(out)
-        if len(rendered) > len(self.source) + 10 * MAX_TEXT:
-            raise EvalError("rendered text too long")
-        return rendered
-
-
-def compile_template(source: str, scope: Scope) -> Template:
-    """Compile every ``{{ }}``; an ExprError's offset points into ``source`` itself."""
-    if not isinstance(source, str):
-        raise ExprError("a template must be text", 0)
-    if len(source) > MAX_TEMPLATE:
-        raise ExprError(f"template longer than {MAX_TEMPLATE} characters", MAX_TEMPLATE, "expr/too-complex")
-    parts: list = []
-    spots: list = []
-    pos = count = 0
-    while (start := source.find("{{", pos)) >= 0:
-        end = _closing(source, start + 2)
-        if end < 0:
-            raise ExprError("'{{' without a closing '}}'", start, end=start + 2)
-        count += 1
-        if count > MAX_INTERPOLATIONS:
-            raise ExprError(f"more than {MAX_INTERPOLATIONS} interpolations", start, "expr/too-complex")
-        parts.append(source[pos:start])
-        inner = source[start + 2:end]
-        if not inner.strip():
-            raise ExprError("empty '{{ }}'", start, end=end + 2)
-        try:
-            parts.append(compile_expr(inner, scope))
-        except ExprError as exc:
-            raise exc.moved(start + 2) from None
-        spots.append((start + 2 + len(inner) - len(inner.lstrip()), parts[-1]))
-        pos = end + 2
-    parts.append(source[pos:])
-    compiled = [p for p in parts if isinstance(p, Compiled)]
-    return Template(source, tuple(p for p in parts if p != ""),
-                    frozenset().union(*(c.refs for c in compiled)),
-                    max((c.privacy for c in compiled), default=PUBLIC), tuple(spots))
-
-
-def _closing(source: str, i: int) -> int:
-    """The ``}}`` that closes an interpolation, skipping text literals (``{{ '}}' }}`` is fine)."""
-    while i < len(source):
-        c = source[i]
-        if c in "'\"":
-            close = _string_end(source, i)
-            if close < 0:
-                return source.find("}}", i)  # let the expression report the open literal
-            i = close
-        elif source.startswith("}}", i):
-            return i
-        else:
-            i += 1
-    return -1
-
-
-def _string_end(source: str, i: int) -> int:
-    quote, j = source[i], i + 1
-    while j < len(source) and source[j] not in (quote, "\n"):
-        j += 2 if source[j] == "\\" else 1
-    return j + 1 if j < len(source) and source[j] == quote else -1
+from kiosk.expr.template import Loop, Template, compile_loop, compile_template  # noqa: E402  (needs Compiled)

@@ -1,7 +1,7 @@
 """Value types and privacy classes of the expression language."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 
@@ -90,6 +90,7 @@ class Var:
     privacy: Privacy = Privacy.PUBLIC
     doc: str = ""
     mask: Mask | None = None  # None: default_mask(privacy, type)
+    items: dict | None = field(default=None, compare=False)  # a list's declared item fields: name -> Var or dict
 
     @property
     def label(self) -> Label:

@@ -40,6 +40,15 @@ RESULT_TYPES = {"string": S, "int": I, "number": ExprType.NUMBER, "bool": ExprTy
                 "list": ExprType.LIST, "map": ExprType.MAP}
 
 
+def result_var(r: model.ResultField, floor: Privacy) -> Var | dict:
+    """A declared result: a map with fields is a namespace, a list carries its item fields; privacy only rises."""
+    privacy = max(PRIVACY[r.privacy], floor)
+    if r.type == "map" and r.fields:
+        return {k: result_var(f, privacy) for k, f in r.fields.items()}
+    items = {k: result_var(f, privacy) for k, f in r.items.items()} if r.type == "list" and r.items else None
+    return Var(RESULT_TYPES[r.type], privacy, items=items)
+
+
 def flow_scope(flows: list[model.Flow]) -> Scope:
     """One scope for a flow and everything it can run as a subflow: a visit shares its data."""
     form: dict = {}
@@ -55,7 +64,7 @@ def flow_scope(flows: list[model.Flow]) -> Scope:
                 form[step.id] = Var(S, Privacy.PUBLIC, "the option id chosen on this step")
             elif step.kind == "call":
                 for name, r in step.result.items():
-                    data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy])
+                    data[name] = result_var(r, Privacy.PUBLIC)
             elif step.kind == "scan_code":
                 scan_privacy = max(scan_privacy, PRIVACY[step.privacy])
     return Scope({
