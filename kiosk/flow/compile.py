@@ -100,7 +100,7 @@ class Compiler:
         for name, r in fields.items():
             for key, kind in (("items", "list"), ("fields", "map")):
                 if getattr(r, key) is not None and r.type != kind:
-                    line, col = self.located.where(path + (name, key))
+                    line, col = self.located.key_where(path + (name, key))
                     self.problems.append(Problem(
                         self.file, line, col, "result/shape", f"`{key}:` describes a {kind}, but {name!r} has "
                         f"type {r.type}; add `type: {kind}`", path=format_path(path + (name, key))))
