@@ -1,4 +1,6 @@
 """Lists from a backend reply, end to end: declared items, show_result rows, documents, lint and privacy."""
+import pytest
+
 from kiosk.flow.bundle import check_paths
 from kiosk.scenario.runner import run_file
 
@@ -213,3 +215,23 @@ def test_a_malformed_item_is_traced_by_its_path_never_its_value(tmp_path):
     assert s.vars["data"] == {}
     assert _call(s, step, {"months": [{"amount": 1, "extra": "dropped"}]}) == "ok"
     assert s.vars["data"] == {"deposits": [{"amount": 1}]}
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("      - for_each: d in data.deposits", "      - for_eech: d in data.deposits",
+     (41, 9, "schema/extra-forbidden", "steps[2].items[0].for_eech: unknown field 'for_eech' (did you mean 'for_each'?)")),
+    ("        items:\n          month", "        itmes:\n          month",
+     (23, 9, "schema/extra-forbidden", "steps[1].result.deposits.itmes: unknown field 'itmes' (did you mean 'items'?)")),
+    ("          amount: {path: amount, type: number}", "          amount: {pth: amount, type: number}",
+     (25, 20, "schema/extra-forbidden",
+      "steps[1].result.deposits.items.amount.pth: unknown field 'pth' (did you mean 'path'?)")),
+    ("      - for_each: d in data.deposits", "      - for_each: data.deposits",
+     (41, 19, "schema/string-pattern-mismatch",
+      "steps[2].items[0].for_each: 'data.deposits' is not 'name in list', like 'p in data.properties'")),
+    ("        empty: {zh-CN: 没有缴存记录}\n", "        empty: {zh-CN: 没有缴存记录}\n      - label: {zh-CN: 无}\n"
+     "        value: x\n        empty: {zh-CN: 无}\n",
+     (47, 16, "tmpl/loop", "`empty:` belongs to a `for_each:` item")),
+], ids=["for_each", "items", "item path", "for_each without a name", "empty without for_each"])
+def test_a_misspelt_list_declaration_is_one_located_message(tmp_path, old, new, expected):
+    assert FLOW.count(old) == 1
+    assert [p[1:] for p in lint(tmp_path, FLOW.replace(old, new))] == [expected]
