@@ -23,7 +23,8 @@ from pathlib import Path
 
 from devices.records import Cut, Feed, QrCode, Receipt, Text
 from kiosk import privacy
-from kiosk.expr import EvalError, ExprError, Loop, Scope, Template, compile_loop, compile_template
+from kiosk.expr import ExprError, Loop, Scope, Template, compile_loop, compile_template
+from kiosk.expr.template import MAX_ROWS
 from kiosk.flow.problems import Problem
 
 MAX_TEMPLATE = 200_000
@@ -71,21 +72,20 @@ class DocumentTemplate:
 
     def _render_receipt(self, context: dict, number: str) -> Document:
         elements: list = []
-        _receipt_lines(self.lines, context, elements)
+        _receipt_lines(self.lines, context, elements, [MAX_ROWS, 0])
         receipt = Receipt(tuple(elements), job_id=number)
         return Document(self.name, self.printer, number, receipt.plain_text(), receipt=receipt)
 
 
-def _receipt_lines(lines: list, context: dict, elements: list) -> None:
+def _receipt_lines(lines: list, context: dict, elements: list, budget: list[int]) -> None:
+    """``budget`` is [rows left, unused]: each line is a template with its own length cap."""
     for entry in lines:
         if isinstance(entry, Loop):
-            rows = entry.contexts(context)
+            rows = entry.contexts(context, budget)
             for row in rows:
-                _receipt_lines(entry.body, row, elements)
+                _receipt_lines(entry.body, row, elements, budget)
             if not rows:
-                _receipt_lines(entry.empty, context, elements)
-            if len(elements) > 10_000:
-                raise EvalError("receipt longer than 10000 lines")
+                _receipt_lines(entry.empty, context, elements, budget)
             continue
         directives, tmpl = entry
         value = tmpl.render(context, show=privacy.hide)

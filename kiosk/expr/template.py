@@ -31,9 +31,10 @@ MAX_INTERPOLATIONS = 200
 MAX_TEMPLATE = 200_000  # the size cap of a document template file
 MAX_DEPTH = 3  # loops inside loops
 MAX_ITEMS = 500  # per loop, at run time: far more rows than any certificate holds
+MAX_ROWS = 2000  # all loops of one rendering together: nested loops multiply
 MAX_RENDERED = 1_000_000
 LOOP_VARS = {"index": Var(ExprType.INT, doc="1, 2, 3… in a loop"), "count": Var(ExprType.INT, doc="items in the loop")}
-TAG = re.compile(r"\{%-?\s*(.*?)\s*-?%\}", re.S)
+TAG = re.compile(r"\{%\s*(.*?)\s*%\}", re.S)
 FOR = re.compile(r"for\s+([a-z][a-z0-9_]*)\s+in\s+(.+)$", re.S)
 HEADER = re.compile(r"\s*([a-z][a-z0-9_]*)\s+in\s+(\S.*)$", re.S)
 
@@ -54,8 +55,12 @@ class Loop:
     body: tuple
     empty: tuple = ()
 
-    def contexts(self, context: dict):
-        """One context per item: the outer one plus the item under ``name`` and ``loop``."""
+    def contexts(self, context: dict, budget: list[int] | None = None) -> list[dict]:
+        """One context per item: the outer one plus the item under ``name`` and ``loop``.
+
+        ``budget`` holds the rows one rendering may still produce, shared by its
+        loops, so that three nested loops of 500 items cannot make 125 million.
+        """
         items = self.iterable.evaluate(context)
         if items is None:
             return []
@@ -63,6 +68,10 @@ class Loop:
             raise EvalError(f"{self.iterable.source.strip()!r} is not a list")
         if len(items) > MAX_ITEMS:
             raise EvalError(f"{self.iterable.source.strip()!r}: more than {MAX_ITEMS} items")
+        if budget is not None:
+            budget[0] -= len(items)
+            if budget[0] < 0:
+                raise EvalError(f"more than {MAX_ROWS} rows in all loops")
         return [{**context, self.name: item, "loop": {"index": i + 1, "count": len(items)}}
                 for i, item in enumerate(items)]
 
@@ -80,30 +89,32 @@ class Template:
     def render(self, context: dict, *, show: Show | None = None) -> str:
         """Undefined is an error in text (EvalError), unlike in guards."""
         out: list[str] = []
-        _render(self.parts, context, show or _default_show, out)
-        rendered = "".join(out)
-        if len(rendered) > max(MAX_RENDERED, len(self.source) + 10 * MAX_TEXT):
-            raise EvalError("rendered text too long")
-        return rendered
+        limit = len(self.source) + 10 * MAX_TEXT + (MAX_RENDERED if any(isinstance(p, Loop) for p in self.parts) else 0)
+        _render(self.parts, context, show or _default_show, out, [MAX_ROWS, limit])
+        return "".join(out)
 
 
-def _render(parts: tuple, context: dict, show: Show, out: list[str]) -> None:
+def _render(parts: tuple, context: dict, show: Show, out: list[str], budget: list[int]) -> None:
+    """``budget`` is [rows, characters] left: checked as the text grows, so a loop cannot fill the memory first."""
     for part in parts:
-        if isinstance(part, str):
-            out.append(part)
-        elif isinstance(part, Loop):
-            rows = part.contexts(context)
+        if isinstance(part, Loop):
+            rows = part.contexts(context, budget)
             for row in rows:
-                _render(part.body, row, show, out)
+                _render(part.body, row, show, out, budget)
             if not rows:
-                _render(part.empty, context, show, out)
+                _render(part.empty, context, show, out, budget)
+            continue
+        if isinstance(part, str):
+            piece = part
         else:
             value = part.evaluate(context)
             if value is None:
                 raise EvalError(f"{part.source.strip()!r} has no value")
-            out.append(show(value, part.label, part.source.strip()))
-        if len(out) > 4 * MAX_RENDERED:
+            piece = show(value, part.label, part.source.strip())
+        budget[1] -= len(piece)
+        if budget[1] < 0:
             raise EvalError("rendered text too long")
+        out.append(piece)
 
 
 def compile_loop(header: str, scope: Scope) -> tuple[str, Compiled, Scope]:

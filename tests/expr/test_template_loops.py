@@ -122,3 +122,17 @@ def test_a_receipt_loop_error_points_at_its_line_and_column(tmp_path):
     slip.write_text("title\n{% for d in data.deposits %}\n{{ d.month }}\n", encoding="utf-8")
     _, problems = load_template(slip, SCOPE)
     assert [(p.line, p.col, p.rule) for p in problems] == [(2, 1, "tmpl/loop")]
+
+
+def test_nested_loops_cannot_multiply_past_the_row_budget():
+    scope = Scope({"data": {"a": Var(T.LIST)}})
+    tmpl = compile_template("{% for x in data.a %}{% for y in data.a %}{% for z in data.a %}.{% endfor %}"
+                            "{% endfor %}{% endfor %}", scope)
+    assert tmpl.render({"data": {"a": [1] * 12}}) == "." * 12 ** 3
+    with pytest.raises(EvalError, match="rows"):
+        tmpl.render({"data": {"a": list(range(400))}})
+
+
+def test_a_loop_over_more_items_than_any_document_holds_is_refused():
+    with pytest.raises(EvalError, match="more than 500 items"):
+        render("{% for d in data.deposits %}.{% endfor %}", {"deposits": [{}] * 501})
