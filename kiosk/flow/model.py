@@ -180,7 +180,8 @@ class ResultItem(Strict):
         default=None, description="`name in list` (e.g. `p in data.properties`): one row per item, with the item "
         "as `name` and its position as `loop.index` in `label` and `value`.")
     empty: Text | None = Field(default=None, description="With `for_each`: the one row's value when the list is "
-                               "empty or missing (its label is `label` with no item); no row if not given.")
+                               "empty or missing; its label is `label` rendered without an item (blank if it names the item or `loop`). "
+                               "Without `empty`, an empty list shows no row.")
     reveal: bool = Field(default=False, description="Refused by the linter for personal values: screens are seen "
                          "by others and mirrored to help-desk staff, so they show personal data masked only.")
 
