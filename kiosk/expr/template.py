@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.expr import Compiled, compile_expr  # defined before kiosk.expr imports this module
+from kiosk.expr.compiled import Compiled, compile_expr
 from kiosk.expr.funcs import MAX_TEXT, EvalError, text
 from kiosk.expr.parse import ExprError
 from kiosk.expr.scope import Scope
