@@ -89,7 +89,7 @@ class Compiler:
                 return
             self.text((sid, "item_empty", j), path + ("empty",), item.empty)
         elif item.empty:
-            line, col = self.located.where(path + ("empty",))
+            line, col = self.located.key_where(path + ("empty",))
             self.problems.append(Problem(self.file, line, col, "tmpl/loop", "`empty:` belongs to a `for_each:` item",
                                          path=format_path(path + ("empty",))))
         self.text((sid, "item_label", j), path + ("label",), item.label, scope)

@@ -230,7 +230,7 @@ def test_a_malformed_item_is_traced_by_its_path_never_its_value(tmp_path):
       "steps[2].items[0].for_each: 'data.deposits' is not 'name in list', like 'p in data.properties'")),
     ("        empty: {zh-CN: 没有缴存记录}\n", "        empty: {zh-CN: 没有缴存记录}\n      - label: {zh-CN: 无}\n"
      "        value: x\n        empty: {zh-CN: 无}\n",
-     (47, 16, "tmpl/loop", "`empty:` belongs to a `for_each:` item")),
+     (47, 9, "tmpl/loop", "`empty:` belongs to a `for_each:` item")),
 ], ids=["for_each", "items", "item path", "for_each without a name", "empty without for_each"])
 def test_a_misspelt_list_declaration_is_one_located_message(tmp_path, old, new, expected):
     assert FLOW.count(old) == 1
