@@ -58,8 +58,7 @@ class ViewBuilder:
         title = self.text((step.id, "title"))
         text = self.text((step.id, "text"))
         fields = tuple(self._field(step, f) for f in getattr(step, "fields", None) or [])
-        items = tuple(ItemView(self.text((step.id, "item_label", j)), self._value(step, j, item))
-                      for j, item in enumerate(getattr(step, "items", None) or []))
+        items = tuple(row for j, item in enumerate(getattr(step, "items", None) or []) for row in self._rows(step, j, item))
         progress = self.progress(step)
         depth = len(s.frames)
         return StepView(
@@ -86,11 +85,33 @@ class ViewBuilder:
                          KEYBOARDS.get(str(f.type), "pinyin"), self.text((step.id, "help", f.name)),
                          self.s.form_errors.get(f.name, ""), choices)
 
-    def _value(self, step, j, item) -> str:
-        tmpl = self.s.frame.flow.exprs.get((step.id, "item_value", j))
+    def _rows(self, step, j, item) -> list[ItemView]:
+        """One row, or with ``for_each`` one per item (the ``empty`` row, if any, when there is none)."""
+        context = self.s.context()
+        each = self.s.frame.flow.exprs.get((step.id, "item_each", j))
+        if item.for_each is None:
+            return [ItemView(self.text((step.id, "item_label", j)), self._value(step, j, context))]
+        try:
+            contexts = each.contexts(context) if each is not None else []
+        except EvalError:
+            contexts = []
+        if not contexts:
+            empty = self.text((step.id, "item_empty", j))
+            return [ItemView(self._label(step, j, context), empty)] if empty else []
+        return [ItemView(self._label(step, j, row), self._value(step, j, row)) for row in contexts]
+
+    def _label(self, step, j, context: dict) -> str:
+        return self._render(self.s.frame.flow.exprs.get((step.id, "item_label", j, self.s.locale))
+                            or self.s.frame.flow.exprs.get((step.id, "item_label", j, "zh-CN")), context)
+
+    def _value(self, step, j, context: dict) -> str:
+        return self._render(self.s.frame.flow.exprs.get((step.id, "item_value", j)), context)
+
+    @staticmethod
+    def _render(tmpl, context: dict) -> str:
         if tmpl is None:
             return ""
         try:  # screens never reveal (the linter refuses `reveal: true` on personal items)
-            return tmpl.render(self.s.context(), show=privacy.show)
+            return tmpl.render(context, show=privacy.show)
         except EvalError:
             return ""

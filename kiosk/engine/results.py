@@ -61,22 +61,46 @@ def _scan_code(session, step, scan) -> str:
 def _call(session, step, reply) -> str:
     if not isinstance(reply, dict):
         return "error"
-    stored = {}
-    for name, spec in step.result.items():
-        found, value = lookup(reply, spec.path)
-        if not found or value is None:
-            if spec.required:
-                session.trace.add("bad_reply", step=step.id, field=name, problem="missing")
-                return "error"
-            stored[name] = None
-            continue
-        value = _coerce(value, spec.type)
-        if value is _BAD:
-            session.trace.add("bad_reply", step=step.id, field=name, problem=f"not {spec.type}")
-            return "error"
-        stored[name] = value
+    try:
+        stored = {name: _field(reply, spec, name) for name, spec in step.result.items()}
+    except BadReply as bad:  # the field's path, never its value: replies carry personal data
+        session.trace.add("bad_reply", step=step.id, field=bad.where, problem=bad.problem)
+        return "error"
     session.vars["data"].update(stored)
     return "ok"
+
+
+class BadReply(Exception):
+    def __init__(self, where: str, problem: str):
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
+def _field(node, spec, where: str):
+    """One declared value of a reply, checked and converted; list items and map fields as declared, recursively.
+
+    A list item or map keeps only its declared fields, so what a template can
+    read is exactly what was checked.
+    """
+    found, value = lookup(node, spec.path)
+    if not found or value is None:
+        if spec.required:
+            raise BadReply(where, "missing")
+        return None
+    value = _coerce(value, spec.type)
+    if value is _BAD:
+        raise BadReply(where, f"not {spec.type}")
+    if spec.type == "list" and spec.items:
+        return [_record(item, spec.items, f"{where}[{i}]") for i, item in enumerate(value)]
+    if spec.type == "map" and spec.fields:
+        return _record(value, spec.fields, where)
+    return value
+
+
+def _record(node, fields: dict, where: str) -> dict:
+    if not isinstance(node, dict):
+        raise BadReply(where, "not map")
+    return {name: _field(node, spec, f"{where}.{name}") for name, spec in fields.items()}
 
 
 def _dispense_ticket(session, step, ticket) -> str:

@@ -1,7 +1,7 @@
 """Value types and privacy classes of the expression language."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
@@ -96,6 +96,7 @@ class Var:
     doc: str = ""
     mask: Mask | None = None  # None: default_mask(privacy, type)
     codes: "CodeTable | None" = None  # a call result naming a code table of its service
+    items: dict | None = field(default=None, compare=False)  # a list's declared item fields: name -> Var or dict
 
     @property
     def label(self) -> Label:

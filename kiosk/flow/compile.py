@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.expr import ExprError, ExprType, Scope, compile_expr, compile_template
+from kiosk.expr import ExprError, ExprType, Loop, Scope, compile_expr, compile_loop, compile_template
 from kiosk.expr.regex import PatternError, compile_safe
 from kiosk.flow import model
 from kiosk.flow.outcomes import SEEN, next_map, primary
@@ -64,16 +64,48 @@ class Compiler:
         except ExprError as exc:
             self._error(path, source, exc)
 
-    def template(self, key: tuple, path: tuple, source: str) -> None:
+    def template(self, key: tuple, path: tuple, source: str, scope: Scope | None = None) -> None:
         self.sources[key] = (path, source)
         try:
-            self.exprs[key] = compile_template(source, self.scope)
+            self.exprs[key] = compile_template(source, scope or self.scope)
         except ExprError as exc:
             self._error(path, source, exc)
 
-    def text(self, key: tuple, path: tuple, text: dict | None) -> None:
+    def text(self, key: tuple, path: tuple, text: dict | None, scope: Scope | None = None) -> None:
         for locale, source in (text or {}).items():
-            self.template(key + (locale,), path + (locale,), source)
+            self.template(key + (locale,), path + (locale,), source, scope)
+
+    def item(self, sid: str, j: int, path: tuple, item) -> None:
+        """A show_result row, or with ``for_each`` a row per item: label and value see the item, ``empty`` not."""
+        scope = self.scope
+        if item.for_each:
+            key = (sid, "item_each", j)
+            self.sources[key] = (path + ("for_each",), item.for_each)
+            try:
+                name, iterable, scope = compile_loop(item.for_each, self.scope)
+                self.exprs[key] = Loop(name, iterable, ())
+            except ExprError as exc:
+                self._error(path + ("for_each",), item.for_each, exc)
+                return
+            self.text((sid, "item_empty", j), path + ("empty",), item.empty)
+        elif item.empty:
+            line, col = self.located.key_where(path + ("empty",))
+            self.problems.append(Problem(self.file, line, col, "tmpl/loop", "`empty:` belongs to a `for_each:` item",
+                                         path=format_path(path + ("empty",))))
+        self.text((sid, "item_label", j), path + ("label",), item.label, scope)
+        self.template((sid, "item_value", j), path + ("value",), item.value, scope)
+
+    def results(self, path: tuple, fields: dict) -> None:
+        """``items:`` describes a list's items and ``fields:`` a map's; anywhere else they would be ignored."""
+        for name, r in fields.items():
+            for key, kind in (("items", "list"), ("fields", "map")):
+                if getattr(r, key) is not None and r.type != kind:
+                    line, col = self.located.key_where(path + (name, key))
+                    self.problems.append(Problem(
+                        self.file, line, col, "result/shape", f"`{key}:` describes a {kind}, but {name!r} has "
+                        f"type {r.type}; add `type: {kind}`", path=format_path(path + (name, key))))
+            self.results(path + (name, "items"), r.items or {})
+            self.results(path + (name, "fields"), r.fields or {})
 
     def pattern(self, key: tuple, path: tuple, source: str | None) -> None:
         """Patterns run on citizen input: compiled for a matcher that cannot backtrack (no ReDoS)."""
@@ -105,8 +137,9 @@ class Compiler:
                 for k, c in enumerate(fld.choices or []):
                     self.text((sid, "choice", fld.name, c.id), base + ("fields", j, "choices", k, "label"), c.label)
             for j, item in enumerate(getattr(step, "items", None) or []):
-                self.text((sid, "item_label", j), base + ("items", j, "label"), item.label)
-                self.template((sid, "item_value", j), base + ("items", j, "value"), item.value)
+                self.item(sid, j, base + ("items", j), item)
+            if step.kind == "call":
+                self.results(base + ("result",), step.result)
             for j, case in enumerate(getattr(step, "cases", None) or []):
                 self.guard((sid, "case", j), base + ("cases", j, "when"), case.when)
             for key, source in (getattr(step, "request", None) or {}).items():

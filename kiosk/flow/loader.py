@@ -141,6 +141,7 @@ PATTERN_MEANING = {
     r"^([01]\d|2[0-3]):[0-5]\d$": "a time like 08:30",
     r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$": "a time like 17:30 (or 24:00)",
     r"^/[A-Za-z0-9_\-/{}.]*$": "a path like /records/{id}",
+    r"^\s*[a-z][a-z0-9_]*\s+in\s+\S.*$": "'name in list', like 'p in data.properties'",
 }
 
 

@@ -141,6 +141,12 @@ class ResultField(Strict):
     type: Literal["string", "int", "number", "bool", "date", "list", "map"] = "string"
     privacy: PrivacyClass = PrivacyClass.PUBLIC
     required: bool = True
+    items: dict[Ident, ResultField] | None = Field(
+        default=None, description="For `type: list`: the fields of each item, each with its path inside the item. "
+        "Checked when the reply arrives: an item that lacks a required field or has the wrong type is the step's "
+        "`error` outcome. Read in a loop: `{% for d in data.deposits %}{{ d.month }}{% endfor %}`.")
+    fields: dict[Ident, ResultField] | None = Field(
+        default=None, description="For `type: map`: its fields, read as data.<name>.<field>; checked like `items`.")
     codes: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")] | None = Field(
         default=None, description="The code table (services.yaml) whose texts screens and documents show for this "
         "field's values: a table of the called service, or service.table. Guards still compare the codes.")
@@ -180,6 +186,12 @@ class Branch(StepBase):
 class ResultItem(Strict):
     label: Text
     value: Template
+    for_each: Annotated[str, StringConstraints(pattern=r"^\s*[a-z][a-z0-9_]*\s+in\s+\S.*$", max_length=2000)] | None = Field(
+        default=None, description="`name in list` (e.g. `p in data.properties`): one row per item, with the item "
+        "as `name` and its position as `loop.index` in `label` and `value`.")
+    empty: Text | None = Field(default=None, description="With `for_each`: the one row's value when the list is "
+                               "empty or missing; its label is `label` rendered without an item (blank if it names the item or `loop`). "
+                               "Without `empty`, an empty list shows no row.")
     reveal: bool = Field(default=False, description="Refused by the linter for personal values: screens are seen "
                          "by others and mirrored to help-desk staff, so they show personal data masked only.")
 

@@ -52,6 +52,15 @@ def code_table(catalog: model.Catalog | None, ref: tuple[str, str] | None, table
     return tables[ref]
 
 
+def result_var(r: model.ResultField, floor: Privacy, codes: CodeTable | None = None) -> Var | dict:
+    """A declared result: a map with fields is a namespace, a list carries its item fields; privacy only rises."""
+    privacy = max(PRIVACY[r.privacy], floor)
+    if r.type == "map" and r.fields:
+        return {k: result_var(f, privacy) for k, f in r.fields.items()}
+    items = {k: result_var(f, privacy) for k, f in r.items.items()} if r.type == "list" and r.items else None
+    return Var(RESULT_TYPES[r.type], privacy, codes=codes, items=items)
+
+
 def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None, tables: dict | None = None) -> Scope:
     """One scope for a flow and everything it can run as a subflow: a visit shares its data.
 
@@ -75,8 +84,7 @@ def flow_scope(flows: list[model.Flow], catalog: model.Catalog | None = None, ta
                 form[step.id] = Var(S, Privacy.PUBLIC, "the option id chosen on this step")
             elif step.kind == "call":
                 for name, r in step.result.items():
-                    data[name] = Var(RESULT_TYPES[r.type], PRIVACY[r.privacy],
-                                     codes=code_table(catalog, r.code_table(step.call), tables))
+                    data[name] = result_var(r, Privacy.PUBLIC, code_table(catalog, r.code_table(step.call), tables))
             elif step.kind == "scan_code":
                 scan_privacy = max(scan_privacy, PRIVACY[step.privacy])
     return Scope({

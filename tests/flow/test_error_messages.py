@@ -113,9 +113,10 @@ CASES = {
         (32, 9, "schema/extra-forbidden",
          "steps[2].result.total.privcy: unknown field 'privcy' (did you mean 'privacy'?)")),
     "call result: a name from another mapping is not suggested": (
-        "        privacy: public", "        titel: public",
+        "        privacy: public", "        label: public",
         (32, 9, "schema/extra-forbidden",
-         "steps[2].result.total.titel: unknown field 'titel'; allowed here: path, type, privacy, required, codes")),
+         "steps[2].result.total.label: unknown field 'label'; allowed here: path, type, privacy, required, items, "
+         "fields, codes")),
     "call step: misspelt timeout_s": (
         "    timeout_s: 5\n", "    timout_s: 5\n",
         (26, 5, "schema/extra-forbidden", "steps[2].timout_s: unknown field 'timout_s' (did you mean 'timeout_s'?)")),
