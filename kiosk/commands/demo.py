@@ -63,7 +63,7 @@ def demo(args) -> int:
     async def main():
         backend, web_runner, port = await demo_backend.start("127.0.0.1", 0, cfg.flows.path)  # the kiosk's flows
         url = f"http://127.0.0.1:{port}"
-        demo_cfg = demo_config(cfg, url)
+        demo_cfg = demo_config(cfg, url, backend.catalog.services if backend.catalog else ())
         try:
             prepared = startup.prepare(demo_cfg, str(source))
         except startup.StartupError:

@@ -2,8 +2,8 @@
 
 It answers every operation that a demo file (kiosk.demo.data) gives replies
 for, at the method and path services.yaml declares, with the reply written
-for the citizen whose ``id_number`` the request carries (in the JSON body,
-the query, or the path). Nothing about any item is written here: a new item's
+for the citizen whose ``id_number`` the request carries (in the JSON body
+of a POST, the query of a GET). Nothing about any item is written here: a new item's
 ``demo.yaml`` answers without a change to this file. Latency and failures
 are injectable for the whole backend (``POST /_control``) so the demo can
 show a slow or failing backend; a single reply may carry its own delay or
@@ -31,10 +31,12 @@ CATALOG = "services.yaml"
 
 
 def load(root: Path) -> tuple[model.Catalog | None, DemoData]:
-    """The bundle's catalog and demo data; their problems are reported, and whatever is good is served."""
+    """The bundle's catalog and demo data; their problems are reported, and whatever is good is served.
+    A missing bundle is not the demo data's problem: the kiosk's start-up checks report it."""
     catalog, problems = None, []
     try:
-        catalog = load_file(root / CATALOG, model.Catalog).doc
+        if (root / CATALOG).exists():
+            catalog = load_file(root / CATALOG, model.Catalog).doc
     except ProblemsError as exc:
         problems = exc.problems
     data = load_demo(root, catalog)
@@ -106,9 +108,7 @@ class DemoBackend:
 
 
 async def _id_number(request: web.Request, method: str) -> str:
-    """Who asks: the `id_number` of the JSON body (POST), the query (GET), or a path placeholder."""
-    if "id_number" in request.match_info:
-        return request.match_info["id_number"]
+    """Who asks: the `id_number` of the JSON body (POST) or of the query (GET), as the kiosk sends them."""
     source = (await request.json()) if method == "POST" else dict(request.query)
     return str(source["id_number"])
 

@@ -246,3 +246,15 @@ async def test_a_citizen_named_beside_services_yaml_answers_in_every_item(bundle
             assert (await r.json())["data"] == {"loans": {"count": 3}}
     demo.write_text('format: 1\ncitizens:\n  zhao_liu: "110105198001010035"\n')
     assert [(p.line, p.col, p.rule) for p in check_paths([bundle])[0]] == [(3, 3, "demo/shared-citizens")]
+
+
+def test_the_demo_points_a_service_the_configuration_does_not_name_at_its_backend(monkeypatch, bundle):
+    from kiosk import config
+    from kiosk.demo.settings import demo_config
+
+    monkeypatch.setenv("KIOSK_DEMO_JOURNAL_KEY", "")
+    cfg = config.load(ROOT / "etc" / "demo.toml")
+    assert "library" not in cfg.services
+    demo = demo_config(cfg, "http://127.0.0.1:9", load_bundle(bundle).catalog.services)
+    assert demo.services["library"].base_url == "http://127.0.0.1:9"
+    assert demo.services["social_security"].timeout_s == cfg.services["social_security"].timeout_s
