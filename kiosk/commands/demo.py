@@ -61,9 +61,9 @@ def demo(args) -> int:
     logs.setup(cfg.logging.format, args.log_level or "warning")
 
     async def main():
-        backend, web_runner, port = await demo_backend.start("127.0.0.1", 0)
+        backend, web_runner, port = await demo_backend.start("127.0.0.1", 0, cfg.flows.path)  # the kiosk's flows
         url = f"http://127.0.0.1:{port}"
-        demo_cfg = demo_config(cfg, url)
+        demo_cfg = demo_config(cfg, url, backend.catalog.services if backend.catalog else ())
         try:
             prepared = startup.prepare(demo_cfg, str(source))
         except startup.StartupError:
@@ -108,4 +108,5 @@ def register(sub) -> None:
     b = sub.add_parser("demo-backend", help="the demo government backend (fictitious citizens) on 127.0.0.1")
     b.add_argument("--host", default="127.0.0.1")
     b.add_argument("--port", type=int, default=8700)
+    b.add_argument("--flows", default=str(ROOT / "flows"), help="the bundle whose demo.yaml files it answers")
     b.set_defaults(func=demo_backend_cmd)

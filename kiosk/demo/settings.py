@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 
 from kiosk.config import Config, JournalConfig, ServiceConfig
 
 
-def demo_config(cfg: Config, backend_url: str) -> Config:
-    """Every service pointed at the demo backend (their timeouts kept), and a journal the demo can show."""
+def demo_config(cfg: Config, backend_url: str, declared: Iterable[str] = ()) -> Config:
+    """Every service pointed at the demo backend (their timeouts kept), and a journal the demo can show.
+
+    ``declared``: the services the bundle's services.yaml declares. Those the configuration does not name are
+    pointed at the demo backend too, so that a new item answers in the demo with no configuration to edit."""
     services = {name: ServiceConfig(base_url=backend_url, timeout_s=s.timeout_s) for name, s in cfg.services.items()}
+    services.update({name: ServiceConfig(base_url=backend_url) for name in declared if name not in services})
     return cfg.model_copy(update={"services": services, "journal": demo_journal(cfg.journal)})
 
 

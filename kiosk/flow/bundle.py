@@ -261,6 +261,20 @@ def _refusal(path: Path) -> Problem | None:
     return None
 
 
+def _is_demo_file(p: Path) -> bool:
+    from kiosk.demo.data import DEMO_FILE
+
+    return p.name == DEMO_FILE and p.is_file() and bundle_root(p) is not None
+
+
+def _demo_problems(root: Path, catalog: model.Catalog | None, only: list[Path] | None = None) -> list[Problem]:
+    """The demo backend's data files (kiosk.demo.data), linted with the flows; a kiosk never loads them, so
+    load_bundle does not look for them and the demo's code is imported only here."""
+    from kiosk.demo.data import check_demo
+
+    return check_demo(root, catalog, only)
+
+
 def check_paths(paths: list[str | Path]) -> tuple[list[Problem], int]:
     """The linter's entry point: problems in exactly the named files and folders, and how many flows were read.
 
@@ -277,7 +291,11 @@ def check_paths(paths: list[str | Path]) -> tuple[list[Problem], int]:
             problems.append(Problem(str(p), 1, 1, "io/missing", "no such file or directory"))
         elif p.is_dir() and (p / CATALOG).exists():
             count += len(find_flow_files([p])[:MAX_FLOWS])
-            problems.extend(load_bundle(p).problems)
+            bundle = load_bundle(p)
+            problems.extend(bundle.problems + _demo_problems(bundle.root, bundle.catalog))
+        elif _is_demo_file(p):
+            root = bundle_root(p)
+            problems.extend(_demo_problems(root, _load_catalog(root, problems), [p]))
         elif p.is_dir():
             found = find_flow_files([p])
             if not found:
