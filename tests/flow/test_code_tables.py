@@ -4,8 +4,9 @@ import textwrap
 from pathlib import Path
 
 from kiosk.expr import codes
-from kiosk.flow.bundle import check_paths, load_bundle
+from kiosk.flow.bundle import load_bundle
 from kiosk.scenario.runner import run_file
+from tests.flow.lintkit import lint_item
 
 FLOWS = Path(__file__).parents[2] / "flows"
 
@@ -122,11 +123,7 @@ steps:
 
 
 def lint(tmp_path, codes: str, services: str = SERVICES):
-    tmp_path.mkdir(exist_ok=True)
-    (tmp_path / "services.yaml").write_text(services)
-    (tmp_path / "item").mkdir()
-    (tmp_path / "item" / "flow.yaml").write_text(FLOW % codes)
-    return [(p.line, p.col, p.rule, p.message) for p in check_paths([tmp_path])[0]]
+    return [(p.line, p.col, p.rule, p.message) for p in lint_item(tmp_path, services, FLOW % codes)]
 
 
 def test_a_declared_table_loads(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.flow.bundle import check_paths
+from tests.flow.lintkit import lint_item
 
 COVERAGE_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "coverage"
 
@@ -87,12 +87,7 @@ steps:
 
 def check(tmp_path, old: str, new: str):
     assert GOOD.count(old) == 1, f"{old!r} must pick one place in the flow"
-    (tmp_path / "services.yaml").write_text(SERVICES)
-    (tmp_path / "item").mkdir()
-    (tmp_path / "item" / "flow.yaml").write_text(GOOD.replace(old, new))
-    (tmp_path / "item" / "slip.receipt").write_text("slip\n")
-    problems, count = check_paths([tmp_path])
-    assert count == 1
+    problems = lint_item(tmp_path, SERVICES, GOOD.replace(old, new), {"slip.receipt": "slip\n"})
     return [(p.line, p.col, p.rule, p.message) for p in problems]
 
 

@@ -2,6 +2,7 @@
 import textwrap
 
 from kiosk.flow.bundle import check_paths
+from tests.flow.lintkit import lint_item
 
 SERVICES = """\
 format: 2
@@ -23,15 +24,7 @@ requires: [id_reader, receipt_printer]
 
 
 def lint(tmp_path, body: str, extra_files: dict | None = None):
-    (tmp_path / "services.yaml").write_text(SERVICES)
-    folder = tmp_path / "item"
-    folder.mkdir(exist_ok=True)
-    (folder / "flow.yaml").write_text(HEAD + textwrap.dedent(body))
-    for name, text in (extra_files or {}).items():
-        (folder / name).write_text(text)
-    problems, count = check_paths([tmp_path])
-    assert count == 1
-    return problems
+    return lint_item(tmp_path, SERVICES, HEAD + textwrap.dedent(body), extra_files)
 
 
 def rules(problems):

@@ -3,6 +3,7 @@ import pytest
 
 from kiosk.flow.bundle import check_paths
 from kiosk.scenario.runner import run_file
+from tests.flow.lintkit import write_item
 
 SERVICES = """\
 format: 2
@@ -74,12 +75,7 @@ SLIP = "@center 缴存明细\n{% for d in data.deposits %}\n{{ loop.index }} {{ 
 
 
 def bundle(tmp_path, flow: str = FLOW, slip: str = SLIP):
-    (tmp_path / "services.yaml").write_text(SERVICES)
-    folder = tmp_path / "item"
-    folder.mkdir(exist_ok=True)
-    (folder / "flow.yaml").write_text(flow)
-    (folder / "slip.receipt").write_text(slip)
-    return folder
+    return write_item(tmp_path, SERVICES, flow, {"slip.receipt": slip})
 
 
 def lint(tmp_path, flow: str = FLOW, slip: str = SLIP):

@@ -1,13 +1,13 @@
 """Optional devices: a fallback slip never makes an item unavailable, and tests start where a citizen could."""
 import datetime as dt
 import shutil
-import textwrap
 from pathlib import Path
 
 from devices.status import Reason, Status
 from kiosk.availability import availability
-from kiosk.flow.bundle import check_paths, load_bundle
+from kiosk.flow.bundle import load_bundle
 from kiosk.scenario.runner import run_file
+from tests.flow.lintkit import lint_item
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = "format: 2\nservices:\n  registry:\n    operations:\n      lookup: {path: /lookup, idempotent: true}\n"
@@ -38,13 +38,7 @@ MONDAY_10 = dt.datetime(2026, 3, 2, 10, 0)
 
 
 def lint(tmp_path, text: str):
-    (tmp_path / "services.yaml").write_text(SERVICES)
-    (tmp_path / "item").mkdir(exist_ok=True)
-    (tmp_path / "item" / "flow.yaml").write_text(text)
-    (tmp_path / "item" / "slip.receipt").write_text("@center {{ kiosk.name }}\n@cut\n")
-    problems, count = check_paths([tmp_path])
-    assert count == 1
-    return problems
+    return lint_item(tmp_path, SERVICES, text, {"slip.receipt": "@center {{ kiosk.name }}\n@cut\n"})
 
 
 def test_a_step_on_an_optional_device_that_routes_its_absence_is_clean(tmp_path):

@@ -4,6 +4,7 @@ import os
 import pytest
 
 from kiosk.flow.bundle import check_paths, load_bundle
+from tests.flow.lintkit import write_item
 
 SERVICES = """\
 format: 2
@@ -46,13 +47,7 @@ END = """\
 
 
 def bundle(tmp_path, steps: str = "", files: dict | None = None, head: str = HEAD):
-    (tmp_path / "services.yaml").write_text(SERVICES)
-    folder = tmp_path / "item"
-    folder.mkdir(exist_ok=True)
-    (folder / "flow.yaml").write_text(head + steps + END)
-    for name, text in (files or {}).items():
-        (folder / name).write_text(text)
-    return folder
+    return write_item(tmp_path, SERVICES, head + steps + END, files)
 
 
 def lint(tmp_path, steps: str = "", files: dict | None = None, head: str = HEAD):
