@@ -33,7 +33,7 @@ class SimTicketDispenser(SimPrinter, TicketDispenser):
                 self._issued[request_id] = ticket
                 while len(self._issued) > KEEP_PRINTED:  # retries come within a visit, not days later
                     del self._issued[next(iter(self._issued))]
-        self._job()
+        await self._job(ticket.number, timeout)
         if self.output_dir is not None:
             from devices.receipt_printer.image import render_receipt
             from devices.ticket_dispenser.dispenser import ticket_layout

@@ -13,7 +13,8 @@ from collections.abc import Callable
 import pytest
 import structlog
 
-from devices.document_printer.ipp import IppDocumentPrinter, parse_uri
+from devices.document_printer.ipp import IppDocumentPrinter
+from devices.document_printer.ipp_client import parse_uri
 from devices.document_printer.ipp_codec import GroupTag, Op, Tag
 from devices.document_printer.ipp_status import normalize
 from devices.document_printer.testpage import TITLE, build_test_page
@@ -214,7 +215,7 @@ async def test_the_codec_reads_what_ipptool_reads(printer, drivers):
                          text=True, timeout=10).stdout
     theirs = dict(re.findall(r"^\s{8}([a-z0-9-]+) \((?:1setOf )?([A-Za-z]+)\) = ", out, re.M))
     d = drivers(printer.uri)
-    msg = await d._call(Op.GET_PRINTER_ATTRIBUTES, (), deadline=time.monotonic() + 5)
+    msg = await d.client.call(Op.GET_PRINTER_ATTRIBUTES, (), deadline=time.monotonic() + 5)
     syntax = {Tag.INTEGER: "integer", Tag.BOOLEAN: "boolean", Tag.ENUM: "enum", Tag.OCTET_STRING: "octetString",
               Tag.DATE_TIME: "dateTime", Tag.RESOLUTION: "resolution", Tag.RANGE: "rangeOfInteger",
               Tag.BEG_COLLECTION: "collection", Tag.TEXT: "textWithoutLanguage",
