@@ -75,9 +75,12 @@ class SimMixin:
         self.scheduled = [(n, f) for n, f in self.scheduled if n > self.jobs]
         return due
 
-    def _refuse_if_unplugged(self) -> None:
+    def _refuse_if_unreachable(self) -> None:
+        """As a real driver whose first poll finds the device gone, or unanswered."""
         if Reason.NO_DEVICE in self.faults:
             raise DeviceOffline(f"{self.name}: unplugged")
+        if Reason.NO_REPLY in self.faults:
+            raise DeviceTimeout(f"{self.name}: no answer from the device", reason=Reason.NO_REPLY)
 
     async def check_health(self):
         return self.status
@@ -88,8 +91,9 @@ class SimPrinter(SimMixin):
 
     ``hold()`` makes it take jobs and finish none until ``release()``: a printer
     stuck mid-job, or one slow enough for an unplug or a silence to land during
-    the job. A held job that ends any other way is recorded in ``cancelled``, as
-    the real drivers cancel a failed job so that it cannot print later.
+    the job; ``held`` lists the jobs waiting. A held job that ends any other way
+    is recorded in ``cancelled``, as the real drivers cancel a failed job so that
+    it cannot print later.
     """
 
     OPTIONS = {"output_dir": (None, "folder where each job lands as a file (the demo shows it)")}
@@ -98,6 +102,7 @@ class SimPrinter(SimMixin):
         super()._sim_init()
         self._released: asyncio.Event | None = None
         self.cancelled: list[str] = []
+        self.held: list[str] = []
 
     def hold(self) -> None:
         self._released = asyncio.Event()
@@ -118,6 +123,7 @@ class SimPrinter(SimMixin):
         an unplug at once, scheduled faults during the job."""
         self._refuse_standing()
         if self._released is not None:
+            self.held.append(job_id)
             try:
                 async with asyncio.timeout(timeout):  # not wait_for: its extra task would let an unplug slip by
                     await self._pending(self._released.wait())
@@ -128,6 +134,8 @@ class SimPrinter(SimMixin):
             except BaseException:  # unplugged, closed, or the caller gave up: it never prints later
                 self.cancelled.append(job_id)
                 raise
+            finally:
+                self.held.remove(job_id)
             self._refuse_standing()  # what happened to the printer while the job waited
         due = self._job_faults()
         if due:

@@ -26,7 +26,7 @@ class SimCodeScanner(SimMixin, CodeScanner):
         return dropped
 
     async def read_code(self, *, timeout: float | None = None) -> Scan:
-        self._refuse_if_unplugged()
+        self._refuse_if_unreachable()
         try:
             return await self._pending(asyncio.wait_for(self._codes.get(), timeout))
         except asyncio.TimeoutError:

@@ -21,7 +21,7 @@ class SimIdCardReader(SimMixin, IdCardReader):
         self._cards.put_nowait(card)
 
     async def read_card(self, *, timeout: float | None = None) -> IdCard:
-        self._refuse_if_unplugged()
+        self._refuse_if_unreachable()
         try:
             card = await self._pending(asyncio.wait_for(self._cards.get(), timeout))
         except asyncio.TimeoutError:

@@ -207,7 +207,7 @@ async def test_unplug_during_a_pending_print_fails_it_with_device_offline_and_th
         with pytest.raises(DeviceOffline):
             await asyncio.wait_for(job, HANG)
         await lone_rig.device.close()
-    assert lone_rig.device.status.state is State.OFFLINE and lone_rig.printed() == 0
+    assert lone_rig.device.status.reasons == {Reason.NO_DEVICE} and lone_rig.printed() == 0
     assert lone_rig.cancel_tried(logs)  # unreachable, so the attempt is all there is: it is on record
 
 
