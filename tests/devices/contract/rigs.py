@@ -334,6 +334,16 @@ class SimHelpPanelRig(Rig):
     def unplug(self) -> None:
         self.device.inject("unplug")
 
+    async def ringing_call(self) -> asyncio.Future:
+        """A call to staff that nobody has picked up yet."""
+        self.device.hold_calls()
+        call = asyncio.ensure_future(self.device.call_staff({"flow": "social"}))
+        await until(lambda: self.device.calls, "the call to ring")
+        return call
+
+    def pick_up(self) -> None:
+        self.device.pick_up()
+
 
 RIGS: dict[str, dict[str, type[Rig]]] = {
     "id_reader": {"sim": SimIdReaderRig, "sam_serial": SerialIdReaderRig},

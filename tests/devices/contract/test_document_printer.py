@@ -209,6 +209,8 @@ async def test_unplug_during_a_pending_print_fails_it_with_device_offline_and_th
         await lone_rig.device.close()
     assert lone_rig.device.status.reasons == {Reason.NO_DEVICE} and lone_rig.printed() == 0
     assert lone_rig.cancel_tried(logs)  # unreachable, so the attempt is all there is: it is on record
+    status = await lone_rig.device.check_health()  # gone is a normal state: data, never an exception
+    assert isinstance(status, Status) and status.state is State.OFFLINE
 
 
 async def test_a_printer_that_stops_answering_times_out_and_nothing_counts_as_printed(rig):
