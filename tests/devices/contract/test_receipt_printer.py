@@ -65,3 +65,11 @@ async def test_device_removed_fails_a_pending_print_at_once(rig):
     with pytest.raises(DeviceOffline):
         await asyncio.wait_for(job, HANG)
     assert rig.device.status.reasons == {Reason.NO_DEVICE} and rig.printed() == 0
+
+
+async def test_close_fails_a_pending_print(rig):
+    job = await rig.pending_job()
+    await rig.device.close()
+    with pytest.raises(DeviceOffline):
+        await asyncio.wait_for(job, HANG)
+    assert rig.printed() == 0

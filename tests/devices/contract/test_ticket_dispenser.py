@@ -88,3 +88,12 @@ async def test_device_removed_fails_a_pending_dispense_at_once(rig):
     with pytest.raises(DeviceOffline):
         await asyncio.wait_for(job, HANG)
     assert rig.device.status.reasons == {Reason.NO_DEVICE}
+
+
+async def test_close_fails_a_pending_dispense(rig):
+    rig.hang()
+    job = asyncio.ensure_future(rig.device.dispense("social", "社保", timeout=30, request_id="visit-1"))
+    await rig.pending()
+    await rig.device.close()
+    with pytest.raises(DeviceOffline):
+        await asyncio.wait_for(job, HANG)
