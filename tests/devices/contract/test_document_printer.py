@@ -51,7 +51,7 @@ class SimDocumentRig:
         """A job the printer has taken and not finished."""
         self.device.hold()
         job = asyncio.ensure_future(self.device.print_pdf(PDF, title="cert", timeout=10))
-        await asyncio.sleep(0)  # the twin takes the job on its first step
+        await until(lambda: self.device.held, "the twin to take the job")
         return job
 
     async def job_cancelled(self) -> bool:
