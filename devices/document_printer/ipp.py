@@ -148,7 +148,6 @@ class IppDocumentPrinter(DocumentPrinter):
                  seconds=round(time.monotonic() - started, 2))
         return result
 
-    # job ------------------------------------------------------------------------
     async def _submit(self, pdf: bytes, title: str, copies: int, deadline: float) -> int:
         """Print-Job; retried while a direct-IPP printer answers busy (it runs one job at a time)."""
         job_attrs = [Attribute.of("copies", Tag.INTEGER, copies)] if copies != 1 else []
@@ -162,8 +161,8 @@ class IppDocumentPrinter(DocumentPrinter):
         was_busy = False
         while True:
             try:
-                reply = await self.client.call(Op.PRINT_JOB, op_attrs, tuple(job_attrs), data=pdf, deadline=deadline,
-                                         extra=upload)
+                reply = await self.client.call(Op.PRINT_JOB, op_attrs, tuple(job_attrs), data=pdf,
+                                               deadline=deadline, extra=upload)
             except DeviceTimeout as exc:
                 if was_busy and time.monotonic() >= deadline:  # a retry cut short by the deadline
                     raise DeviceTimeout(f"{busy}; not printed", reason=Reason.BUSY) from exc
@@ -248,7 +247,7 @@ class IppDocumentPrinter(DocumentPrinter):
         """Best effort, short: the job has failed either way and the printer may be gone."""
         try:
             reply = await self.client.call(Op.CANCEL_JOB, _job_query(job_id, self._user, attrs=False),
-                                     deadline=time.monotonic() + min(self._request_timeout, CANCEL_TIMEOUT))
+                                           deadline=time.monotonic() + min(self._request_timeout, CANCEL_TIMEOUT))
             log.info("ipp.job_cancelled", device=self.name, job_id=job_id, status=status_name(reply.code))
         except DeviceError as exc:
             log.warning("ipp.cancel_failed", device=self.name, job_id=job_id, error=type(exc).__name__)
@@ -264,8 +263,8 @@ class IppDocumentPrinter(DocumentPrinter):
     async def _printer_report(self, deadline: float) -> PrinterReport:
         """Get-Printer-Attributes, normalized and published as status."""
         reply = await self.client.call(Op.GET_PRINTER_ATTRIBUTES,
-                                 (Attribute.of("requested-attributes", Tag.KEYWORD, *PRINTER_ATTRS),),
-                                 deadline=deadline)
+                                       (Attribute.of("requested-attributes", Tag.KEYWORD, *PRINTER_ATTRS),),
+                                       deadline=deadline)
         _raise_for_status(reply, "Get-Printer-Attributes")
         report = normalize(reply.get("printer-state", group=GroupTag.PRINTER),
                            reply.get_all("printer-state-reasons", group=GroupTag.PRINTER),

@@ -261,6 +261,25 @@ async def test_what_the_driver_sends(drivers):
     assert job.get("copies", group=GroupTag.JOB) == 2 and job.get("media", group=GroupTag.JOB) == "iso_a4_210x297mm"
 
 
+async def test_a_job_the_printer_accepts_after_an_unplug_is_cancelled_once_it_has_an_id(drivers):
+    """udev said the printer went while the PDF was uploading; the printer took the job anyway."""
+    import threading
+
+    accept = threading.Event()
+    with scripted() as fake:
+        respond = fake.responder
+        fake.responder = lambda req: (req.code != Op.PRINT_JOB or accept.wait(5)) and respond(req)
+        d = drivers(fake.uri)
+        job = asyncio.ensure_future(d.print_pdf(PDF, title="cert", timeout=10))
+        await until(lambda: Op.PRINT_JOB in [r.code for r in fake.requests], 5, "the upload")
+        await d.device_removed("removed (udev usb)")
+        with pytest.raises(DeviceOffline):  # at once: the caller does not wait for the upload's answer
+            await asyncio.wait_for(job, 5)
+        accept.set()
+        await d.close()  # lets the cancel the driver sends in the background finish
+    assert [r.get("job-id") for r in fake.requests if r.code == Op.CANCEL_JOB] == [7]
+
+
 async def test_a_stopped_printer_refuses_before_sending(drivers):
     with scripted(state=5, reasons=("paused",), message="Paused by admin") as fake:
         d = drivers(fake.uri)
