@@ -63,7 +63,9 @@ class Device:
         self._status = Status.unknown()
         self._status_listeners: list[StatusListener] = []
         self._event_listeners: list[EventListener] = []
-        self._unplugged: set[asyncio.Future] = set()  # one per pending operation, failed by an unplug
+        # pending operation -> the future an unplug fails; the operation is cancelled in the same step, so
+        # that nothing it was about to do (publish a stale "ok", say) happens after the device went away
+        self._unplugged: dict[asyncio.Future, asyncio.Future] = {}
         self.worker = DeviceWorker(name)
 
     # lifecycle -----------------------------------------------------------
@@ -134,7 +136,7 @@ class Device:
         """
         unplugged = asyncio.get_running_loop().create_future()
         task = asyncio.ensure_future(operation)
-        self._unplugged.add(unplugged)
+        self._unplugged[unplugged] = task
         try:
             await asyncio.wait((task, unplugged), return_when=asyncio.FIRST_COMPLETED)
             if unplugged.done():  # the unplug wins a tie: whatever the operation was doing, the device is gone
@@ -143,7 +145,7 @@ class Device:
                 return unplugged.result()  # raises the DeviceOffline
             return task.result()
         finally:
-            self._unplugged.discard(unplugged)
+            self._unplugged.pop(unplugged, None)
             if not task.done():
                 task.add_done_callback(_quiet)
                 task.cancel()
@@ -151,9 +153,11 @@ class Device:
                 unplugged.cancel()
 
     def _fail_pending(self, detail: str) -> None:
-        for fut in list(self._unplugged):
+        for fut, task in list(self._unplugged.items()):
             if not fut.done():
                 fut.set_exception(DeviceOffline(detail))
+                task.add_done_callback(_quiet)
+                task.cancel()
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -8,6 +8,7 @@ cannot tell the difference.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 from typing import Any, ClassVar
@@ -74,18 +75,42 @@ class SimMixin:
         self.scheduled = [(n, f) for n, f in self.scheduled if n > self.jobs]
         return due
 
-    def _refuse_if_unplugged(self) -> None:
+    def _refuse_if_unreachable(self) -> None:
+        """As a real driver whose first poll finds the device gone, or unanswered."""
         if Reason.NO_DEVICE in self.faults:
             raise DeviceOffline(f"{self.name}: unplugged")
+        if Reason.NO_REPLY in self.faults:
+            raise DeviceTimeout(f"{self.name}: no answer from the device", reason=Reason.NO_REPLY)
 
     async def check_health(self):
         return self.status
 
 
 class SimPrinter(SimMixin):
-    """A printer twin: standing faults refuse a job, scheduled ones strike during it."""
+    """A printer twin: standing faults refuse a job, scheduled ones strike during it.
+
+    ``hold()`` makes it take jobs and finish none until ``release()``: a printer
+    stuck mid-job, or one slow enough for an unplug or a silence to land during
+    the job; ``held`` lists the jobs waiting. A held job that ends any other way
+    is recorded in ``cancelled``, as the real drivers cancel a failed job so that
+    it cannot print later.
+    """
 
     OPTIONS = {"output_dir": (None, "folder where each job lands as a file (the demo shows it)")}
+
+    def _sim_init(self) -> None:
+        super()._sim_init()
+        self._released: asyncio.Event | None = None
+        self.cancelled: list[str] = []
+        self.held: list[str] = []
+
+    def hold(self) -> None:
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        if self._released is not None:
+            self._released.set()
+            self._released = None
 
     def _refuse_standing(self) -> None:
         """Raise as the real driver does before a job: the printer is known unable."""
@@ -93,9 +118,25 @@ class SimPrinter(SimMixin):
         if blocking:
             self._raise(blocking)
 
-    def _job(self) -> None:
-        """Raise as the real driver would: before the job for standing faults, during it for scheduled ones."""
+    async def _job(self, job_id: str, timeout: float) -> None:
+        """Raise as the real driver would: standing faults before the job, a hang at the job's deadline,
+        an unplug at once, scheduled faults during the job."""
         self._refuse_standing()
+        if self._released is not None:
+            self.held.append(job_id)
+            try:
+                async with asyncio.timeout(timeout):  # not wait_for: its extra task would let an unplug slip by
+                    await self._pending(self._released.wait())
+            except TimeoutError as exc:
+                self.cancelled.append(job_id)
+                raise DeviceTimeout(f"{self.name}: the job did not finish within {timeout:g}s; not printed",
+                                    reason=Reason.NO_REPLY) from exc
+            except BaseException:  # unplugged, closed, or the caller gave up: it never prints later
+                self.cancelled.append(job_id)
+                raise
+            finally:
+                self.held.remove(job_id)
+            self._refuse_standing()  # what happened to the printer while the job waited
         due = self._job_faults()
         if due:
             self.faults |= due
@@ -111,7 +152,7 @@ class SimPrinter(SimMixin):
         if Reason.NO_DEVICE in reasons:
             raise DeviceOffline(f"{self.name}: printer unreachable")
         if Reason.NO_REPLY in reasons:  # as a real printer that went silent: the outcome is unknown, not printed
-            raise DeviceTimeout(f"{self.name}: no answer from the printer")
+            raise DeviceTimeout(f"{self.name}: no answer from the printer", reason=Reason.NO_REPLY)
         reason = Reason.PAPER_OUT if Reason.PAPER_OUT in reasons else sorted(reasons)[0]
         raise MediaError(f"{self.name}: {reason}", reason)
 

@@ -26,8 +26,9 @@ class SimCodeScanner(SimMixin, CodeScanner):
         return dropped
 
     async def read_code(self, *, timeout: float | None = None) -> Scan:
-        self._refuse_if_unplugged()
+        self._refuse_if_unreachable()
         try:
-            return await self._pending(asyncio.wait_for(self._codes.get(), timeout))
+            async with asyncio.timeout(timeout):  # the queue's get is the pending task itself: an unplug
+                return await self._pending(self._codes.get())  # before it starts leaves nothing unawaited
         except asyncio.TimeoutError:
             raise DeviceTimeout(f"{self.name}: no scan within {timeout}s") from None

@@ -18,19 +18,15 @@ Registry entry: ("document_printer", "ipp") -> "devices.document_printer.ipp:Ipp
 from __future__ import annotations
 
 import asyncio
-import itertools
-import logging
 import time
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-import aiohttp
 import structlog
 
 from devices.base import driver_options
 from devices.contracts import DocumentPrinter
-from devices.document_printer.ipp_codec import Attribute, GroupTag, Message, Op, Tag, decode, is_success, request, status_name
+from devices.document_printer.ipp_client import IppClient, fingerprint
+from devices.document_printer.ipp_codec import Attribute, GroupTag, Message, Op, Tag, is_success, status_name
 from devices.document_printer.ipp_status import (ABORTED, CANCELED, COMPLETED, PrinterReport, job_failure, normalize,
                                                  printable, refuse_unless_usable, stalled_error)
 from devices.errors import ConfigError, DeviceError, DeviceOffline, DeviceTimeout, ProtocolError
@@ -38,7 +34,6 @@ from devices.records import PrintResult
 from devices.status import Reason, Status
 
 log = structlog.get_logger("devices.ipp")
-wire = logging.getLogger("devices.ipp.wire")  # operation, status, sizes; never attribute values or documents
 
 OPTIONS: dict[str, tuple[Any, str]] = {
     "uri": (None, "ipp://HOST[:PORT]/PATH, ipps://HOST[:PORT]/PATH, or cups://QUEUE "
@@ -58,38 +53,9 @@ PRINTER_ATTRS = ("printer-state", "printer-state-reasons", "printer-state-messag
                  "printer-make-and-model", "document-format-supported")
 JOB_ATTRS = ("job-state", "job-state-reasons", "job-state-message", "job-impressions-completed",
              "job-media-sheets-completed")
-MAX_REPLY = 1 << 20  # our requests ask for a handful of attributes; more is a broken or hostile peer
 JOB_NAME_OCTETS = 255  # nameWithoutLanguage limit (RFC 8011 §5.1.3)
 STATUS_BUSY, STATUS_NOT_ACCEPTING = 0x0507, 0x0506
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    url: str  # where the HTTP POST goes
-    printer_uri: str  # the printer-uri attribute inside each request
-    tls: bool
-
-
-def parse_uri(uri: str) -> Endpoint:
-    """Validate a printer URI without any I/O; ConfigError names what is wrong."""
-    parts = urlsplit(uri)
-    if parts.scheme == "cups":
-        queue = parts.netloc if parts.path in ("", "/") else ""  # cups://QUEUE, nothing after it
-        if not queue or any(c in queue for c in "/#\\ ?@:") or parts.query or parts.fragment:
-            raise ConfigError(f"{uri}: cups:// needs a queue name, e.g. cups://KioskA4")
-        return Endpoint(f"http://localhost:631/printers/{queue}", f"ipp://localhost:631/printers/{queue}", False)
-    if parts.scheme not in ("ipp", "ipps"):
-        raise ConfigError(f"{uri}: unsupported scheme {parts.scheme!r}; use ipp://, ipps:// or cups://")
-    try:
-        port = parts.port or 631  # IANA port for both ipp and ipps (RFC 8010 §8.1, RFC 7472)
-    except ValueError as exc:
-        raise ConfigError(f"{uri}: bad port") from exc
-    if not parts.hostname or not parts.path or parts.path == "/":
-        raise ConfigError(f"{uri}: needs a host and a path, e.g. ipp://192.168.1.60/ipp/print")
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    http = "https" if parts.scheme == "ipps" else "http"
-    return Endpoint(f"{http}://{host}:{port}{parts.path}", f"{parts.scheme}://{host}:{port}{parts.path}",
-                    parts.scheme == "ipps")
+CANCEL_TIMEOUT = 2.0  # seconds for the best-effort Cancel-Job after a failure; the printer may be gone
 
 
 class IppDocumentPrinter(DocumentPrinter):
@@ -102,22 +68,21 @@ class IppDocumentPrinter(DocumentPrinter):
         for key in ("media", "user"):
             if not isinstance(cfg[key], str) or (key == "user" and not cfg[key]):
                 raise ConfigError(f"{name}: option {key!r} must be a string ({OPTIONS[key][1]})")
-        self.endpoint = parse_uri(cfg["uri"])
+        self.client = IppClient(cfg["uri"], float(cfg["request_timeout"]), tls_verify=bool(cfg["tls_verify"]),
+                                tls_pin=fingerprint(name, cfg["tls_fingerprint"]))
         self._request_timeout = float(cfg["request_timeout"])
         self._poll_interval = float(cfg["poll_interval"])
         self._stall_timeout = float(cfg["stall_timeout"])
         self._offline_after = float(cfg["offline_after"])
         self._media: str = cfg["media"] or ""
         self._cancel_on_failure = bool(cfg["cancel_on_failure"])
-        self._tls_verify = bool(cfg["tls_verify"])
-        self._tls_pin = _fingerprint(name, cfg["tls_fingerprint"])
         self._user: str = cfg["user"]
-        self._ids = itertools.count(1)
         self._caps: dict[str, Any] = {}
+        self._tasks: set[asyncio.Task] = set()  # jobs and their Cancel-Jobs, which outlive an unplugged caller
 
     # contract -----------------------------------------------------------------
     def capabilities(self) -> dict[str, Any]:
-        return {"uri": self.endpoint.printer_uri, "media": self._media or "printer default",
+        return {"uri": self.client.endpoint.printer_uri, "media": self._media or "printer default",
                 "document_format": "application/pdf", **self._caps}
 
     async def open(self) -> None:
@@ -139,14 +104,31 @@ class IppDocumentPrinter(DocumentPrinter):
         if not isinstance(pdf, (bytes, bytearray)) or not pdf:
             raise ValueError("pdf must be non-empty bytes")
         deadline = time.monotonic() + timeout
+        return await self._pending(self._spawn(self._job(pdf, title, copies, deadline)))
+
+    async def close(self) -> None:
+        """Fail a pending print at once, then give its Cancel-Job the moment it needs (bounded)."""
+        await super().close()
+        limit = time.monotonic() + 2 * CANCEL_TIMEOUT
+        while self._tasks and (left := limit - time.monotonic()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
+
+    # job ------------------------------------------------------------------------
+    async def _job(self, pdf: bytes, title: str, copies: int, deadline: float) -> PrintResult:
+        """Submit and follow, as a task of its own: an unplug answers the caller at once (``_pending``)
+        and cancels this task, and the Cancel-Job it then sends runs in a task of its own too."""
         try:
             before = await self._printer_report(deadline)
         except DeviceError as exc:
             self._set_reasons({exc.reason}, _short(exc))
             raise
         refuse_unless_usable(before)
+        submit = self._spawn(self._submit(pdf, title, copies, deadline))
         try:
-            job_id = await self._submit(pdf, title, copies, deadline)
+            job_id = await asyncio.shield(submit)  # the printer may accept the job after we gave up on it
+        except asyncio.CancelledError:
+            submit.add_done_callback(self._cancel_once_accepted)
+            raise
         except (DeviceOffline, ProtocolError) as exc:  # gone or garbled since the check: that is status
             self._set_reasons({exc.reason}, _short(exc))
             raise
@@ -154,18 +136,18 @@ class IppDocumentPrinter(DocumentPrinter):
         log.info("ipp.job_submitted", device=self.name, job_id=job_id, bytes=len(pdf), copies=copies)
         try:
             result = await self._follow(job_id, deadline)
-        except BaseException as exc:  # includes the flow cancelling us: the job must not print later
+        except BaseException as exc:  # includes an unplug or the flow cancelling us: the job must not print later
             log.warning("ipp.job_failed", device=self.name, job_id=job_id, error=type(exc).__name__,
                         reason=str(exc.reason) if isinstance(exc, DeviceError) else "-",
                         seconds=round(time.monotonic() - started, 2))
-            if self._cancel_on_failure and not getattr(exc, "job_ended", False):
-                await self._cancel_quietly(job_id)
+            cancel = None if getattr(exc, "job_ended", False) else self._cancel_later(job_id)
+            if cancel is not None and not isinstance(exc, asyncio.CancelledError):
+                await asyncio.shield(cancel)  # the caller hears of the failure once the job cannot print later
             raise
         log.info("ipp.job_printed", device=self.name, job_id=job_id, pages=result.pages,
                  seconds=round(time.monotonic() - started, 2))
         return result
 
-    # job ------------------------------------------------------------------------
     async def _submit(self, pdf: bytes, title: str, copies: int, deadline: float) -> int:
         """Print-Job; retried while a direct-IPP printer answers busy (it runs one job at a time)."""
         job_attrs = [Attribute.of("copies", Tag.INTEGER, copies)] if copies != 1 else []
@@ -179,8 +161,8 @@ class IppDocumentPrinter(DocumentPrinter):
         was_busy = False
         while True:
             try:
-                reply = await self._call(Op.PRINT_JOB, op_attrs, tuple(job_attrs), data=pdf, deadline=deadline,
-                                         extra=upload)
+                reply = await self.client.call(Op.PRINT_JOB, op_attrs, tuple(job_attrs), data=pdf,
+                                               deadline=deadline, extra=upload)
             except DeviceTimeout as exc:
                 if was_busy and time.monotonic() >= deadline:  # a retry cut short by the deadline
                     raise DeviceTimeout(f"{busy}; not printed", reason=Reason.BUSY) from exc
@@ -203,7 +185,7 @@ class IppDocumentPrinter(DocumentPrinter):
         seen: set[Reason] = set()  # printer reasons during the job: CUPS clears some at job end
         while True:
             try:
-                job = await self._call(Op.GET_JOB_ATTRIBUTES, _job_query(job_id, self._user), deadline=deadline)
+                job = await self.client.call(Op.GET_JOB_ATTRIBUTES, _job_query(job_id, self._user), deadline=deadline)
                 if job.code == 0x0406:  # client-error-not-found
                     raise _ended(DeviceOffline(f"job {job_id} is no longer known to the printer (restarted?); "
                                                "not printed"))
@@ -252,21 +234,37 @@ class IppDocumentPrinter(DocumentPrinter):
         if time.monotonic() >= deadline:
             raise DeviceTimeout(f"{why}; not printed", reason=reason)
 
+    def _cancel_later(self, job_id: int) -> asyncio.Task | None:
+        """Cancel-Job in a task of its own, so that answering the caller (or being cancelled) never skips it."""
+        return self._spawn(self._cancel_quietly(job_id)) if self._cancel_on_failure else None
+
+    def _cancel_once_accepted(self, submit: asyncio.Task) -> None:
+        """A Print-Job the caller gave up on while it was in flight: cancel the job if the printer took it."""
+        if not submit.cancelled() and submit.exception() is None:
+            self._cancel_later(submit.result())
+
     async def _cancel_quietly(self, job_id: int) -> None:
         """Best effort, short: the job has failed either way and the printer may be gone."""
         try:
-            reply = await self._call(Op.CANCEL_JOB, _job_query(job_id, self._user, attrs=False),
-                                     deadline=time.monotonic() + min(self._request_timeout, 2.0))
+            reply = await self.client.call(Op.CANCEL_JOB, _job_query(job_id, self._user, attrs=False),
+                                           deadline=time.monotonic() + min(self._request_timeout, CANCEL_TIMEOUT))
             log.info("ipp.job_cancelled", device=self.name, job_id=job_id, status=status_name(reply.code))
         except DeviceError as exc:
             log.warning("ipp.cancel_failed", device=self.name, job_id=job_id, error=type(exc).__name__)
 
+    def _spawn(self, coro) -> asyncio.Task:
+        """A task the driver keeps (a task nobody references can vanish) and that close() lets finish."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     # printer ----------------------------------------------------------------------
     async def _printer_report(self, deadline: float) -> PrinterReport:
         """Get-Printer-Attributes, normalized and published as status."""
-        reply = await self._call(Op.GET_PRINTER_ATTRIBUTES,
-                                 (Attribute.of("requested-attributes", Tag.KEYWORD, *PRINTER_ATTRS),),
-                                 deadline=deadline)
+        reply = await self.client.call(Op.GET_PRINTER_ATTRIBUTES,
+                                       (Attribute.of("requested-attributes", Tag.KEYWORD, *PRINTER_ATTRS),),
+                                       deadline=deadline)
         _raise_for_status(reply, "Get-Printer-Attributes")
         report = normalize(reply.get("printer-state", group=GroupTag.PRINTER),
                            reply.get_all("printer-state-reasons", group=GroupTag.PRINTER),
@@ -277,65 +275,6 @@ class IppDocumentPrinter(DocumentPrinter):
             ("formats", reply.get_all("document-format-supported", group=GroupTag.PRINTER))) if v}
         self._set_reasons(set(report.reasons), report.detail)
         return report
-
-    # transport ----------------------------------------------------------------------
-    async def _call(self, op: Op, op_attrs: tuple[Attribute, ...], job_attrs: tuple[Attribute, ...] = (), *,
-                    deadline: float, data: bytes = b"", extra: float = 0.0) -> Message:
-        """One IPP request over HTTP. Transport failures become DeviceOffline/DeviceTimeout/ProtocolError."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise DeviceTimeout(f"no time left for {op.name}", reason=Reason.NO_REPLY)
-        request_id = next(self._ids) & 0x7FFFFFFF or 1
-        body = request(op, request_id, self.endpoint.printer_uri, operation=op_attrs, job=job_attrs).encode() + data
-        timeout = aiohttp.ClientTimeout(total=min(remaining, self._request_timeout + extra))
-        try:
-            async with self._http() as http, http.post(self.endpoint.url, data=body, timeout=timeout,
-                                                       headers={"Content-Type": "application/ipp"}) as resp:
-                raw = await _read_reply(resp)
-        except asyncio.TimeoutError as exc:
-            raise DeviceTimeout(f"no answer to {op.name} within {timeout.total:.1f}s",
-                                reason=Reason.NO_REPLY) from exc
-        except (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch) as exc:
-            raise ConfigError(f"TLS to the printer failed ({exc.__class__.__name__}); "
-                              "see options tls_verify and tls_fingerprint") from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise DeviceOffline(f"printer unreachable ({_short(exc) or type(exc).__name__})") from exc
-        reply = decode(raw)
-        wire.debug("%s id=%d sent=%d status=%s received=%d", op.name, request_id, len(body),
-                   status_name(reply.code), len(raw))
-        if reply.request_id != request_id:
-            raise ProtocolError(f"reply to {op.name} carries request-id {reply.request_id}, not {request_id}")
-        return reply
-
-    def _http(self) -> aiohttp.ClientSession:
-        """A session per request, a connection per request: a keep-alive socket the printer dropped
-        while idle is never mistaken for the printer vanishing, and there is nothing to leak when a
-        caller forgets close(). Two small requests a poll are nothing next to a page. No proxies
-        from the environment: the printer is on the kiosk's LAN."""
-        ssl_arg: bool | aiohttp.Fingerprint = True
-        if self.endpoint.tls and self._tls_pin is not None:
-            ssl_arg = aiohttp.Fingerprint(self._tls_pin)
-        elif self.endpoint.tls and not self._tls_verify:
-            ssl_arg = False
-        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, ssl=ssl_arg), trust_env=False)
-
-
-async def _read_reply(resp: aiohttp.ClientResponse) -> bytes:
-    if resp.status in (401, 403):
-        raise ConfigError(f"the printer wants authentication (HTTP {resp.status})")
-    if resp.status == 404:
-        raise ConfigError("no printer at this path (HTTP 404); check the URI")
-    if resp.status == 426:
-        raise ConfigError("the printer requires TLS (HTTP 426); use ipps://")
-    if resp.status != 200:
-        raise ProtocolError(f"HTTP {resp.status} instead of an IPP reply")
-    raw = bytearray()
-    async for chunk in resp.content.iter_chunked(65536):
-        raw += chunk
-        if len(raw) > MAX_REPLY:
-            raise ProtocolError(f"IPP reply larger than {MAX_REPLY} bytes")
-    return bytes(raw)
-
 
 def _raise_for_status(reply: Message, what: str) -> None:
     if is_success(reply.code):
@@ -354,18 +293,6 @@ def _ended(exc: DeviceError) -> DeviceError:
     """Mark an error that means the job is over on the printer's side: nothing left to cancel."""
     exc.job_ended = True  # type: ignore[attr-defined]
     return exc
-
-
-def _fingerprint(name: str, text: Any) -> bytes | None:
-    if not text:
-        return None
-    try:
-        digest = bytes.fromhex(str(text).replace(":", ""))
-    except ValueError:
-        digest = b""
-    if len(digest) != 32:
-        raise ConfigError(f"{name}: option 'tls_fingerprint' must be a SHA-256 in hex (64 digits, colons allowed)")
-    return digest
 
 
 def _job_query(job_id: int, user: str, attrs: bool = True) -> tuple[Attribute, ...]:

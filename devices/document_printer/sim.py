@@ -14,7 +14,7 @@ class SimDocumentPrinter(SimPrinter, DocumentPrinter):
         self.output_dir = output_dir(options)
 
     async def print_pdf(self, pdf: bytes, *, title: str, copies: int = 1, timeout: float = 120.0) -> PrintResult:
-        self._job()
+        await self._job(title, timeout)
         n = keep(self.printed, (title, pdf))
         if self.output_dir is not None:
             suffix = ".pdf" if pdf.startswith(b"%PDF") else ".html"  # HTML until a PDF renderer is configured

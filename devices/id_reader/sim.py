@@ -21,9 +21,10 @@ class SimIdCardReader(SimMixin, IdCardReader):
         self._cards.put_nowait(card)
 
     async def read_card(self, *, timeout: float | None = None) -> IdCard:
-        self._refuse_if_unplugged()
+        self._refuse_if_unreachable()
         try:
-            card = await self._pending(asyncio.wait_for(self._cards.get(), timeout))
+            async with asyncio.timeout(timeout):  # the queue's get is the pending task itself: an unplug
+                card = await self._pending(self._cards.get())  # before it starts leaves nothing unawaited
         except asyncio.TimeoutError:
             raise NoCard(f"{self.name}: no card within {timeout}s") from None
         if card is None or Reason.SAM_ERROR in self.faults:

@@ -17,7 +17,7 @@ class SimReceiptPrinter(SimPrinter, ReceiptPrinter):
         return {"cjk_encoding": "gb18030", "native_qr": True, "dots_per_line": 576, "cutter": True}
 
     async def print_receipt(self, receipt: Receipt, *, timeout: float = 30.0) -> PrintResult:
-        self._job()
+        await self._job(receipt.job_id, timeout)
         n = keep(self.printed, receipt)
         if self.output_dir is not None:
             from devices.receipt_printer.image import render_receipt

@@ -18,7 +18,8 @@ States for tests (checked with CUPS 2.4.2):
   reports one impression every 0.15 s for 0.75 s; anything else is
   captured to ``captured/<job-id>.pdf`` for pdftotext.
 ippeveprinter runs in its own process group, so :meth:`kill` (the printer
-vanishing) and :meth:`stop` also end the job command it started.
+vanishing), :meth:`freeze` (the printer going silent) and :meth:`stop` also
+reach the job command it started.
 
 :class:`ScriptedIppServer` answers with whatever a test builds: the states
 and garbage ippeveprinter cannot produce (printer-state stopped, bad bytes).
@@ -210,6 +211,7 @@ class IppEvePrinter:
         """Release held jobs, then end ippeveprinter (with its job command) and the bus; remove the files."""
         if self.dir is not None and self.dir.exists():
             (self.dir / "release").touch()
+        self.thaw()  # a frozen printer would not act on SIGTERM
         _end_group(self._printer, signal.SIGTERM)
         _end_group(self._bus, signal.SIGTERM)
         self._printer = self._bus = None
@@ -220,6 +222,15 @@ class IppEvePrinter:
     def kill(self) -> None:
         """The printer vanishes mid-job: SIGKILL, no goodbye on the sockets."""
         _end_group(self._printer, signal.SIGKILL)
+
+    def freeze(self) -> None:
+        """The printer goes silent: SIGSTOP, so the kernel still accepts connections and nothing answers."""
+        if self._printer is not None and self._printer.returncode is None:
+            _killpg(self._printer.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self._printer is not None and self._printer.returncode is None:
+            _killpg(self._printer.pid, signal.SIGCONT)
 
     def log_tail(self, lines: int = 5) -> str:
         try:

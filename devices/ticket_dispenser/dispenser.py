@@ -56,7 +56,7 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "qr_url": ("", "QR payload, e.g. https://hall.example.gov.cn/rate?no={number}&d={date}; "
                    "{number}, {category}, {date} (YYYYMMDD) are filled in; empty prints no QR"),
 }
-GRACE = 0.5  # the backstop deadline is the printer's plus this, so the printer's own timeout fires first
+GRACE = 0.5  # the printer's deadline is the caller's less this (at most a quarter), so its own timeout fires first
 MEDIA_REASONS = (Reason.PAPER_OUT, Reason.COVER_OPEN, Reason.JAM, Reason.CUTTER_ERROR)
 
 
@@ -155,16 +155,25 @@ class PrinterTicketDispenser(TicketDispenser):
         rid = request_id or new_request_id()
         deadline = time.monotonic() + timeout
         try:
-            await self._printer_ready(deadline)
-            number = await self._take_number(category, service_name, rid, deadline)
-            ticket = Ticket(number.number, category, service_name, number.waiting_ahead, number.issued_at,
-                            self.hall_name, self._qr_payload(number.number, category, number.issued_at))
-            await self._print(ticket, rid, deadline)
+            ticket = await self._pending(self._dispense(category, service_name, rid, deadline))
         except DeviceError as exc:
             exc.request_id = rid  # type: ignore[attr-defined]
             raise
         log.info("ticket.dispensed", device=self.name, number=ticket.number, category=category,
                  waiting_ahead=ticket.waiting_ahead)
+        return ticket
+
+    async def device_removed(self, detail: str = "removed (udev)") -> None:
+        """The printer went away: it goes offline (the dispenser's status is its own), a pending dispense fails."""
+        await self.printer.device_removed(detail)
+        self._fail_pending(f"{self.name}: {detail}")
+
+    async def _dispense(self, category: str, service_name: str, rid: str, deadline: float) -> Ticket:
+        await self._printer_ready(deadline)
+        number = await self._take_number(category, service_name, rid, deadline)
+        ticket = Ticket(number.number, category, service_name, number.waiting_ahead, number.issued_at,
+                        self.hall_name, self._qr_payload(number.number, category, number.issued_at))
+        await self._print(ticket, rid, deadline)
         return ticket
 
     async def _printer_ready(self, deadline: float) -> None:
@@ -201,10 +210,10 @@ class PrinterTicketDispenser(TicketDispenser):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise DeviceTimeout(f"{self.name}: no time left to print {ticket.number}")
-            try:
-                async with asyncio.timeout(remaining + GRACE) as cm:
+            try:  # the printer's own timeout fires first, with its reason; this backstop keeps the caller's deadline
+                async with asyncio.timeout(remaining) as cm:
                     result = await self.printer.print_receipt(ticket_layout(ticket, self.hall_name),
-                                                              timeout=remaining)
+                                                              timeout=remaining - min(GRACE, remaining / 4))
             except TimeoutError as exc:
                 if not cm.expired():
                     raise
@@ -268,6 +277,8 @@ def _build_provider(name: str, cfg: dict[str, Any]) -> QueueProvider:
 def _status_error(name: str, status: Status) -> DeviceError:
     """The error the printer itself would raise for this standing condition."""
     detail = ", ".join(sorted(str(r) for r in status.reasons)) or str(status.state)
+    if Reason.NO_REPLY in status.reasons and Reason.NO_DEVICE not in status.reasons:
+        return DeviceTimeout(f"{name}: printer does not answer ({detail})", Reason.NO_REPLY)
     if status.reasons & UNREACHABLE or status.state == State.OFFLINE:
         return DeviceOffline(f"{name}: printer unreachable ({detail})")
     for reason in MEDIA_REASONS:

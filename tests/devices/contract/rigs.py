@@ -88,6 +88,9 @@ class SimIdReaderRig(Rig):
     def unplug(self) -> None:
         self.device.inject("unplug")
 
+    def silent(self) -> None:
+        self.device.inject("silent")
+
 
 class SerialIdReaderRig(Rig):
     """GA/T 467 SAM reader on a pty: the fake speaks the real frames."""
@@ -107,6 +110,9 @@ class SerialIdReaderRig(Rig):
 
     def unplug(self) -> None:
         self.fake.unplug()
+
+    def silent(self) -> None:
+        self.fake.inject("silent")
 
 
 # code scanner --------------------------------------------------------------------------------------
@@ -190,6 +196,13 @@ class SimReceiptRig(Rig):
     def unplug(self) -> None:
         self.device.inject("unplug")
 
+    async def pending_job(self) -> asyncio.Future:
+        """A job the printer has taken and not finished."""
+        self.device.hold()
+        job = asyncio.ensure_future(self.device.print_receipt(BIG_RECEIPT, timeout=5))
+        await until(lambda: self.device.held, "the twin to take the job")
+        return job
+
 
 class EscposReceiptRig(Rig):
     """ESC/POS over TCP against the fake printer that answers DLE EOT like a real one."""
@@ -228,6 +241,13 @@ class EscposReceiptRig(Rig):
     def unplug(self) -> None:
         self.fake.stop()
 
+    async def pending_job(self) -> asyncio.Future:
+        """Part of the job is out when the printer stops answering: the driver waits for its GS r 1 reply."""
+        self.fake.after_bytes(300, "silent")
+        job = asyncio.ensure_future(self.device.print_receipt(BIG_RECEIPT, timeout=5))
+        await until(lambda: self.fake.state == "silent", "the printer to take part of the job")
+        return job
+
 
 # ticket dispenser -------------------------------------------------------------------------------------
 
@@ -247,6 +267,22 @@ class SimDispenserRig(Rig):
 
     def unplug(self) -> None:
         self.device.inject("unplug")
+
+    def silent(self) -> None:
+        self.device.inject("silent")
+
+    def recover(self) -> None:
+        self.device.clear()
+
+    def hang(self) -> None:
+        """The printer takes the ticket and never finishes it, until release()."""
+        self.device.hold()
+
+    def release(self) -> None:
+        self.device.release()
+
+    async def pending(self) -> None:
+        await until(lambda: self.device.held, "the ticket to reach the printer")
 
 
 class PrinterDispenserRig(Rig):
@@ -272,6 +308,21 @@ class PrinterDispenserRig(Rig):
     def unplug(self) -> None:
         self.printer.inject("unplug")
 
+    def silent(self) -> None:
+        self.printer.inject("silent")
+
+    def recover(self) -> None:
+        self.printer.clear()
+
+    def hang(self) -> None:
+        self.printer.hold()
+
+    def release(self) -> None:
+        self.printer.release()
+
+    async def pending(self) -> None:
+        await until(lambda: self.printer.held, "the ticket to reach the printer")
+
 
 # help panel ----------------------------------------------------------------------------------------------
 
@@ -282,6 +333,16 @@ class SimHelpPanelRig(Rig):
 
     def unplug(self) -> None:
         self.device.inject("unplug")
+
+    async def ringing_call(self) -> asyncio.Future:
+        """A call to staff that nobody has picked up yet."""
+        self.device.hold_calls()
+        call = asyncio.ensure_future(self.device.call_staff({"flow": "social"}))
+        await until(lambda: self.device.calls, "the call to ring")
+        return call
+
+    def pick_up(self) -> None:
+        self.device.pick_up()
 
 
 RIGS: dict[str, dict[str, type[Rig]]] = {

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from devices.errors import DeviceOffline, NoCard
+from devices.errors import DeviceOffline, DeviceTimeout, NoCard
 from devices.id_reader.sample_cards import LI_SI, ZHANG_SAN
 from devices.status import Reason, State
 from tests.devices.contract.conftest import rig_fixture
@@ -24,6 +24,14 @@ async def test_no_card_within_the_timeout_is_nocard_and_the_reader_stays_ok(rig)
     with pytest.raises(NoCard):
         await rig.device.read_card(timeout=0.2)
     assert rig.device.status.state is State.OK
+
+
+async def test_a_reader_that_stops_answering_times_out_with_no_reply_not_no_card(rig):
+    rig.silent()
+    rig.insert(LI_SI)  # a card is there; the reader says nothing about it
+    with pytest.raises(DeviceTimeout) as info:  # not NoCard: the citizen is not told to put the card on again
+        await asyncio.wait_for(rig.device.read_card(timeout=2.0), HANG)
+    assert info.value.reason is Reason.NO_REPLY and rig.device.status.reasons == {Reason.NO_REPLY}
 
 
 async def test_a_card_put_on_while_waiting_is_read(rig):

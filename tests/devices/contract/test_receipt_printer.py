@@ -1,6 +1,8 @@
 """The receipt printer contract over the twin and the ESC/POS driver (fake printer on TCP answering DLE EOT)."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from devices.errors import DeviceOffline, DeviceTimeout, MediaError
@@ -9,6 +11,7 @@ from tests.devices.contract.conftest import rig_fixture
 from tests.devices.contract.rigs import BIG_RECEIPT, RECEIPT
 
 rig = rig_fixture("receipt_printer")
+HANG = 5.0  # bounds a call the contract says must end; reaching it is the failure, not a timing assertion
 
 
 async def test_a_receipt_prints(rig):
@@ -54,3 +57,19 @@ async def test_a_printer_that_stops_answering_times_out_and_nothing_counts_as_pr
         await rig.device.print_receipt(RECEIPT, timeout=1.0)
     assert info.value.reason is Reason.NO_REPLY
     assert rig.printed() == 0 and rig.device.status.state is State.OFFLINE
+
+
+async def test_device_removed_fails_a_pending_print_at_once(rig):
+    job = await rig.pending_job()
+    await rig.device.device_removed("removed (udev usb)")
+    with pytest.raises(DeviceOffline):
+        await asyncio.wait_for(job, HANG)
+    assert rig.device.status.reasons == {Reason.NO_DEVICE} and rig.printed() == 0
+
+
+async def test_close_fails_a_pending_print(rig):
+    job = await rig.pending_job()
+    await rig.device.close()
+    with pytest.raises(DeviceOffline):
+        await asyncio.wait_for(job, HANG)
+    assert rig.printed() == 0
