@@ -35,7 +35,8 @@ def make_bundle(dest: Path) -> list[Path]:
     for i in range(COUNT - len(sources)):
         src = sources[i % len(sources)]
         folder = dest / f"item-{i:03d}"
-        shutil.copytree(src.parent, folder)
+        # A copy answers no demo operation: each operation's demo replies live in one item's folder only.
+        shutil.copytree(src.parent, folder, ignore=shutil.ignore_patterns("demo.yaml"))
         flow = folder / "flow.yaml"
         text = flow.read_text()
         old_id = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("id:"))
