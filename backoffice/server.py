@@ -43,7 +43,7 @@ class Server:
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.cfg.server.host, self.port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # the real one when asked for port 0
+        self.port = self.runner.addresses[0][1]  # the real one when asked for port 0
         log.info("backoffice.serving", url=f"http://{self.cfg.server.host}:{self.port}/", broker=f"{host}:{port}")
 
     async def stop(self) -> None:

@@ -51,3 +51,39 @@ def test_the_example_configuration_is_valid_and_documents_every_section():
     assert cfg.server.host == "127.0.0.1"
     text = example.read_text()
     assert all(f"[{name}]" in text for name in config.Config.model_fields if name != "var_dir")
+
+
+def test_serve_with_no_configuration_answers_and_stops_cleanly_on_sigterm(tmp_path):
+    """What `backoffice serve` in an empty directory does: its own broker and database, the API on loopback,
+    and on SIGTERM (systemctl stop) everything it started is gone."""
+    import json
+    import re
+    import signal
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "backoffice.cli", "serve", "--port", "0"], cwd=tmp_path,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin:/usr/sbin"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        for line in proc.stdout:  # ends when the process does, so a crash cannot hang the test
+            if m := re.search(r"url=(http://127\.0\.0\.1:\d+/)", line):
+                url = m.group(1)
+                break
+        assert url, "serve never said where it listens"
+        with urllib.request.urlopen(url + "api/v1/kiosks", timeout=10) as r:
+            assert json.load(r) == {"kiosks": []}
+        children = _children(proc.pid)
+        assert [Path(f"/proc/{c}/comm").read_text().strip() for c in children] == ["mosquitto"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        assert not any(Path(f"/proc/{c}").exists() for c in children)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def _children(pid: int) -> list[int]:
+    """Children of every thread: the broker is started from a worker thread."""
+    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]

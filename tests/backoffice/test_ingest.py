@@ -40,8 +40,8 @@ def kiosk(broker):
     c.connect("127.0.0.1", broker.port)
     c.loop_start()
     yield c
+    c.disconnect()  # first: it wakes paho's loop, which loop_stop then joins at once
     c.loop_stop()
-    c.disconnect()
 
 
 async def publish(server, client, topic: str, payload: str | bytes, n: int = 1):
@@ -164,8 +164,8 @@ async def test_with_no_configuration_it_starts_its_own_broker_and_database_in_pl
         try:
             await publish(s, c, topics.topic("K-009", topics.BIRTH), birth("K-009", 1).encode())
         finally:
-            c.loop_stop()
             c.disconnect()
+            c.loop_stop()
         assert list(await api_kiosks(s)) == ["K-009"]
     finally:
         await s.stop()
