@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import re
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,7 @@ from wire.errors import WireError
 log = structlog.get_logger("backoffice.ingest")
 
 BAD_REASONS = ("malformed", "version", "wrong_kiosk", "too_large", "topic")
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 class Ingest:
@@ -70,7 +72,8 @@ class Ingest:
         await self._queue.join()
 
     def status(self) -> dict:
-        return {"connected": self.connected.is_set(), "bad": dict(self.bad), "counts": dict(self.counts)}
+        return {"connected": self.connected.is_set(), "bad": {r: self.bad[r] for r in BAD_REASONS},
+                "counts": dict(self.counts)}
 
     # paho thread ------------------------------------------------------------
     def _call(self, fn, *args) -> None:
@@ -109,7 +112,8 @@ class Ingest:
             try:
                 await loop.run_in_executor(self._writer, self.handle, topic, payload)
             except Exception:  # a store failure must not end ingest; the report is lost and said so
-                log.exception("ingest.store_failed", topic=topic[:80])
+                self.counts["failed"] += 1
+                log.exception("ingest.store_failed", topic="/".join(topic.split("/")[:4])[:64])
             finally:
                 self._queue.task_done()
 
@@ -150,6 +154,13 @@ class Ingest:
 
     def _refuse(self, reason: str, topic: str, exc: WireError | None) -> None:
         self.bad[reason] += 1
-        # The field at fault and the contract's words, never the payload: it may carry what it should not.
-        log.warning("ingest.bad_report", reason=reason, topic=topic[:80], at=exc.at if exc else None,
-                    detail=exc.detail[:120] if exc else None)
+        log.warning("ingest.bad_report", reason=reason, topic="/".join(topic.split("/")[:3])[:48],
+                    **(_located(exc) if exc else {}))
+
+
+def _located(exc: WireError) -> dict:
+    """Where and why, never what: a field path can hold a payload's dict key (an ID number used as a device
+    role) and a detail can quote a key, so only the top-level field is kept and quoted parts are blanked."""
+    field = re.split(r"[.\[]", exc.at, maxsplit=1)[0]
+    return {"field": field if re.fullmatch(r"[a-z_]{1,32}", field) else None,
+            "detail": QUOTED.sub("'…'", exc.detail)[:120]}

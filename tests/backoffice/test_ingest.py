@@ -118,6 +118,9 @@ async def test_a_late_will_does_not_mark_a_reconnected_kiosk_lost(server, kiosk)
      "version"),
     (topics.topic("K-001", topics.BIRTH), birth(kiosk_id="K-002").encode(), "wrong_kiosk"),
     (topics.topic("K-001", topics.EVENTS), json.dumps({"v": 1, "kind": SECRET}), "malformed"),
+    (topics.topic("K-001", topics.HEALTH),
+     json.dumps({**health().as_dict(), "devices": {SECRET: {"state": 1, "reasons": [], "detail": ""}}}), "malformed"),
+    (topics.topic("K-001", topics.STATE), f'{{"v":1,"{SECRET}":1,"{SECRET}":2}}', "malformed"),
     (topics.topic("K-001", topics.HEALTH), "x" * 70000, "too_large"),
     ("kiosk/v1/K.001/state", messages.State("lost", 1, 1.0).encode(), "topic"),
 ])
