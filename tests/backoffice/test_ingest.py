@@ -173,3 +173,28 @@ async def test_with_no_configuration_it_starts_its_own_broker_and_database_in_pl
     finally:
         await s.stop()
     assert s.broker.proc.poll() is not None  # stopped with the server: no broker left behind
+
+
+async def test_ingest_survives_a_broker_restart(server, broker, tmp_path):
+    broker.stop()
+    await asyncio.wait_for(_until(lambda: not server.ingest.connected.is_set()), 10)
+    assert server.ingest.status()["connected"] is False
+    again = Broker(tmp_path, port=broker.port).start()
+    try:
+        await asyncio.wait_for(server.ingest.subscribed.wait(), 15)  # paho reconnects with backoff, resubscribes
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosk-3")
+        c.connect("127.0.0.1", broker.port)
+        c.loop_start()
+        try:
+            await publish(server, c, topics.topic("K-004", topics.STATE), messages.State("in_service", 1, 1.0).encode())
+        finally:
+            c.disconnect()
+            c.loop_stop()
+        assert list(await api_kiosks(server)) == ["K-004"]
+    finally:
+        again.stop()
+
+
+async def _until(pred):
+    while not pred():
+        await asyncio.sleep(0.01)  # polling a flag set from paho's thread; bounded by the caller's wait_for
