@@ -10,7 +10,7 @@ import time
 
 import structlog
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backoffice.models import Event, Kiosk
@@ -22,12 +22,14 @@ log = structlog.get_logger("backoffice.store")
 class FleetStore:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[engine.dialect.name]
 
     def _kiosk(self, s: Session, kiosk_id: str) -> Kiosk:
+        """The kiosk's row, created if new. Insert-or-nothing first: two workers meeting a new kiosk at once
+        must not fail one of them, and a transaction that starts by writing never has to upgrade a read."""
+        s.execute(self._insert(Kiosk).values(id=kiosk_id, session_seq=0, state="unknown")
+                  .on_conflict_do_nothing(index_elements=["id"]))
         kiosk = s.get(Kiosk, kiosk_id)
-        if kiosk is None:
-            kiosk = Kiosk(id=kiosk_id, session_seq=0, state="unknown")
-            s.add(kiosk)
         kiosk.last_seen = time.time()
         return kiosk
 
@@ -64,15 +66,13 @@ class FleetStore:
         Events of older sessions are history replayed from the kiosk's outbox, so they are kept."""
         payload = msg.as_dict()
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-        try:
-            with Session(self.engine) as s, s.begin():
-                self._kiosk(s, kiosk_id)
-                s.flush()  # the kiosk row first: no relationship() tells the unit of work the order
-                s.add(Event(kiosk_id=kiosk_id, session_seq=msg.session_seq, kind=msg.KIND, at=msg.at,
-                            digest=digest, payload=payload, received_at=time.time()))
-        except IntegrityError:
-            return False
-        return True
+        with Session(self.engine) as s, s.begin():
+            self._kiosk(s, kiosk_id)
+            s.flush()  # the kiosk row first: the event refers to it
+            done = s.execute(self._insert(Event).values(
+                kiosk_id=kiosk_id, session_seq=msg.session_seq, kind=msg.KIND, at=msg.at, digest=digest,
+                payload=payload, received_at=time.time()).on_conflict_do_nothing())
+            return done.rowcount == 1
 
     def kiosks(self) -> list[dict]:
         with Session(self.engine) as s:

@@ -137,6 +137,7 @@ async def test_bad_input_is_counted_logged_without_payload_never_stored(server, 
 
 
 async def test_two_workers_in_one_group_share_the_fleet_without_doubling_it(server, tmp_path, broker, kiosk):
+    """Also: both meet the new kiosk K-001 at once; neither may lose its event to the other's insert."""
     cfg = parse({"broker": {"host": "127.0.0.1", "port": broker.port},
                  "database": {"url": server.cfg.database.url}}, "b.toml", base=tmp_path)
     second = Server(cfg, port=0)
@@ -150,6 +151,7 @@ async def test_two_workers_in_one_group_share_the_fleet_without_doubling_it(serv
                 break
             await asyncio.sleep(0.01)  # polling both consumers, bounded
         assert server.ingest.counts["stored"] + second.ingest.counts["stored"] == 20
+        assert server.ingest.counts["stored"] and second.ingest.counts["stored"]  # the broker shared them out
         assert len(server.store.events("K-001")) == 20
     finally:
         await second.stop()
