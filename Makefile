@@ -37,6 +37,7 @@ schema: $(STAMP)
 	$(VENV)/bin/kiosk flows schema --markdown > docs/flow-reference.md
 
 # The lock (requirements/*.txt, hashed) from pyproject.toml and requirements/build.in.
+# dev.txt holds the back office's group too (the suite tests it); runtime.txt, the kiosk image's, does not.
 # Keeps every pin it can; `make lock LOCK_ARGS=--upgrade` takes the newest allowed
 # versions, `LOCK_ARGS="--upgrade-package aiohttp"` just one. Then run make test.
 UV_VERSION := 0.13.9
@@ -50,7 +51,7 @@ $(UV):
 	build/uv-$(UV_VERSION)/bin/pip install -q uv==$(UV_VERSION)
 
 lock: $(UV)
-	$(LOCK) pyproject.toml --extra dev -o requirements/dev.txt
+	$(LOCK) pyproject.toml --extra dev --extra backoffice -o requirements/dev.txt
 	$(LOCK) pyproject.toml -c requirements/dev.txt -o requirements/runtime.txt
 	$(LOCK) requirements/build.in -c requirements/dev.txt -o requirements/build.txt
 

@@ -21,8 +21,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-OWN = {"kiosk", "devices", "wire", "tests", "bench"}  # this repository's own top-level packages
+OWN = {"kiosk", "devices", "wire", "backoffice", "tests", "bench"}  # this repository's own top-level packages
 RUNTIME_CODE = ("kiosk", "devices", "wire")
+BACKOFFICE_CODE = ("backoffice",)  # the server: the runtime group plus its own, never on a kiosk
 DEV_CODE = ("tests", "bench")
 # Declared, yet no module imports them: each with the reason it is declared anyway.
 NOT_IMPORTED = {
@@ -41,6 +42,7 @@ def requirement_name(requirement: str) -> str:
 
 RUNTIME = {requirement_name(r) for r in PROJECT["dependencies"]}
 DEV = {requirement_name(r) for r in PROJECT["optional-dependencies"]["dev"]}
+BACKOFFICE = {requirement_name(r) for r in PROJECT["optional-dependencies"]["backoffice"]}
 
 
 def imports(source: str, filename: str):
@@ -88,14 +90,25 @@ def test_the_runtime_imports_only_what_it_declares():
     assert undeclared(sources_under(*RUNTIME_CODE), RUNTIME) == []
 
 
+def test_the_back_office_imports_only_the_runtime_and_its_own_group():
+    assert undeclared(sources_under(*BACKOFFICE_CODE), RUNTIME | BACKOFFICE) == []
+
+
+def test_the_kiosk_would_fail_the_check_if_it_imported_the_back_offices_group():
+    planted = {"kiosk/planted.py": "import sqlalchemy\n"}
+    assert undeclared(planted, RUNTIME) == [
+        "kiosk/planted.py:1: imports sqlalchemy from sqlalchemy, which pyproject.toml does not declare"]
+
+
 def test_tests_and_benchmarks_import_only_runtime_and_dev_dependencies():
-    assert undeclared(sources_under(*DEV_CODE), RUNTIME | DEV) == []
+    assert undeclared(sources_under(*DEV_CODE), RUNTIME | DEV | BACKOFFICE) == []
 
 
 def test_every_declared_dependency_is_imported_or_has_a_reason():
     runtime_used = imported_distributions(sources_under(*RUNTIME_CODE))
     dev_used = imported_distributions(sources_under(*DEV_CODE))
-    unused = (RUNTIME - runtime_used) | (DEV - dev_used - runtime_used)
+    backoffice_used = imported_distributions(sources_under(*BACKOFFICE_CODE))
+    unused = (RUNTIME - runtime_used) | (DEV - dev_used - runtime_used) | (BACKOFFICE - backoffice_used)
     assert unused - set(NOT_IMPORTED) == set(), "declared but imported nowhere: remove, or say why in NOT_IMPORTED"
     assert set(NOT_IMPORTED) - unused == set(), "imported now: remove it from NOT_IMPORTED"
 
@@ -135,7 +148,7 @@ def pins(lock: str) -> dict[str, tuple[str, int]]:
     return out
 
 
-@pytest.mark.parametrize("lock, declared", [("runtime.txt", RUNTIME), ("dev.txt", RUNTIME | DEV)])
+@pytest.mark.parametrize("lock, declared", [("runtime.txt", RUNTIME), ("dev.txt", RUNTIME | DEV | BACKOFFICE)])
 def test_every_declared_dependency_is_locked_with_hashes(lock, declared):
     locked = pins(lock)
     assert declared - set(locked) == set(), f"declared but not in requirements/{lock}: run make lock"
@@ -147,6 +160,10 @@ def test_the_runtime_lock_is_the_dev_lock_without_the_dev_tools():
     assert {n: v for n, (v, _) in pins("runtime.txt").items()} == {
         n: dev[n][0] for n in pins("runtime.txt")}
     assert DEV <= set(dev) - set(pins("runtime.txt"))
+
+
+def test_the_kiosk_images_lock_carries_no_back_office():
+    assert BACKOFFICE & set(pins("runtime.txt")) == set()
 
 
 def test_pip_and_the_build_backend_are_locked_too():

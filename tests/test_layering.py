@@ -3,6 +3,7 @@
 - the engine knows nothing of Kivy: a headless kiosk, a test or the help desk can drive it;
 - production code (kiosk/, devices/, wire/) never imports test helpers (devices.testing, tests, pytest);
 - wire/, the contract kiosk and back office share, imports neither kiosk nor devices;
+- backoffice/, the server, speaks only the wire contract: never kiosk nor devices (Moonraker never imports Klipper);
 - nothing imports in a cycle, counting imports inside functions too.
 
 Imports are read from the source (every `import` anywhere in a module), so a
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCTION = ("kiosk", "devices", "wire")
+PRODUCTION = ("kiosk", "devices", "wire", "backoffice")
 TEST_ONLY = ("devices.testing", "tests", "pytest", "hypothesis")
 
 
@@ -91,6 +92,11 @@ def test_production_code_never_imports_test_helpers():
 def test_the_wire_contract_imports_neither_the_kiosk_nor_the_devices():
     wire = {n: p for n, p in MODULES.items() if n.split(".")[0] == "wire"}
     assert wire and violations(wire, ("kiosk", "devices", *TEST_ONLY)) == []
+
+
+def test_the_back_office_imports_neither_the_kiosk_nor_the_devices():
+    backoffice = {n: p for n, p in MODULES.items() if n.split(".")[0] == "backoffice"}
+    assert backoffice and violations(backoffice, ("kiosk", "devices", *TEST_ONLY)) == []
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -1,0 +1,69 @@
+"""`backoffice serve`: storage, the broker connection, ingest and the web API, started and stopped in order."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import structlog
+from aiohttp import web
+
+from backoffice import api, db
+from backoffice.broker import LocalBroker
+from backoffice.config import Config
+from backoffice.ingest import Ingest
+from backoffice.store import FleetStore
+
+log = structlog.get_logger("backoffice.server")
+
+
+class Server:
+    def __init__(self, cfg: Config, port: int | None = None):
+        self.cfg = cfg
+        self.port = port if port is not None else cfg.server.port
+        self.engine = db.engine(cfg.database.url)
+        self.store = FleetStore(self.engine)
+        self.broker: LocalBroker | None = None
+        self.ingest: Ingest | None = None
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        await asyncio.to_thread(db.upgrade, self.engine)
+        b = self.cfg.broker
+        host, port = b.host, b.port
+        if host is None:
+            self.broker = LocalBroker(self.cfg.var_dir)
+            host, port = "127.0.0.1", await asyncio.to_thread(self.broker.start)
+        password = os.environ.get(b.password_env) if b.password_env else None
+        self.ingest = Ingest(self.store, host, port, group=self.cfg.ingest.group, username=b.username,
+                             password=password, ca_file=str(b.ca_file) if b.ca_file else None,
+                             keepalive=b.keepalive, max_payload=self.cfg.ingest.max_payload)
+        await self.ingest.start()
+        self.runner = web.AppRunner(api.app(self.store, self.ingest), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.cfg.server.host, self.port)
+        await site.start()
+        self.port = self.runner.addresses[0][1]  # the real one when asked for port 0
+        log.info("backoffice.serving", url=f"http://{self.cfg.server.host}:{self.port}/", broker=f"{host}:{port}")
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+        if self.ingest:
+            await self.ingest.stop()
+        if self.broker:
+            self.broker.stop()
+        self.engine.dispose()
+
+
+async def serve(cfg: Config, port: int | None = None) -> None:
+    server = Server(cfg, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await server.start()
+        await stop.wait()
+    finally:
+        await server.stop()
