@@ -60,6 +60,9 @@ def footer(t: th.Theme, locale: str, elderly: bool, chrome: Chrome, view: StepVi
                              "secondary"))
     bar.add_widget(TapButton(ui("voice_on" if chrome.voice_on() else "voice_off", locale), "toggle:voice",
                              chrome.toggle_voice, t, "secondary"))
+    if rows == 1 and t.portrait:  # seven buttons in 1080 px: at body size 视频求助 and 长辈模式 would wrap
+        for button in bar.children:
+            button.font_size = t.small
     return panel
 
 

@@ -116,3 +116,14 @@ async def test_home_returns_the_kiosk_home_at_once_journalled_as_cancelled(tmp_p
     assert session.vars["id"] == {}
     (row,) = c.journal.rows()
     assert row["result"] == "cancelled"
+
+
+def test_the_kiosk_sets_its_elderly_multiplier_in_idle_and_a_bad_one_is_named(tmp_path):
+    from kiosk import config
+
+    assert config.load("etc/kiosk.example.toml").idle.elderly_multiplier == 1.5
+    f = tmp_path / "k.toml"
+    f.write_text('[kiosk]\nid = "K1"\n[idle]\nelderly_multiplier = 0.5\n')
+    with pytest.raises(config.ConfigError) as exc:
+        config.load(f)
+    assert "idle.elderly_multiplier" in str(exc.value)

@@ -21,7 +21,7 @@ from kiosk.ui.widgets import find  # noqa: E402
 from tests.ui.probe import Backend, snapshot  # noqa: E402
 
 
-async def main():
+async def main(shots=""):
     logs.setup("console", "warning")
     win = KioskWindow(Theme(width=1080, height=1920), Speaker(enabled=False, command="__no_such_binary__"))
     await win.start()
@@ -69,6 +69,8 @@ async def main():
     advance(30 + 62)
     await shown("countdown:idle", "warning_t2")
     out["warning"] = snapshot(win)
+    if shots:  # to look at by eye: python tests/ui/time_probe.py DIR under xvfb-run
+        win.screenshot(f"{shots}/idle_warning.png")
     win.tap("action:agree")  # the step under the warning, tapped
     await settle()
     out["after_tap"] = {"step": c.state.view.step, "warning": find(win.app.root, "countdown:idle") is not None}
@@ -80,4 +82,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else ""))
