@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kiosk.flow.model import IdlePolicy, Locale
+from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy, Locale
 from kiosk.flow.problems import did_you_mean
 from wire.topics import KIOSK_ID
 
@@ -250,10 +250,16 @@ def _same_file_system(path: Path, var_dir: Path) -> bool:
     return path.stat().st_dev == probe.stat().st_dev
 
 
+class KioskIdle(IdlePolicy):
+    elderly_multiplier: float = Field(default=ELDERLY_MULTIPLIER, ge=1.0, le=5.0,
+                                      description="Every wait (step limits, idle warning) is this much longer in "
+                                      "elderly mode; a flow's accessibility.timeout_multiplier overrides it.")
+
+
 class Config(Strict):
     kiosk: KioskInfo
     flows: FlowsConfig = Field(default_factory=FlowsConfig)
-    idle: IdlePolicy = Field(default_factory=IdlePolicy)
+    idle: KioskIdle = Field(default_factory=KioskIdle)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)

@@ -22,7 +22,7 @@ from kiosk.engine.messages import Finished
 from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import Session
 from kiosk.engine.views import StepView
-from kiosk.flow.model import IdlePolicy
+from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy
 from kiosk.i18n import pick
 from wire.messages import Event, Visit
 
@@ -58,13 +58,14 @@ class KioskController:
     def __init__(self, registry, devices: dict, services, clock, *, kiosk: dict, idle: IdlePolicy | None = None,
                  default_locale: str = "zh-CN", on_change: Callable[[KioskState], None] | None = None,
                  pdf_renderer=None, gate=None, journal=None, on_event: Callable[[Event], None] | None = None,
-                 remote_maintenance_s: float = 1800.0):
+                 remote_maintenance_s: float = 1800.0, elderly_multiplier: float = ELDERLY_MULTIPLIER):
         self.registry = registry
         self.devices = devices
         self.services = services
         self.clock = clock
         self.kiosk = kiosk
         self.idle = idle
+        self.elderly_multiplier = elderly_multiplier
         self.default_locale = default_locale
         self.pdf_renderer = pdf_renderer
         self.gate = gate
@@ -251,6 +252,7 @@ class KioskController:
         session_id = f"{next(self._visits):06d}-{secrets.token_hex(6)}"
         session = Session(self.registry.flows, flow_id, session_id=session_id, kiosk=self.kiosk, idle=self.idle,
                           locale=self.state.locale, elderly=self.state.elderly,
+                          elderly_multiplier=self.elderly_multiplier,
                           clock=self.clock.monotonic, wallclock=self.clock.wallclock)
         self.executor = OpExecutor(self.devices, self.services, pdf_renderer=self.pdf_renderer)
         self.runner = SessionRunner(session, self.executor, self.clock, on_view=self._on_view,
@@ -269,14 +271,17 @@ class KioskController:
         if self.state.mode != "visit" or self.runner is None:
             return []
         if self.runner.finished is not None:
-            if kind in ("done", "ok", "cancel"):
+            if kind in ("done", "ok", "cancel", "home"):
                 self.go_home()  # the citizen tapped through the thank-you screen
             return []
         if kind == "set_locale":
             self.state.locale = value
         if kind == "set_elderly":
             self.state.elderly = bool(value)
-        return self.runner.act(kind, value, source)
+        commands = self.runner.act(kind, value, source)
+        if kind == "home" and self.runner.finished is not None:
+            self.go_home()  # 首页 means home now, not after the thank-you screen
+        return commands
 
     def go_home(self) -> None:
         if self.state.remote_maintenance_pending:  # the visit (or local maintenance) it waited for is over

@@ -84,7 +84,8 @@ def build(cfg: Config, prepared: startup.Prepared | None = None, *, restart: Cal
     controller = KioskController(flows, prepared.devices, services, LoopClock(),
                                  kiosk={"id": cfg.kiosk.id, "name": cfg.kiosk.name, "hall": cfg.kiosk.hall,
                                         "verify_url": cfg.kiosk.verify_url},
-                                 idle=cfg.idle, default_locale=cfg.kiosk.default_locale,
+                                 idle=cfg.idle, elderly_multiplier=cfg.idle.elderly_multiplier,
+                                 default_locale=cfg.kiosk.default_locale,
                                  gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),
                                  journal=journal, pdf_renderer=pdf_renderer,
                                  remote_maintenance_s=cfg.telemetry.remote_maintenance_s)

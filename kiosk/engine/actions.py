@@ -15,7 +15,7 @@ STEP_ACTIONS = {
     "form": {"submit"},
     "show_result": {"done", "choose"},
 }
-ALWAYS = {"back", "cancel", "help", "extend", "set_locale", "set_elderly"}
+ALWAYS = {"back", "cancel", "home", "help", "extend", "set_locale", "set_elderly"}
 WHILE_BUSY = {"help", "set_locale", "set_elderly", "extend"}
 
 
@@ -38,6 +38,7 @@ def handle(session, action: Action) -> None:
 def _activity(session) -> None:
     session.idle_warning = False
     session._out.append(CancelTimer("idle_warn"))
+    session.deadlines.pop("idle_warn", None)
     session._arm_idle()
 
 
@@ -87,6 +88,13 @@ def _cancel(session, step, value) -> None:
     else:
         session._clear_waits()
         session._finish("cancelled", "cancelled by the citizen")
+
+
+def _home(session, step, value) -> None:
+    """首页: the whole visit ends here, bundle and all, whatever the item's on_cancel says; all is wiped."""
+    session._clear_waits()
+    session.trace.add("home", flow=session.frame.flow.id, step=step.id)
+    session._finish("cancelled", "home")
 
 
 def _back(session, step, value) -> None:
@@ -151,7 +159,7 @@ def _submit(session, step, value) -> None:
 
 
 HANDLERS = {
-    "extend": _extend, "set_locale": _set_locale, "set_elderly": _set_elderly, "help": _help, "cancel": _cancel,
+    "extend": _extend, "set_locale": _set_locale, "set_elderly": _set_elderly, "help": _help, "cancel": _cancel, "home": _home,
     "back": _back, "ok": _ok, "agree": _agree, "decline": _decline, "done": _done, "choose": _choose,
     "submit": _submit,
 }

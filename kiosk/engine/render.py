@@ -47,7 +47,8 @@ class ViewBuilder:
         locale = s.locale
         common = dict(session=s.id, flow=fc.id, flow_title=self.text(("", "title")), step=step.id, kind=step.kind,
                       locale=locale, elderly=s.elderly, extensions_left=s.extensions_left,
-                      idle_warning_s=float(s.idle.warn_s) if s.idle_warning else None,
+                      idle_warning_s=s.remaining("idle_warn") if s.idle_warning else None,
+                      deadline=s.deadlines.get("idle_warn" if s.idle_warning else "step"),
                       extra={"help_requested": True} if self.help_requested else {})
         if s.result is not None:
             if self.sorry:
@@ -65,7 +66,7 @@ class ViewBuilder:
             **common, title=title, text=text, speak=self.text((step.id, "speak")) or " ".join(x for x in (title, text) if x),
             consent=self.text((step.id, "consent")), options=tuple(self.options(step)), fields=fields, items=items,
             progress=progress, busy=s.busy, waiting_for=WAITING_FOR.get(step.kind, ""),
-            timeout_s=s._wait(step.timeout_s) if step.timeout_s and step.kind not in ("call",) else None,
+            timeout_s=s.remaining("step"),
             can_back=step.kind != "end" and not s.busy and len([h for h in s.history if h[0] == depth]) > 1,
             can_cancel=step.kind != "end" and not s.busy,
             result=getattr(step, "result", "") if step.kind == "end" else "",

@@ -24,7 +24,7 @@ from kiosk.engine.render import ViewBuilder
 from kiosk.engine.trace import Trace
 from kiosk.expr import EvalError
 from kiosk.flow.compile import CompiledFlow
-from kiosk.flow.model import IdlePolicy
+from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy
 from kiosk.flow.outcomes import ERRORS, INTERACTIVE, SEEN, next_map
 
 log = structlog.get_logger("kiosk.session")
@@ -46,6 +46,7 @@ class SessionOver(Exception):
 class Session:
     def __init__(self, flows: Mapping[str, CompiledFlow], flow_id: str, *, session_id: str, kiosk: dict,
                  idle: IdlePolicy | None = None, locale: str = "zh-CN", elderly: bool = False,
+                 elderly_multiplier: float = ELDERLY_MULTIPLIER,
                  clock: Callable[[], float] = time.monotonic, wallclock: Callable[[], dt.datetime] = dt.datetime.now):
         self.flows = dict(flows)  # pinned: a reload makes new sessions, never changes this one
         self.id = session_id
@@ -61,6 +62,9 @@ class Session:
         self.pending: dict[str, str] = {}  # op id -> step key it belongs to
         self.busy = False
         self.idle_warning = False
+        own = self.frames[0].flow.flow.accessibility.timeout_multiplier
+        self.elderly_multiplier = own if own is not None else elderly_multiplier
+        self.deadlines: dict[str, float] = {}  # timer key -> monotonic deadline, for the countdowns on screen
         self.extensions_left = self.idle.max_extensions
         self.result: str | None = None
         self.trace = Trace(session_id)
@@ -140,8 +144,16 @@ class Session:
         return (len(self.frames), self.frame.flow.id)
 
     def _wait(self, seconds: float) -> float:
-        mult = self.root_flow.flow.accessibility.timeout_multiplier if self.elderly else 1.0
-        return seconds * mult
+        return seconds * (self.elderly_multiplier if self.elderly else 1.0)
+
+    def _start_countdown(self, key: str, seconds: float) -> None:
+        """A timer the citizen sees counting down: its deadline is kept so every view can say the time left."""
+        self.deadlines[key] = self.clock() + seconds
+        self._out.append(StartTimer(key, seconds))
+
+    def remaining(self, key: str) -> float | None:
+        deadline = self.deadlines.get(key)
+        return None if deadline is None else max(0.0, deadline - self.clock())
 
     def _show(self) -> None:
         self._walk()
@@ -162,6 +174,7 @@ class Session:
         self.pending.clear()
         for key in ("step", "idle", "idle_warn", "retry"):
             self._out.append(CancelTimer(key))
+        self.deadlines.clear()
         self.idle_warning = False
         self.busy = False
 
@@ -218,7 +231,7 @@ class Session:
         if step.kind in INTERACTIVE and (not self.history or self.history[-1] != (len(self.frames), step_id)):
             self.history.append((len(self.frames), step_id))
         if step.timeout_s is not None and step.kind != "call":
-            self._out.append(StartTimer("step", self._wait(step.timeout_s)))
+            self._start_countdown("step", self._wait(step.timeout_s))
         return steps.enter(self, step)
 
     def _descend(self, sub: CompiledFlow) -> str:
@@ -244,6 +257,7 @@ class Session:
         self._show()
         for key in ("cap", "step", "idle", "idle_warn", "retry"):
             self._out.append(CancelTimer(key))
+        self.deadlines.clear()
         items = tuple(self.vars["bundle"].items())
         self._out.append(Finished(result, self.root_flow.id, reason, citizen=self.vars["id"].get("id_number"),
                                   items=items))
@@ -305,7 +319,7 @@ class Session:
             self._finish("timeout", "session cap reached")
         elif key == "idle":
             self.idle_warning = True
-            self._out.append(StartTimer("idle_warn", self.idle.warn_s))
+            self._start_countdown("idle_warn", self._wait(self.idle.warn_s))
             self.trace.add("idle_warning", step=self.frame.step_id)
             self._show()
         elif key == "idle_warn":

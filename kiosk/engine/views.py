@@ -54,8 +54,9 @@ class StepView:
     progress: tuple[int, int] = (0, 0)  # (current, total) along the main path; (0, 0) hides it
     busy: bool = False  # the kiosk is working (calling, printing); taps other than help are ignored
     waiting_for: str = ""  # id_card, code, document_taken, staff
-    timeout_s: float | None = None  # the step's own limit, for a visible countdown
-    idle_warning_s: float | None = None  # set while the are-you-still-there countdown runs
+    timeout_s: float | None = None  # seconds left of the step's own limit when the view was built
+    idle_warning_s: float | None = None  # seconds left of the are-you-still-there warning, while it runs
+    deadline: float | None = None  # the engine's monotonic deadline of the countdown above: screens tick to it
     extensions_left: int = 0
     can_back: bool = False
     can_cancel: bool = True

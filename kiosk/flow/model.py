@@ -260,9 +260,14 @@ class ServiceWindow(Strict):
     end: str = Field(default="24:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
 
+ELDERLY_MULTIPLIER = 1.5  # extra time in elderly mode unless the kiosk or the flow says otherwise (MIIT: allow enough time)
+
+
 class Accessibility(Strict):
     speak: bool = Field(default=True, description="Read each step aloud when voice is on.")
-    timeout_multiplier: float = Field(default=1.0, ge=1.0, le=5.0, description="Applied to every wait in elderly mode.")
+    timeout_multiplier: float | None = Field(default=None, ge=1.0, le=5.0, description="Applied to every wait "
+                                             "(step limits and the idle warning) in elderly mode; unset, the "
+                                             "kiosk's `[idle] elderly_multiplier` (1.5 by default).")
     large_text: bool = True
     notes: Text | None = None
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kiosk.scenario.runner import Failure
 
-NAV = {"back": "nav:back", "cancel": "nav:cancel", "help": "nav:help"}
+NAV = {"back": "nav:back", "cancel": "nav:cancel", "help": "nav:help", "home": "nav:home"}
 
 
 class UiDriver:

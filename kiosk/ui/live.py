@@ -1,8 +1,13 @@
 """Binds the kiosk controller to the window: state changes redraw, new steps are read aloud."""
 from __future__ import annotations
 
+from kivy.clock import Clock
+
 from kiosk.ui.maintenance_screens import hidden_corner, maintenance_screen, pin_screen
 from kiosk.ui.screens import Chrome, home_screen, out_of_service_screen, step_screen
+from kiosk.ui.widgets import Countdown, walk
+
+TICK_S = 0.25  # countdowns show whole seconds; four looks a second keep each change within a quarter of it
 
 
 class LiveUi:
@@ -13,8 +18,16 @@ class LiveUi:
         self._form_step = None
         self.chrome = Chrome(self.c.act, self.c.set_locale, self.c.set_elderly, self._toggle_voice,
                              lambda: self.win.speaker.enabled, lambda: self.changed(self.c.state))
+        self.countdowns: list[Countdown] = []
         self.unsubscribe = controller.subscribe(self.changed)
         self.changed(controller.state)
+        self._ticker = Clock.schedule_interval(lambda _dt: self.tick(), TICK_S)
+
+    def tick(self) -> None:
+        """Count the shown deadlines down on the UI thread, against the engine's monotonic clock."""
+        now = self.c.clock.monotonic()
+        for countdown in self.countdowns:
+            countdown.tick(now)
 
     def _toggle_voice(self) -> None:
         self.win.speaker.toggle()
@@ -36,6 +49,7 @@ class LiveUi:
 
     def draw(self) -> None:
         s = self.c.state
+        self.countdowns = []
         theme = self.win.theme
         if s.mode == "pin":
             self.win.render(pin_screen(self.pin, s.pin_error, theme, self._pin_key, self._pin_cancel))
@@ -52,7 +66,10 @@ class LiveUi:
             if s.view.kind != "form" or s.view.step != self._form_step:
                 self.win.form_values.clear()  # a new form starts empty; the same form keeps what was typed
             self._form_step = s.view.step if s.view.kind == "form" else None
-            self.win.render(step_screen(s.view, theme, self.chrome, self.win.form_values))
+            screen = step_screen(s.view, theme, self.chrome, self.win.form_values)
+            self.countdowns = [w for w in walk(screen) if isinstance(w, Countdown)]
+            self.tick()
+            self.win.render(screen)
             self.win.speaker.say(s.view.speak, s.view.locale, key=(s.view.session, s.view.step, s.view.locale))
         else:
             self.win.form_values.clear()

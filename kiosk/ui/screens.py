@@ -16,7 +16,7 @@ from kivy.uix.widget import Widget
 from kiosk.engine.views import StepView
 from kiosk.ui import theme as th
 from kiosk.ui.texts import reason_text, ui
-from kiosk.ui.widgets import Panel, TapButton, Text
+from kiosk.ui.widgets import Countdown, Panel, TapButton, Text
 
 Act = Callable[..., object]
 WAIT_TEXT = {"id_card": "wait_id_card", "code": "wait_code", "printer": "wait_printer", "backend": "wait_backend",
@@ -44,6 +44,9 @@ def footer(t: th.Theme, locale: str, elderly: bool, chrome: Chrome, view: StepVi
                   height=rows * t.target + (rows + 1) * t.gap, padding=t.gap)
     bar = GridLayout(rows=rows, spacing=t.gap)
     panel.add_widget(bar)
+    if view is not None:  # 首页 ends the whole visit from any step; not while printing or calling
+        bar.add_widget(TapButton(ui("home", locale), "nav:home", lambda: chrome.act("home"), t, "secondary",
+                                 disabled=view.busy))
     if view is not None and view.result == "":
         bar.add_widget(TapButton(ui("back", locale), "nav:back", lambda: chrome.act("back"), t, "secondary",
                                  disabled=not view.can_back))
@@ -57,6 +60,9 @@ def footer(t: th.Theme, locale: str, elderly: bool, chrome: Chrome, view: StepVi
                              "secondary"))
     bar.add_widget(TapButton(ui("voice_on" if chrome.voice_on() else "voice_off", locale), "toggle:voice",
                              chrome.toggle_voice, t, "secondary"))
+    if rows == 1 and t.portrait:  # seven buttons in 1080 px: at body size 视频求助 and 长辈模式 would wrap
+        for button in bar.children:
+            button.font_size = t.small
     return panel
 
 
@@ -87,11 +93,13 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
     status = _status_line(view, loc)
     if status:
         info.add_widget(Text(status, t.body, th.WARN))
+    if view.timeout_s is not None and view.deadline is not None and not view.result:
+        info.add_widget(Countdown("countdown:step", view.deadline, view.timeout_s,
+                                  lambda s: ui("time_left", loc, s=s), t.body, th.WARN, bold=True))
+    if view.idle_warning_s is not None and view.deadline is not None:
+        body.add_widget(_idle_banner(view, t, chrome))
     controls = _column(t)
-    if view.idle_warning_s is not None:
-        _idle_panel(controls, view, t, chrome)
-    else:
-        _controls(controls, view, t, chrome, form_values)
+    _controls(controls, view, t, chrome, form_values)
     if t.low_reach:  # information above, every control within the lower half of the screen
         top = BoxLayout(orientation="vertical", size_hint_y=0.45)
         top.add_widget(info)
@@ -121,11 +129,16 @@ def _status_line(view: StepView, loc: str) -> str:
     return ui(key, loc) if key and (view.busy or view.kind in ("read_id_card", "scan_code", "video_help")) else ""
 
 
-def _idle_panel(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome) -> None:
-    box.add_widget(Text(ui("still_there", view.locale), t.title, th.WARN, bold=True))
-    box.add_widget(Text(ui("still_there_text", view.locale, s=int(view.idle_warning_s)), t.body, th.WARN))
-    box.add_widget(TapButton(ui("continue", view.locale), "action:extend", lambda: chrome.act("extend"), t,
-                             height=t.target * 1.25))
+def _idle_banner(view: StepView, t: th.Theme, chrome: Chrome) -> Panel:
+    """Are you still there: a banner above the step, which stays visible and usable (any tap is activity)."""
+    loc = view.locale
+    banner = Panel(bg=th.WARN_BG, orientation="vertical", size_hint_y=None, padding=t.gap, spacing=t.gap)
+    banner.bind(minimum_height=banner.setter("height"))
+    banner.add_widget(Text(ui("still_there", loc), t.title, th.WARN, bold=True))
+    banner.add_widget(Countdown("countdown:idle", view.deadline, view.idle_warning_s,
+                                lambda s: ui("still_there_text", loc, s=s), t.body, th.WARN))
+    banner.add_widget(TapButton(ui("continue", loc), "action:extend", lambda: chrome.act("extend"), t))
+    return banner
 
 
 def _controls(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) -> None:

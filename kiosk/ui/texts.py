@@ -23,6 +23,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "step_of": {"zh-CN": "第 {i} / {n} 步", "en": "Step {i} of {n}"},
     "still_there": {"zh-CN": "您还在吗？", "en": "Are you still there?"},
     "still_there_text": {"zh-CN": "{s} 秒后将返回首页并清除您的信息。", "en": "In {s} seconds the kiosk returns home and clears your data."},
+    "time_left": {"zh-CN": "剩余 {s} 秒", "en": "{s} seconds left"},
     "wait_id_card": {"zh-CN": "等待刷身份证…", "en": "Waiting for your ID card…"},
     "wait_code": {"zh-CN": "请出示二维码…", "en": "Please show the code…"},
     "wait_printer": {"zh-CN": "正在打印，请稍候…", "en": "Printing, please wait…"},

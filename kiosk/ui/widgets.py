@@ -5,6 +5,8 @@ tests and the UI scenario runner can find it and tap it like a finger would.
 """
 from __future__ import annotations
 
+import math
+
 from kivy.graphics import Color, Rectangle
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -37,6 +39,31 @@ class Text(Label):
                          halign=halign, valign="middle", size_hint_y=None, line_height=1.3, **kw)
         self.bind(width=lambda *_: setattr(self, "text_size", (self.width, None)),
                   texture_size=lambda *_: setattr(self, "height", self.texture_size[1] + 8))
+
+
+class Countdown(Text):
+    """Seconds left until an engine deadline, ticked on the UI thread against the same monotonic clock.
+
+    The engine owns the deadline; this only shows it, so the number on
+    screen is the real time left however late a redraw comes.
+    """
+
+    kid = StringProperty("")
+
+    def __init__(self, kid: str, deadline: float, left: float, words, size: float, color=th.INK, **kw):
+        self._words, self.deadline, self._shown = words, deadline, None
+        super().__init__("", size, color, **kw)
+        self.kid = kid
+        self._show(left)
+
+    def tick(self, now: float) -> None:
+        self._show(self.deadline - now)
+
+    def _show(self, left: float) -> None:
+        seconds = max(0, math.ceil(left))
+        if seconds != self._shown:  # a new texture only when the number changes
+            self._shown = seconds
+            self.text = self._words(seconds)
 
 
 class TapButton(Button):

@@ -209,7 +209,7 @@ def test_a_refused_test_action_names_the_step_the_action_and_what_the_step_takes
     assert (outcome.passed, outcome.line) == (False, 6)
     assert outcome.message == (
         "the engine refused `choose: yes_please` at step 'hello' (a notice step): not possible on a notice step; "
-        "it accepts action: agree | decline; action: back | cancel | extend | help | set_elderly | set_locale")
+        "it accepts action: agree | decline; action: back | cancel | extend | help | home | set_elderly | set_locale")
 
 
 def test_a_refused_submit_names_the_form_fields_and_never_their_values(tmp_path):
