@@ -4,6 +4,7 @@ from pathlib import Path
 
 from kiosk.controller import KioskController
 from kiosk.engine.clock import VirtualClock
+from kiosk.engine.messages import Show
 from kiosk.flow.registry import FlowRegistry
 from kiosk.journal import Journal
 from kiosk.scenario.twins import open_devices
@@ -33,3 +34,8 @@ async def settle() -> None:
     """Let the loop run the tasks a step started (device reads, timers) until they have nothing left to do now."""
     for _ in range(30):
         await asyncio.sleep(0)
+
+
+def last_view(commands) -> object:
+    """The view of the last Show a session emitted among `commands`."""
+    return [c.view for c in commands if isinstance(c, Show)][-1]

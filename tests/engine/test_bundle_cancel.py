@@ -1,26 +1,10 @@
 """Cancel inside a bundled item leaves that item only; the bundle goes on or ends, and says what was done."""
-from pathlib import Path
-
-import pytest
 
 from kiosk.engine.clock import VirtualClock
-from kiosk.engine.messages import Action, Finished, OpDone, Show, StartOp
+from kiosk.engine.messages import Action, Finished, OpDone, StartOp
 from kiosk.engine.session import Session
-from kiosk.flow.bundle import load_bundle
 from kiosk.scenario.twins import make_card
-
-FLOWS = Path(__file__).resolve().parents[2] / "flows"
-
-
-@pytest.fixture(scope="module")
-def flows():
-    bundle = load_bundle(FLOWS)
-    assert bundle.ok, bundle.problems
-    return bundle.flows
-
-
-def view(commands):
-    return [c.view for c in commands if isinstance(c, Show)][-1]
+from tests.kiosk_kit import last_view as view
 
 
 def in_first_item(flows) -> Session:

@@ -1,29 +1,14 @@
 """Time the citizen can see is the time the engine keeps: countdowns from monotonic deadlines, elderly extra
 time, and 首页 (Home) ending the visit from any step."""
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from kiosk.engine.clock import VirtualClock
-from kiosk.engine.messages import Action, Finished, OpDone, Show, StartOp, StartTimer, TimerFired
+from kiosk.engine.messages import Action, Finished, OpDone, StartOp, StartTimer, TimerFired
 from kiosk.engine.session import Session
-from kiosk.flow.bundle import load_bundle
 from kiosk.scenario.twins import make_card
-from tests.kiosk_kit import settle, shipped_kiosk
-
-FLOWS = Path(__file__).resolve().parents[2] / "flows"
-
-
-@pytest.fixture(scope="module")
-def flows():
-    bundle = load_bundle(FLOWS)
-    assert bundle.ok, bundle.problems
-    return bundle.flows
-
-
-def view(commands):
-    return [c.view for c in commands if isinstance(c, Show)][-1]
+from tests.kiosk_kit import last_view as view, settle, shipped_kiosk
 
 
 def visit(flows, flow_id="social-security-certificate", **kw) -> tuple[Session, VirtualClock, list]:
