@@ -8,7 +8,7 @@ import signal
 import structlog
 from aiohttp import web
 
-from backoffice import api, db
+from backoffice import app, db
 from backoffice.broker import LocalBroker
 from backoffice.config import Config
 from backoffice.ingest import Ingest
@@ -39,7 +39,7 @@ class Server:
                              password=password, ca_file=str(b.ca_file) if b.ca_file else None,
                              keepalive=b.keepalive, max_payload=self.cfg.ingest.max_payload)
         await self.ingest.start()
-        self.runner = web.AppRunner(api.app(self.store, self.ingest), access_log=None)
+        self.runner = web.AppRunner(app.build(self.cfg, self.store, self.ingest), access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.cfg.server.host, self.port)
         await site.start()

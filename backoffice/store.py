@@ -40,6 +40,7 @@ class FleetStore:
             if msg.session_seq < kiosk.session_seq:
                 return False
             kiosk.session_seq, kiosk.birth, kiosk.birth_at = msg.session_seq, msg.as_dict(), msg.at
+            kiosk.hall, kiosk.region = msg.identity.get("hall") or None, msg.identity.get("region") or None
             return True
 
     def state(self, kiosk_id: str, msg: messages.State) -> bool:
@@ -87,4 +88,5 @@ class FleetStore:
 def _row(k: Kiosk) -> dict:
     return {"id": k.id, "hall": k.hall, "region": k.region, "state": k.state, "state_at": k.state_at,
             "session_seq": k.session_seq, "last_seen": k.last_seen, "birth_at": k.birth_at,
-            "versions": (k.birth or {}).get("versions", {}), "health": k.health, "health_at": k.health_at}
+            "versions": (k.birth or {}).get("versions", {}),
+            "identity": (k.birth or {}).get("identity", {}), "health": k.health, "health_at": k.health_at}

@@ -37,6 +37,22 @@ class KioskInfo(Strict):
     default_locale: Locale = "zh-CN"
 
 
+class IdentityConfig(Strict):
+    """The device's identity card (设备身份证): whom a citizen or an operator calls about this machine.
+
+    Public by design: shown on the out-of-service and maintenance screens and on the console, and sent in
+    the birth message. The name and hall are [kiosk]'s, so they are written once.
+    """
+    model: str = Field(default="", description="Make and model, e.g. 自助终端 ZW-8000.")
+    region: str = Field(default="", description="District or city the hall is in, for grouping on the console.")
+    address: str = Field(default="", description="Where the machine stands, e.g. 人民路88号市民中心一楼.")
+    maintainer: str = Field(default="", description="The maintaining company.")
+    maintainer_phone: str = Field(default="", description="The maintainer's phone, for citizens and operators.")
+    asset_number: str = Field(default="", description="The asset tag on the machine.")
+    nearest: str = Field(default="", description="Where the nearest other kiosk or staffed counter is, "
+                         "shown when this one is out of service, e.g. 二楼东侧自助区 / 1楼综合窗口.")
+
+
 class FlowsConfig(Strict):
     path: Path = Field(default=Path("flows"), description="Root of the flow bundle (holds services.yaml).")
 
@@ -258,6 +274,7 @@ class KioskIdle(IdlePolicy):
 
 class Config(Strict):
     kiosk: KioskInfo
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
     flows: FlowsConfig = Field(default_factory=FlowsConfig)
     idle: KioskIdle = Field(default_factory=KioskIdle)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
@@ -267,6 +284,12 @@ class Config(Strict):
     journal: JournalConfig = Field(default_factory=JournalConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     var_dir: Path = Field(default=Path("/var/lib/kiosk"), description="Journals, queue counters, outbox.")
+
+
+    def identity_card(self) -> dict[str, str]:
+        """Every identity field with a value, [kiosk]'s name and hall included: the birth message's `identity`."""
+        card = {"name": self.kiosk.name, "hall": self.kiosk.hall, **self.identity.model_dump()}
+        return {k: v for k, v in card.items() if v}
 
 
 class ConfigError(Exception):

@@ -29,6 +29,11 @@ need=(
   "/usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0"
   "/usr/lib/x86_64-linux-gnu/libharfbuzz-subset.so.0:libharfbuzz-subset0"
   "/usr/bin/fc-match:fontconfig"
+  "/usr/bin/chromium:chromium"                      # the console's page tests (Playwright, executable_path)
+  "/usr/sbin/nats-server:nats-server"               # the back office's cluster ingest path
+  "/usr/lib/postgresql/15/bin/initdb:postgresql"    # the back office's production database
+  "/usr/bin/turnserver:coturn"                      # video help through TURN
+  "/usr/bin/ffmpeg:ffmpeg"                          # lavfi camera and microphone, the demo's guide videos
 )
 # Building and booting the OS image (make image, make test-slow) needs more.
 if [ "${IMAGE:-0}" = 1 ]; then

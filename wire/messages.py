@@ -39,6 +39,9 @@ class Birth(Message):
     command_envelope: int
     commands_enabled: bool
     at: float
+    # The device's identity card (设备身份证), kiosk.toml [identity]: name, model, hall, region, address,
+    # maintainer, maintainer_phone, asset_number. Public facts, printed on the machine's own label.
+    identity: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ health parts

@@ -48,7 +48,12 @@ class Message:
 def build(cls, body: dict):
     """An instance of dataclass `cls` from a checked body, nested parts (dataclasses) built too."""
     hints = typing.get_type_hints(cls)
-    return cls(**{f.name: _value(hints[f.name], body[f.name]) for f in dataclasses.fields(cls)})
+    return cls(**{f.name: _value(hints[f.name], body[f.name]) for f in dataclasses.fields(cls) if f.name in body})
+
+
+def _optional(f: dataclasses.Field) -> bool:
+    """A field added later with a default: an older sender leaves it out, and the default stands in."""
+    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
 
 
 def _value(kind, value):
@@ -79,6 +84,8 @@ def check_fields(cls, body: dict, at: str = "") -> None:
     for f in dataclasses.fields(cls):
         where = f"{at}{f.name}"
         if f.name not in body:
+            if _optional(f):
+                continue
             raise WireError(where, "missing")
         _typed(where, body[f.name], hints[f.name])
         allowed = choices.get(f.name)

@@ -47,7 +47,7 @@ async def start_reporting(cfg: Config, flows, controller, *, reloader: Coalescer
                             cert_file=str(t.cert_file) if t.cert_file else None,
                             key_file=str(t.key_file) if t.key_file else None, keepalive=t.keepalive_s,
                             health_interval_s=t.health_interval_s, versions=versions, commands=registry,
-                            gate=gate, insecure=t.insecure)
+                            gate=gate, insecure=t.insecure, identity=cfg.identity_card())
 
     def on_event(event: Event) -> None:
         if isinstance(event, Visit):

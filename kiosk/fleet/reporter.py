@@ -54,7 +54,8 @@ class MqttReporter:
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
                  cert_file: str | None = None, key_file: str | None = None, keepalive: int = 30,
                  health_interval_s: float = 60.0, versions: dict | None = None,
-                 commands: CommandRegistry | None = None, gate: CommandGate | None = None, insecure: bool = False):
+                 commands: CommandRegistry | None = None, gate: CommandGate | None = None, insecure: bool = False,
+                 identity: dict[str, str] | None = None):
         self.kiosk_id = topics.check_kiosk_id(kiosk_id)
         self.host, self.port, self.keepalive = host, port, keepalive
         self.outbox = outbox
@@ -66,6 +67,7 @@ class MqttReporter:
         self.insecure = insecure and not self.tls
         self._health_fn: Callable[[], Health] | None = None
         self.versions = versions or {}
+        self.identity = identity or {}
         self.session_seq = next_session_seq(var_dir / "mqtt_session_seq")
         self.boot_id = _boot_id()
         self.connected = asyncio.Event()
@@ -200,7 +202,7 @@ class MqttReporter:
         log.info("mqtt.connected", host=self.host, port=self.port, session_seq=self.session_seq)
         self._inflight.clear()  # a new connection: anything unacknowledged is sent again from the outbox
         birth = Birth(self.kiosk_id, self.boot_id, self.session_seq, self.versions, list(NAMES),
-                      COMMAND_ENVELOPE, self.gate.enabled, time.time())
+                      COMMAND_ENVELOPE, self.gate.enabled, time.time(), self.identity)
         self._publish(topics.BIRTH, birth.encode(), retain=True)
         self._publish(topics.STATE, self._state_payload(self._state), retain=True)
         self.client.subscribe(self._topic(topics.CMD), qos=topics.CMD.qos)

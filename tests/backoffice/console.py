@@ -1,0 +1,57 @@
+"""A real `backoffice serve` process and Debian's Chromium driven by Playwright, for the console's page tests.
+
+Playwright never downloads a browser here: it launches /usr/bin/chromium (executable_path) with the flags
+that keep it off the network. Tests that need it use the `page` fixture; with no Chromium they are skipped
+with the reason, as `make test` installs it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+class Console:
+    """`backoffice serve` in its own directory, on a free port, against the given broker."""
+
+    def __init__(self, workdir: Path, port: int, broker_port: int, extra_toml: str = ""):
+        self.workdir, self.port = workdir, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.config = workdir / "backoffice.toml"
+        self.config.write_text(f'[server]\nport = {port}\n\n[broker]\nhost = "127.0.0.1"\nport = {broker_port}\n'
+                               + extra_toml)
+        self.log = workdir / "backoffice.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> "Console":
+        exe = Path(sys.executable).with_name("backoffice")
+        self.proc = subprocess.Popen([str(exe), "--config", str(self.config), "serve"], cwd=self.workdir,
+                                     stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"backoffice exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v1/ingest", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.05)  # polling readiness of another process, not synchronising on time
+        raise TimeoutError(f"backoffice not serving after {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
