@@ -10,6 +10,17 @@ from tests.fleet.mqtt_helpers import Broker, free_port
 
 
 @pytest.fixture
+def db_engine(tmp_path):
+    """A migrated database for storage tests: SQLite (WAL) here; the PostgreSQL part parametrizes this
+    fixture so every storage test runs on both."""
+    from backoffice import db
+    eng = db.engine(f"sqlite:///{tmp_path / 'backoffice.db'}")
+    db.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def console_broker(tmp_path):
     (tmp_path / "mqtt").mkdir()
     b = Broker(tmp_path / "mqtt").start()
