@@ -40,3 +40,6 @@ class Event(Base):
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical payload
     payload: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[float] = mapped_column(Float)
+
+
+from backoffice import models_auth  # noqa: E402,F401  accounts, sessions, tokens, audit: one metadata, one Alembic

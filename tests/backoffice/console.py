@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]  # this checkout, not whatever `backoffice` is installed
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -32,16 +33,15 @@ class Console:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> "Console":
-        exe = Path(sys.executable).with_name("backoffice")
-        self.proc = subprocess.Popen([str(exe), "--config", str(self.config), "serve"], cwd=self.workdir,
-                                     stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen([sys.executable, "-m", "backoffice.cli", "--config", str(self.config), "serve"],
+                                     cwd=self.workdir, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"backoffice exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/api/v1/ingest", timeout=1):
+                with urllib.request.urlopen(f"{self.url}/login", timeout=1):  # public: needs no account
                     return self
             except OSError:
                 time.sleep(0.05)  # polling readiness of another process, not synchronising on time

@@ -1,0 +1,29 @@
+"""The accounts component: accounts, sessions, tokens and the sign-in limits, built once per application.
+
+The clocks are parameters so that tests can move time (a lockout window, a session's expiry) without
+sleeping: `clock` is the wall clock for what is stored, `monotonic` for the in-memory rate limits.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from sqlalchemy import Engine
+
+from backoffice.auth.accounts import Accounts
+from backoffice.auth.ratelimit import Limiter
+from backoffice.auth.sessions import Sessions
+from backoffice.auth.tokens import Tokens
+from backoffice.config import Config
+
+
+class Auth:
+    def __init__(self, engine: Engine, cfg: Config, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.engine, self.cfg = engine, cfg.auth
+        self.secure_cookies = cfg.server.secure_cookies
+        self.accounts = Accounts(engine, cfg.auth, clock)
+        self.sessions = Sessions(engine, cfg.auth, clock)
+        self.tokens = Tokens(engine, clock)
+        self.per_address = Limiter(cfg.auth.attempts_per_address, monotonic)
+        self.per_account = Limiter(cfg.auth.attempts_per_account, monotonic)
