@@ -70,10 +70,10 @@ def _local(target: str | None) -> str:
     return target
 
 
-def _login_page(request: web.Request, status: int = 200, error: str = "") -> web.Response:
+def _login_page(request: web.Request, status: int = 200, error: str = "", name: str = "") -> web.Response:
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     response = render(request, "login.html", status=status, error=error, nonce=request.get("csrf") or nonce,
-                      next=_local(request.query.get("next")), name=request.get("typed_name", ""))
+                      next=_local(request.query.get("next")), name=name)
     response.set_cookie(LOGIN_COOKIE, nonce, path="/login", max_age=3600, httponly=True, samesite="Strict",
                         secure=_secure(request))
     return response
@@ -95,17 +95,16 @@ async def login(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
     form = await request.post()
     name, password = str(form.get("name", ""))[:64].strip(), str(form.get("password", ""))[:1024]
-    request["typed_name"] = name
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if request.get("csrf") is None and not (nonce and hmac.compare_digest(str(form.get("csrf", "")), nonce)):
         raise web.HTTPForbidden(text="missing or wrong CSRF token: reload the sign-in page and try again")
     address = request.remote or ""
     if not (auth.per_address.allow(address) & auth.per_account.allow(name.casefold())):
         log.warning("auth.rate_limited", address=address)
-        return _login_page(request, 429, "login.too_many")
+        return _login_page(request, 429, "login.too_many", name)
     result = await asyncio.to_thread(auth.accounts.sign_in, name, password, address=address)
     if result.user is None:
-        return _login_page(request, 403, "login.failed")
+        return _login_page(request, 403, "login.failed", name)
     if old := request.cookies.get(COOKIE):
         await asyncio.to_thread(auth.sessions.end, old)  # a fresh session at each sign-in: no fixation
     token = await asyncio.to_thread(auth.sessions.create, result.user.name, address)
