@@ -24,10 +24,12 @@ COMMANDS = ("users", "tokens")
 
 def add_parsers(sub) -> None:
     users = sub.add_parser("users", help="console accounts").add_subparsers(dest="users_cmd", required=True)
-    add = users.add_parser("add", help="create an account")
+    # allow_abbrev off: `--password SECRET` must be an error, not taken for --password-file SECRET
+    add = users.add_parser("add", help="create an account", allow_abbrev=False)
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, required=True)
-    passwd = users.add_parser("passwd", help="set an account's password (also unlocks it, ends its sessions)")
+    passwd = users.add_parser("passwd", help="set an account's password (also unlocks it, ends its sessions)",
+                              allow_abbrev=False)
     passwd.add_argument("name")
     for p in (add, passwd):
         p.add_argument("--password-file", help="read the password from this file's first line ('-': stdin)")
