@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from backoffice.models_auth import AuditEntry
+from backoffice.models import AuditEntry
 
 log = structlog.get_logger("backoffice.audit")
 PAGE = 200

@@ -17,7 +17,7 @@ from backoffice import audit
 from backoffice.auth import ROLES
 from backoffice.auth import passwords
 from backoffice.config import AuthConfig
-from backoffice.models_auth import User, WebSession
+from backoffice.models import User, WebSession
 
 NAME_MAX = 64
 

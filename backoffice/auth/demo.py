@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from backoffice.auth.accounts import Accounts
 from backoffice.config import AuthConfig
-from backoffice.models_auth import User
+from backoffice.models import User
 
 DEMO_ACCOUNTS = (("viewer", "viewer", "viewer-demo"), ("operator", "operator", "operator-demo"),
                  ("admin", "admin", "admin-demo"))  # (name, role, password)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from backoffice.auth.accounts import Principal
 from backoffice.config import AuthConfig
-from backoffice.models_auth import User, WebSession
+from backoffice.models import User, WebSession
 
 TOUCH_EVERY = 60  # seconds: last_seen is written at most this often, not on every request
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from backoffice import audit
 from backoffice.auth.accounts import AccountError, Principal, check_name, check_role
 from backoffice.auth.sessions import TOUCH_EVERY, digest
-from backoffice.models_auth import ApiToken
+from backoffice.models import ApiToken
 
 PREFIX = "bo_"
 

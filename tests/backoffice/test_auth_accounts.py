@@ -10,7 +10,7 @@ from backoffice.auth.accounts import AccountError, Accounts
 from backoffice.auth.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from backoffice.auth.sessions import Sessions
 from backoffice.config import AuthConfig
-from backoffice.models_auth import User
+from backoffice.models import User
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.backoffice.auth_helpers import Clock
