@@ -22,6 +22,9 @@ class ServerConfig(Section):
     port: int = Field(default=8700, ge=1, le=65535, description="HTTP port of the console and /api/v1.")
     secure_cookies: bool = Field(default=False, description="Mark the session cookie Secure even when the request "
                                  "arrives over plain HTTP (behind a TLS-terminating proxy). Always set over https.")
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(), description="Addresses of reverse proxies whose X-Forwarded-For is believed: the sign-in "
+        "limits then count the client's address, not the proxy's.")
 
 
 class DatabaseConfig(Section):

@@ -20,6 +20,10 @@ class Limiter:
 
     def allow(self, key: str) -> bool:
         """Count one attempt for `key`; False when it is over the limit (the refused attempt counts too)."""
+        return self.hit(key) <= self.per_window
+
+    def hit(self, key: str) -> int:
+        """Count one attempt for `key`; how many there have been in the window, this one included."""
         now = self.clock()
         hits = self._hits.pop(key, None) or collections.deque()
         while hits and now - hits[0] >= WINDOW:
@@ -28,4 +32,4 @@ class Limiter:
         self._hits[key] = hits  # most recently used last
         while len(self._hits) > MAX_KEYS:
             self._hits.popitem(last=False)
-        return len(hits) <= self.per_window
+        return len(hits)

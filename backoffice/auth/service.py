@@ -22,6 +22,7 @@ class Auth:
                  monotonic: Callable[[], float] = time.monotonic):
         self.engine, self.cfg = engine, cfg.auth
         self.secure_cookies = cfg.server.secure_cookies
+        self.trusted_proxies = frozenset(cfg.server.trusted_proxies)
         self.accounts = Accounts(engine, cfg.auth, clock)
         self.sessions = Sessions(engine, cfg.auth, clock)
         self.tokens = Tokens(engine, clock)

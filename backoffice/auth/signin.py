@@ -63,6 +63,19 @@ async def _carries(request: web.Request, expected: str) -> bool:
     return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def client_address(request: web.Request) -> str:
+    """The client's address: the peer's, or behind a trusted proxy the last address it did not add itself."""
+    peer = request.remote or ""
+    trusted = request.app[AUTH].trusted_proxies
+    if peer not in trusted:
+        return peer
+    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+        hop = hop.strip()
+        if hop and hop not in trusted:
+            return hop[:64]
+    return peer
+
+
 def _local(target: str | None) -> str:
     """Only a path on this console: /login?next=https://evil.example must not send anyone away."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
@@ -98,9 +111,14 @@ async def login(request: web.Request) -> web.Response:
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if request.get("csrf") is None and not (nonce and hmac.compare_digest(str(form.get("csrf", "")), nonce)):
         raise web.HTTPForbidden(text="missing or wrong CSRF token: reload the sign-in page and try again")
-    address = request.remote or ""
-    if not (auth.per_address.allow(address) & auth.per_account.allow(name.casefold())):
-        log.warning("auth.rate_limited", address=address)
+    address = client_address(request)
+    by_address, by_name = auth.per_address.hit(address), auth.per_account.hit(name.casefold())
+    if by_address > auth.per_address.per_window or by_name > auth.per_account.per_window:
+        if by_address == auth.per_address.per_window + 1 or by_name == auth.per_account.per_window + 1:
+            # once per flood, not once per refused attempt: a flood must not fill the audit log
+            await asyncio.to_thread(record, auth.engine, name, "login.rate_limited", name,
+                                    {"address": address, "by": "address" if by_address > auth.per_address.per_window
+                                     else "name"})
         return _login_page(request, 429, "login.too_many", name)
     result = await asyncio.to_thread(auth.accounts.sign_in, name, password, address=address)
     if result.user is None:
@@ -123,7 +141,7 @@ async def logout(request: web.Request) -> web.Response:
         auth = request.app[AUTH]
         await asyncio.to_thread(auth.sessions.end, token)
         await asyncio.to_thread(record, auth.engine, user.name, "logout", user.name,
-                                {"address": request.remote or ""})
+                                {"address": client_address(request)})
     response = web.HTTPFound("/login")
     response.del_cookie(COOKIE, path="/")
     raise response

@@ -141,8 +141,26 @@ async def test_rate_limit_per_address_answers_429_until_the_minute_has_passed(db
             assert (await sign_in(c, name, "guess-guess")).status == 403
         limited = await sign_in(c, "olga", OPERATOR_PW)
         assert limited.status == 429 and "尝试次数过多" in await limited.text()
+        assert (await sign_in(c, "olga", OPERATOR_PW)).status == 429
+        flood = audit.entries(db_engine, action="login.rate_limited")
+        assert [(e.actor, e.detail["by"]) for e in flood] == [("olga", "address")]  # once, not per attempt
         clock.advance(61)
         assert (await sign_in(c, "olga", OPERATOR_PW)).status == 302
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_behind_a_trusted_proxy_the_forwarded_address_is_counted_and_otherwise_ignored(db_engine, tmp_path,
+                                                                                            clock, trusted):
+    application = build(db_engine, tmp_path, clock, auth={"attempts_per_address": 2, "lockout_failures": 50},
+                        server={"trusted_proxies": ["127.0.0.1"] if trusted else []})
+    async with TestClient(TestServer(application)) as c:
+        for name in ("a", "b"):
+            c.session.headers["X-Forwarded-For"] = "203.0.113.9, 10.0.0.1"
+            assert (await sign_in(c, name, "guess-guess")).status == 403
+        assert (await sign_in(c, "c", "guess-guess")).status == 429
+        c.session.headers["X-Forwarded-For"] = "10.0.0.2"  # another client behind the proxy, or a spoofed header
+        assert (await sign_in(c, "d", "guess-guess")).status == (403 if trusted else 429)
+    assert audit.entries(db_engine, actor="a")[0].detail["address"] == ("10.0.0.1" if trusted else "127.0.0.1")
 
 
 async def test_rate_limit_per_account_counts_a_name_from_any_address(db_engine, tmp_path, clock):
