@@ -83,10 +83,11 @@ def _local(target: str | None) -> str:
     return target
 
 
-def _login_page(request: web.Request, status: int = 200, error: str = "", name: str = "") -> web.Response:
+def _login_page(request: web.Request, status: int = 200, error: str = "", name: str = "",
+                next_path: str | None = None) -> web.Response:
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     response = render(request, "login.html", status=status, error=error, nonce=request.get("csrf") or nonce,
-                      next=_local(request.query.get("next")), name=name)
+                      next=_local(next_path or request.query.get("next")), name=name)
     response.set_cookie(LOGIN_COOKIE, nonce, path="/login", max_age=3600, httponly=True, samesite="Strict",
                         secure=_secure(request))
     return response
@@ -108,6 +109,7 @@ async def login(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
     form = await request.post()
     name, password = str(form.get("name", ""))[:64].strip(), str(form.get("password", ""))[:1024]
+    next_path = _local(str(form.get("next", "/")))
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if request.get("csrf") is None and not (nonce and hmac.compare_digest(str(form.get("csrf", "")), nonce)):
         raise web.HTTPForbidden(text="missing or wrong CSRF token: reload the sign-in page and try again")
@@ -119,15 +121,15 @@ async def login(request: web.Request) -> web.Response:
             await asyncio.to_thread(record, auth.engine, name, "login.rate_limited", name,
                                     {"address": address, "by": "address" if by_address > auth.per_address.per_window
                                      else "name"})
-        return _login_page(request, 429, "login.too_many", name)
+        return _login_page(request, 429, "login.too_many", name, next_path)
     result = await asyncio.to_thread(auth.accounts.sign_in, name, password, address=address)
     if result.user is None:
-        return _login_page(request, 403, "login.failed", name)
+        return _login_page(request, 403, "login.failed", name, next_path)
     if old := request.cookies.get(COOKIE):
         await asyncio.to_thread(auth.sessions.end, old)  # a fresh session at each sign-in: no fixation
     token = await asyncio.to_thread(auth.sessions.create, result.user.name, address)
     await asyncio.to_thread(auth.sessions.purge)
-    response = web.HTTPFound(_local(str(form.get("next", "/"))))
+    response = web.HTTPFound(next_path)
     response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="Lax", secure=_secure(request))
     response.del_cookie(LOGIN_COOKIE, path="/login")
     raise response

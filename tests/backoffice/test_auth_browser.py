@@ -19,6 +19,9 @@ def test_sign_in_in_chinese_lands_where_asked_and_sign_out_ends_it(demo_console,
     assert re.search(r"/login\?next=/audit$", page.url)
     assert page.locator("h1").inner_text() == "登录"
     page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill("wrong-password")
+    page.get_by_role("button", name="登录").click()
+    assert "请检查用户名和密码" in page.locator("[data-test=login-error]").inner_text()
     page.get_by_label("密码").fill("admin-demo")
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{demo_console.url}/audit")
