@@ -95,6 +95,9 @@ class Accounts:
     def set_disabled(self, name: str, disabled: bool, *, actor: str) -> None:
         self._change(name, actor, "user.disable" if disabled else "user.enable", {}, disabled=disabled)
 
+    def unlock(self, name: str, *, actor: str) -> None:
+        self._change(name, actor, "user.unlock", {}, failed_logins=0, locked_until=None)
+
     def set_role(self, name: str, role: str, *, actor: str) -> None:
         self._change(name, actor, "user.role", {"role": check_role(role)}, role=role)
 

@@ -34,7 +34,8 @@ def add_parsers(sub) -> None:
     for p in (add, passwd):
         p.add_argument("--password-file", help="read the password from this file's first line ('-': stdin)")
     users.add_parser("list", help="the accounts, their roles and states")
-    for verb, text in (("disable", "stop an account signing in (ends its sessions)"), ("enable", "allow it again")):
+    for verb, text in (("disable", "stop an account signing in (ends its sessions)"), ("enable", "allow it again"),
+                       ("unlock", "end a lockout now")):
         users.add_parser(verb, help=text).add_argument("name")
     role = users.add_parser("role", help="change an account's role")
     role.add_argument("name")
@@ -90,6 +91,8 @@ def _users(args, accounts: Accounts, actor: str, min_length: int) -> int:
         return 0
     if args.users_cmd == "role":
         accounts.set_role(args.name, args.role, actor=actor)
+    elif args.users_cmd == "unlock":
+        accounts.unlock(args.name, actor=actor)
     else:
         accounts.set_disabled(args.name, args.users_cmd == "disable", actor=actor)
     print(f"account {args.name}: {args.users_cmd} done")

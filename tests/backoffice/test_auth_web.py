@@ -22,7 +22,7 @@ from backoffice.web import render
 from tests.backoffice.auth_helpers import Clock, csrf_of, sign_in
 
 pytestmark = pytest.mark.asyncio
-OPERATOR_PW, VIEWER_PW = "operator-passphrase-1", "viewer-passphrase-1"
+OPERATOR_PW, VIEWER_PW, ADMIN_PW = "operator-passphrase-1", "viewer-passphrase-1", "admin-passphrase-1"
 
 
 def build(engine, tmp_path, clock=None, **auth):
@@ -56,6 +56,7 @@ async def client(db_engine, tmp_path, clock):
     accounts = application[AUTH].accounts
     accounts.add("olga", "operator", OPERATOR_PW, actor="test")
     accounts.add("victor", "viewer", VIEWER_PW, actor="test")
+    accounts.add("ada", "admin", ADMIN_PW, actor="test")
     async with TestClient(TestServer(application)) as c:
         yield c
 
@@ -259,3 +260,28 @@ def test_every_api_route_is_in_the_openapi_document(db_engine, tmp_path):
               if r.resource is not None and r.resource.canonical.startswith("/api/v1") and r.method != "HEAD"}
     missing = sorted(f"{m.upper()} {p}" for p, m in routes if m not in paths.get(p, {}))
     assert routes and missing == [], "describe these routes in backoffice/openapi.yaml"
+
+
+async def test_an_administrator_disables_unlocks_and_revokes_from_the_accounts_page(client, db_engine):
+    auth = client.app[AUTH]
+    token = auth.tokens.issue("old-feed", "viewer", actor="test")
+    for _ in range(3):
+        await sign_in(client, "victor", "wrong-password")  # victor locked
+    await sign_in(client, "olga", OPERATOR_PW)
+    assert (await client.get("/accounts")).status == 403  # an operator may not
+    client.session.cookie_jar.clear()
+    await sign_in(client, "ada", ADMIN_PW)
+    text = await (await client.get("/accounts")).text()
+    assert 'href="/accounts" aria-current="page"' in text and "old-feed" in text and token not in text
+    csrf = await csrf_of(client, "/accounts")
+    assert (await client.post("/accounts/olga/disable")).status == 403  # no CSRF token
+    for path in ("/accounts/olga/disable", "/accounts/victor/unlock", "/tokens/old-feed/revoke"):
+        r = await client.post(path, data={"csrf": csrf}, allow_redirects=False)
+        assert r.status == 302, path
+    assert auth.accounts.sign_in("olga", OPERATOR_PW, address="t").reason == "disabled"
+    assert auth.accounts.sign_in("victor", VIEWER_PW, address="t").reason == "ok"
+    assert auth.tokens.resolve(token) is None
+    assert (await client.post("/accounts/ada/disable", data={"csrf": csrf})).status == 400  # not oneself
+    assert (await client.post("/accounts/nobody/enable", data={"csrf": csrf})).status == 404
+    assert [(e.actor, e.action, e.target) for e in audit.entries(db_engine, actor="ada")[:3]] == [
+        ("ada", "token.revoke", "old-feed"), ("ada", "user.unlock", "victor"), ("ada", "user.disable", "olga")]
