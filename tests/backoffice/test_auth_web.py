@@ -21,7 +21,6 @@ from backoffice.store import FleetStore
 from backoffice.web import render
 from tests.backoffice.auth_helpers import Clock, csrf_of, sign_in
 
-pytestmark = pytest.mark.asyncio
 OPERATOR_PW, VIEWER_PW, ADMIN_PW = "operator-passphrase-1", "viewer-passphrase-1", "admin-passphrase-1"
 
 
