@@ -5,6 +5,7 @@ sleeping: `clock` is the wall clock for what is stored, `monotonic` for the in-m
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Callable
 
@@ -15,6 +16,8 @@ from backoffice.auth.ratelimit import Limiter
 from backoffice.auth.sessions import Sessions
 from backoffice.auth.tokens import Tokens
 from backoffice.config import Config
+
+CONCURRENT_CHECKS = 2
 
 
 class Auth:
@@ -28,3 +31,6 @@ class Auth:
         self.tokens = Tokens(engine, clock)
         self.per_address = Limiter(cfg.auth.attempts_per_address, monotonic)
         self.per_account = Limiter(cfg.auth.attempts_per_account, monotonic)
+        # A password check takes 64 MiB and a core for a tenth of a second or more: a burst of sign-ins
+        # queues here instead of starving ingest of CPU and the server of memory.
+        self.password_checks = asyncio.Semaphore(CONCURRENT_CHECKS)

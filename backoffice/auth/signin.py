@@ -122,7 +122,8 @@ async def login(request: web.Request) -> web.Response:
                                     {"address": address, "by": "address" if by_address > auth.per_address.per_window
                                      else "name"})
         return _login_page(request, 429, "login.too_many", name, next_path)
-    result = await asyncio.to_thread(auth.accounts.sign_in, name, password, address=address)
+    async with auth.password_checks:
+        result = await asyncio.to_thread(auth.accounts.sign_in, name, password, address=address)
     if result.user is None:
         return _login_page(request, 403, "login.failed", name, next_path)
     if old := request.cookies.get(COOKIE):
@@ -155,6 +156,9 @@ async def _on_startup(app: web.Application) -> None:
     auth = app[AUTH]
     if auth.cfg.mode == "demo":
         await asyncio.to_thread(ensure_demo_accounts, auth.engine)
+        if app[CONFIG].server.host not in ("127.0.0.1", "::1", "localhost"):
+            log.warning("auth.demo_mode_on_a_network", host=app[CONFIG].server.host,
+                        hint="the demo passwords are public: use mode = production")
         return
     weak = await asyncio.to_thread(auth.accounts.with_default_password)
     if weak:
