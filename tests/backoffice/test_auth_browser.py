@@ -1,5 +1,7 @@
 """Signing in and out in Chromium, against a real `backoffice serve` in demo mode, in both languages."""
+import json
 import re
+import urllib.request
 
 import pytest
 
@@ -34,17 +36,23 @@ def test_sign_in_in_chinese_lands_where_asked_and_sign_out_ends_it(demo_console,
     assert "/login" in page.url  # signed out: the page asks again
 
 
-def test_sign_in_in_english_refuses_a_wrong_password_then_goes_home(demo_console, page):
-    page.goto(f"{demo_console.url}/login?lang=en")
-    page.get_by_label("Name").fill("operator")
-    page.get_by_label("Password").fill("not-the-password")
+def test_sign_in_in_english_with_an_account_made_by_the_command_then_goes_home(console, page):
+    """The `console` fixture's serve is in production mode, with accounts made by `backoffice users add`."""
+    console.add_user("olga", "operator", "olga-on-duty-2026")
+    page.goto(f"{console.url}/login?lang=en")
+    page.get_by_label("Name").fill("olga")
+    page.get_by_label("Password").fill("operator-demo")  # a demo password: never in production
     page.get_by_role("button", name="Sign in").click()
     assert page.locator("[data-test=login-error]").inner_text().startswith("Sign-in failed")
-    page.get_by_label("Password").fill("operator-demo")
+    page.get_by_label("Password").fill("olga-on-duty-2026")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/fleet$"))  # home is the fleet page
-    page.goto(f"{demo_console.url}/audit")
+    page.goto(f"{console.url}/audit")
     assert page.locator("nav a[aria-current=page]").inner_text() == "Audit log"
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/login$"))
     assert page.get_by_role("button", name="Sign in").is_visible()
+    request = urllib.request.Request(f"{console.url}/api/v1/kiosks",
+                                     headers={"Authorization": f"Bearer {console.token()}"})
+    with urllib.request.urlopen(request, timeout=10) as r:  # and another system reads the API with a token
+        assert json.load(r) == {"kiosks": []}
