@@ -52,6 +52,8 @@ def test_sign_in_in_english_with_an_account_made_by_the_command_then_goes_home(c
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/login$"))
     assert page.get_by_role("button", name="Sign in").is_visible()
+    console.sign_in(page, "olga", "olga-on-duty-2026", "/audit")  # the helper other page tests use
+    assert page.locator("h1").inner_text() == "Audit log"
     request = urllib.request.Request(f"{console.url}/api/v1/kiosks",
                                      headers={"Authorization": f"Bearer {console.token()}"})
     with urllib.request.urlopen(request, timeout=10) as r:  # and another system reads the API with a token
