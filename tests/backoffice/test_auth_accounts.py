@@ -3,6 +3,8 @@ import logging
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backoffice import audit
 from backoffice.auth import passwords
@@ -11,8 +13,6 @@ from backoffice.auth.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from backoffice.auth.sessions import Sessions
 from backoffice.config import AuthConfig
 from backoffice.models import User
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from tests.backoffice.auth_helpers import Clock
 
 PASSWORD = "Tr0ub4dor&3-horse"
