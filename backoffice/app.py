@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backoffice import api, keys, web as pages
+from backoffice import api, audit_page, keys, openapi, web as pages
+from backoffice.auth import admin_page, public, signin
 from backoffice.config import Config
 from backoffice.ingest import Ingest
 from backoffice.store import FleetStore
 
-# Each module has `setup(app)`, which adds its routes (and middlewares, for auth).
-PARTS = (pages, api)
+# Each module has `setup(app)`, which adds its routes (and middlewares, for auth: signin comes first).
+PARTS = (pages, signin, audit_page, admin_page, api, openapi)
 
 
 def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:
@@ -22,5 +23,6 @@ def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:
     return application
 
 
+@public
 async def _home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/fleet")

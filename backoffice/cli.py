@@ -1,4 +1,4 @@
-"""The `backoffice` command: serve, db upgrade."""
+"""The `backoffice` command: serve, db upgrade, users, tokens."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,8 @@ import asyncio
 import sys
 
 from backoffice import config, db
+from backoffice.auth import commands as auth_commands
+from backoffice.auth.accounts import StartRefused
 from backoffice.broker import BrokerError
 
 
@@ -20,12 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     dbsub = dbp.add_subparsers(dest="db_cmd", required=True)
     up = dbsub.add_parser("upgrade", help="create or upgrade the schema")
     up.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    auth_commands.add_parsers(sub)
     args = parser.parse_args(argv)
     try:
         cfg = config.load(getattr(args, "sub_config", None) or args.config)
     except config.ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.cmd in auth_commands.COMMANDS:
+        return auth_commands.run(args, cfg)
     if args.cmd == "db":
         engine = db.engine(cfg.database.url)
         db.upgrade(engine)
@@ -34,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         asyncio.run(_serve(cfg, args.port))
-    except BrokerError as exc:
+    except (BrokerError, StartRefused) as exc:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -17,8 +18,13 @@ class Section(BaseModel):
 
 
 class ServerConfig(Section):
-    host: str = Field(default="127.0.0.1", description="Listen address. No login yet: keep it on loopback.")
+    host: str = Field(default="127.0.0.1", description="Listen address.")
     port: int = Field(default=8700, ge=1, le=65535, description="HTTP port of the console and /api/v1.")
+    secure_cookies: bool = Field(default=False, description="Mark the session cookie Secure even when the request "
+                                 "arrives over plain HTTP (behind a TLS-terminating proxy). Always set over https.")
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(), description="Addresses of reverse proxies whose X-Forwarded-For is believed: the sign-in "
+        "limits then count the client's address, not the proxy's.")
 
 
 class DatabaseConfig(Section):
@@ -41,11 +47,25 @@ class IngestConfig(Section):
     max_payload: int = Field(default=65536, ge=1024, description="Bigger reports are counted as bad, not read.")
 
 
+class AuthConfig(Section):
+    mode: Literal["production", "demo"] = Field(
+        default="production", description="production: no known default password signs in, and `serve` refuses "
+        "to start while an account has one; demo: the demo accounts exist, with their documented passwords.")
+    lockout_failures: int = Field(default=5, ge=1, le=100, description="Consecutive failures that lock an account.")
+    lockout_minutes: float = Field(default=15, gt=0, le=24 * 60, description="How long a locked account stays locked.")
+    attempts_per_address: int = Field(default=20, ge=1, description="Sign-in attempts per minute from one address.")
+    attempts_per_account: int = Field(default=10, ge=1, description="Sign-in attempts per minute for one name.")
+    session_idle_minutes: float = Field(default=30, gt=0, description="A session unused this long ends.")
+    session_max_hours: float = Field(default=12, gt=0, description="A session ends this long after sign-in, used or not.")
+    min_password_length: int = Field(default=10, ge=8, le=256)
+
+
 class Config(Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     var_dir: Path = Field(default=Path("."), description="The local broker's files; relative to the config file.")
 
 

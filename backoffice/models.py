@@ -5,7 +5,7 @@ uniqueness key is (kiosk, session, at, digest of the payload): a redelivery of t
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -40,3 +40,58 @@ class Event(Base):
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical payload
     payload: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[float] = mapped_column(Float)
+
+
+# --- Accounts, sessions, API tokens and the audit log (backoffice/auth/, backoffice/audit.py) ---
+# Times are wall-clock seconds (time.time()): they are stored, outlive the process and are compared across
+# workers, which a monotonic clock cannot do. Secrets are never stored: sessions and tokens are kept as the
+# SHA-256 of a 256-bit random value (enough for values no one can guess), passwords as argon2id hashes.
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # one of backoffice.auth.ROLES; not an enum, so roles can grow
+    password_hash: Mapped[str] = mapped_column(String(255))
+    default_password: Mapped[bool] = mapped_column(Boolean, default=False)  # a known default: refused in production
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # consecutive, reset by a good login
+    locked_until: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    password_changed_at: Mapped[float] = mapped_column(Float)
+    last_login_at: Mapped[float | None] = mapped_column(Float)
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the token's first characters, to tell tokens apart in a list
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[float | None] = mapped_column(Float)
+    last_used_at: Mapped[float | None] = mapped_column(Float)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_actor", "actor"), Index("ix_audit_action", "action"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict] = mapped_column(JSON)

@@ -1,7 +1,10 @@
 """Who may do what on the console. Roles are ordered: each includes the ones before it.
 
-`require(role)` wraps a handler; the sign-in middleware (accounts, sessions, CSRF) sets request["user"].
-Until an account exists for the request the decorator refuses it.
+`require(role)` wraps a handler; the sign-in middleware (backoffice.auth.signin: sessions, API tokens, CSRF)
+sets request["user"]. A request with no user is sent to /login (pages) or answered 401 (/api/).
+`public` marks a handler that deliberately needs no account; a test checks that every route is one or the
+other, so a forgotten check cannot ship. A new role is one entry in ROLES (and its texts); nothing else
+names the roles.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import functools
 from aiohttp import web
 
 ROLES = ("viewer", "operator", "admin")
+MARK = "__backoffice_role__"  # the role a handler requires; None for public handlers
 
 
 def allows(role: str | None, needed: str) -> bool:
@@ -17,6 +21,9 @@ def allows(role: str | None, needed: str) -> bool:
 
 
 def require(needed: str):
+    if needed not in ROLES:
+        raise ValueError(f"unknown role {needed!r}")
+
     def wrap(handler):
         @functools.wraps(handler)
         async def checked(request: web.Request):
@@ -24,10 +31,18 @@ def require(needed: str):
             if user is None:
                 if request.path.startswith("/api/"):
                     raise web.HTTPUnauthorized(text='{"error": "sign in or send a token"}',
-                                               content_type="application/json")
+                                               content_type="application/json",
+                                               headers={"WWW-Authenticate": 'Bearer realm="backoffice"'})
                 raise web.HTTPFound(f"/login?next={request.path_qs}")
             if not allows(user.role, needed):
                 raise web.HTTPForbidden(text=f"needs the {needed} role")
             return await handler(request)
+        setattr(checked, MARK, needed)
         return checked
     return wrap
+
+
+def public(handler):
+    """For handlers anyone may reach (the sign-in page, the API's description): said out loud, not forgotten."""
+    setattr(handler, MARK, None)
+    return handler

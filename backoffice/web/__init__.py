@@ -10,12 +10,14 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
+from backoffice.auth import allows
 from backoffice.web import i18n
 
 STATIC = Path(__file__).parent / "static"
 _env = jinja2.Environment(loader=jinja2.PackageLoader("backoffice.web", "templates"),
                           autoescape=jinja2.select_autoescape(default=True), undefined=jinja2.StrictUndefined,
                           trim_blocks=True, lstrip_blocks=True)
+_env.globals["allows"] = allows  # templates show a link only to roles that may follow it
 
 
 def render(request: web.Request, template: str, status: int = 200, **context) -> web.Response:

@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]  # this checkout, not whatever `backoffice` is installed
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -32,20 +33,44 @@ class Console:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> "Console":
-        exe = Path(sys.executable).with_name("backoffice")
-        self.proc = subprocess.Popen([str(exe), "--config", str(self.config), "serve"], cwd=self.workdir,
-                                     stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen([sys.executable, "-m", "backoffice.cli", "--config", str(self.config), "serve"],
+                                     cwd=self.workdir, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"backoffice exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/api/v1/ingest", timeout=1):
+                with urllib.request.urlopen(f"{self.url}/login", timeout=1):  # public: needs no account
                     return self
             except OSError:
                 time.sleep(0.05)  # polling readiness of another process, not synchronising on time
         raise TimeoutError(f"backoffice not serving after {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def cli(self, *args: str, stdin: str = "") -> str:
+        """`backoffice --config <this console's> ARGS`, as an administrator runs it; its standard output."""
+        out = subprocess.run([sys.executable, "-m", "backoffice.cli", "--config", str(self.config), *args],
+                             cwd=self.workdir, input=stdin, capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+        if out.returncode:
+            raise RuntimeError(f"backoffice {' '.join(args)}: {out.stderr}")
+        return out.stdout
+
+    def add_user(self, name: str, role: str, password: str) -> None:
+        """An account to sign in with: the console runs in production mode, with none by default."""
+        self.cli("users", "add", name, "--role", role, stdin=password + "\n")
+
+    def token(self, role: str = "viewer", name: str = "tests") -> str:
+        """An API token for `Authorization: Bearer ...`."""
+        return self.cli("tokens", "add", name, "--role", role).strip()
+
+    def sign_in(self, page, name: str, password: str, path: str = "/") -> None:
+        """Sign `page` (Playwright) in through the login form, then open `path`."""
+        page.goto(f"{self.url}/login?next={path}")
+        page.locator("input[name=name]").fill(name)
+        page.locator("input[name=password]").fill(password)
+        page.locator("form[action='/login'] button").click()
+        page.wait_for_url(lambda url: "/login" not in url)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

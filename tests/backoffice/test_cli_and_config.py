@@ -61,6 +61,7 @@ def test_serve_with_no_configuration_answers_and_stops_cleanly_on_sigterm(tmp_pa
     import signal
     import urllib.request
 
+    token = run("tokens", "add", "monitor", "--role", "viewer", cwd=tmp_path).stdout.strip()
     proc = subprocess.Popen([sys.executable, "-m", "backoffice.cli", "serve", "--port", "0"], cwd=tmp_path,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin:/usr/sbin"},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -71,7 +72,8 @@ def test_serve_with_no_configuration_answers_and_stops_cleanly_on_sigterm(tmp_pa
                 url = m.group(1)
                 break
         assert url, "serve never said where it listens"
-        with urllib.request.urlopen(url + "api/v1/kiosks", timeout=10) as r:
+        request = urllib.request.Request(url + "api/v1/kiosks", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as r:
             assert json.load(r) == {"kiosks": []}
         children = _children(proc.pid)
         assert [Path(f"/proc/{c}/comm").read_text().strip() for c in children] == ["mosquitto"]
