@@ -40,3 +40,6 @@ class Event(Base):
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical payload
     payload: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[float] = mapped_column(Float)
+
+
+from backoffice import models_fleet  # noqa: E402,F401  (health history and timeline tables, on this Base)

@@ -42,6 +42,8 @@ class Birth(Message):
     # The device's identity card (设备身份证), kiosk.toml [identity]: name, model, hall, region, address,
     # maintainer, maintainer_phone, asset_number. Public facts, printed on the machine's own label.
     identity: dict[str, str] = dataclasses.field(default_factory=dict)
+    # How often health is sent (seconds); 0 = not said. The console judges heartbeat age against it.
+    health_interval_s: float = 0.0
 
 
 # ------------------------------------------------------------------ health parts
