@@ -4,12 +4,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from backoffice import api, keys, web as pages
+from backoffice.pages import fleet
 from backoffice.config import Config
 from backoffice.ingest import Ingest
 from backoffice.store import FleetStore
 
 # Each module has `setup(app)`, which adds its routes (and middlewares, for auth).
-PARTS = (pages, api)
+PARTS = (pages, api, fleet)
 
 
 def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from backoffice.fleetstate import device_kind, paper_level
+from backoffice.models import Event
 from backoffice.models_fleet import HealthSample, KioskChange
 
 log = structlog.get_logger("backoffice.history")
@@ -160,3 +161,11 @@ async def run_forever(engine: Engine, every_s: float, full_days: float, hourly_d
         except Exception:  # a database outage must not end the job: the next round tries again
             log.exception("history.compact_failed")
         await asyncio.sleep(every_s)
+
+
+def device_events(engine: Engine, kiosk_id: str, since: float, limit: int = 500) -> list[dict]:
+    """The kiosk's device changes (faults and recoveries), newest first, for the timeline."""
+    with Session(engine) as s:
+        rows = s.scalars(select(Event).where(Event.kiosk_id == kiosk_id, Event.kind == "device", Event.at >= since)
+                         .order_by(Event.at.desc(), Event.id.desc()).limit(limit))
+        return [{"at": e.at, "session_seq": e.session_seq, "kind": e.kind, "payload": e.payload} for e in rows]

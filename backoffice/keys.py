@@ -5,6 +5,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from backoffice.config import Config
+from backoffice.fleetview import FleetView
 from backoffice.ingest import Ingest
 from backoffice.store import FleetStore
 
@@ -12,3 +13,4 @@ CONFIG = web.AppKey("config", Config)
 ENGINE = web.AppKey("engine", Engine)
 STORE = web.AppKey("store", FleetStore)
 INGEST = web.AppKey("ingest", Ingest)
+FLEET = web.AppKey("fleet", FleetView)  # the fleet page's derived rows and change feed (backoffice.fleetview)
