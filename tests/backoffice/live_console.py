@@ -11,6 +11,8 @@ import asyncio
 import dataclasses
 import threading
 
+import pytest
+
 from aiohttp import web
 
 from backoffice import app as app_module
@@ -66,9 +68,22 @@ class LiveConsole:
     def store(self):
         return self.server.store
 
+    def settle(self) -> None:
+        """Bring the fleet view up to date with what the test stored (instead of waiting for its poll)."""
+        from backoffice.keys import FLEET
+        self.call(self.server.runner.app[FLEET].refresh())
+
     def stop(self) -> None:
         if self.server:
             self.call(self.server.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+
+@pytest.fixture
+def live(tmp_path, console_broker):
+    """The console in-process against the conftest's broker, every request signed in as a viewer."""
+    c = LiveConsole(tmp_path, console_broker.port).start()
+    yield c
+    c.stop()
