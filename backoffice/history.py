@@ -18,8 +18,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from backoffice.fleetstate import device_kind, paper_level
-from backoffice.models import Event
-from backoffice.models_fleet import HealthSample, KioskChange
+from backoffice.models import Event, HealthSample, KioskChange
 
 log = structlog.get_logger("backoffice.history")
 

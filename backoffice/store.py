@@ -14,8 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backoffice import history
-from backoffice.models import Event, Kiosk
-from backoffice.models_fleet import HealthSample, KioskChange
+from backoffice.models import Event, HealthSample, Kiosk, KioskChange
 from wire import messages
 
 log = structlog.get_logger("backoffice.store")
