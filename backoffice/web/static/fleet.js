@@ -112,7 +112,7 @@
         '<td class="paper-' + esc(r.paper || "") + '">' + (r.paper ? esc(t("paper." + r.paper)) : "") + "</td>" +
         "<td>" + esc(r.runtime) + "</td>" +
         "<td>" + esc(ago(r.last_seen == null ? null : at - r.last_seen)) + "</td>" +
-        '<td class="reasons">' + esc(r.reasons.map(reasonText).join("；")) + "</td></tr>");
+        '<td class="reasons">' + esc(r.reasons.map(reasonText).join(" · ")) + "</td></tr>");
     }
     if (!part.length) out.push('<tr><td colspan="8">' + esc(t("fleet.none_match")) + "</td></tr>");
     tbody.innerHTML = out.join("");
