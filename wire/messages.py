@@ -110,11 +110,15 @@ class Health(Message):
     outbox: OutboxFigures = OutboxFigures(0, 0)
     session_seq: int = 0
     at: float = 0.0
+    # The visit under way: {"item": flow id, "step": step id}, empty between visits. Never who the citizen is.
+    visit: dict[str, str] = dataclasses.field(default_factory=dict)
     CHOICES: ClassVar = {"state": STATES, "mode": MODES}
 
     def facts(self) -> dict:
-        """What a change is judged by: everything but the figures that move by themselves and the stamps."""
-        return {k: v for k, v in self.as_dict().items() if k not in ("system", "outbox", "session_seq", "at")}
+        """What a change is judged by: everything but the figures that move by themselves and the stamps. A
+        step is not a change worth a report of its own: the visit's start (mode) is, and steps ride along."""
+        return {k: v for k, v in self.as_dict().items()
+                if k not in ("system", "outbox", "session_seq", "at", "visit")}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,10 +24,10 @@ def identity(i: int, region: str, hall: str) -> dict[str, str]:
 
 
 def health(trouble: str, at: float, seq: int, uptime: float, visits: int = 0, runtime: str = "1.4.2",
-           mem: float = 900.0, latency: float | None = 120.0) -> messages.Health:
+           mem: float = 900.0, latency: float | None = 120.0, visit: dict | None = None) -> messages.Health:
     printer = {"paper_low": ("warning", ["paper_low"]), "paper_out": ("error", ["paper_out"])}.get(trouble, ("ok", []))
     reader = ("offline", ["no_reply"]) if trouble == "reader_fault" else ("ok", [])
-    mode = {"out_of_service": "out_of_service", "maintenance": "maintenance"}.get(trouble, "home")
+    mode = {"out_of_service": "out_of_service", "maintenance": "maintenance"}.get(trouble, "visit" if visit else "home")
     state = {"out_of_service": "out_of_service", "maintenance": "maintenance", "paper_out": "degraded",
              "reader_fault": "degraded", "paper_low": "in_service"}.get(trouble, "in_service")
     items = {item: messages.ItemHealth(not (trouble == "paper_out" and item == "queue"),
@@ -43,7 +43,7 @@ def health(trouble: str, at: float, seq: int, uptime: float, visits: int = 0, ru
                  "id_reader": messages.DeviceHealth(reader[0], reader[1], "")},
         items=items, system=system, versions={"runtime": runtime, "flows": "3f9a1c2b7d4e"},
         counters=messages.VisitCounts(visits, {"social_security": visits // 2, "queue": visits - visits // 2}, {}, {}),
-        journal=messages.JournalFlags(True), session_seq=seq, at=at)
+        journal=messages.JournalFlags(True), session_seq=seq, at=at, visit=visit or {})
 
 
 def seed(store: FleetStore, n: int = 60, now: float | None = None, history_for: tuple[str, ...] = ()) -> list[str]:
@@ -73,7 +73,9 @@ def seed(store: FleetStore, n: int = 60, now: float | None = None, history_for: 
             state = {"lost": "lost", "out_of_service": "out_of_service", "maintenance": "maintenance"}.get(
                 trouble, "in_service")
             store.state(kiosk_id, messages.State("in_service", 2, seen - 1))
-            store.health(kiosk_id, health(trouble, seen, 2, 4000.0 + i, visits=40 + i % 17, runtime=runtime))
+            visit = {"item": "social_security", "step": "read_id_card"} if i % 20 == 1 else None
+            store.health(kiosk_id, health(trouble, seen, 2, 4000.0 + i, visits=40 + i % 17, runtime=runtime,
+                                          visit=visit))
             if state != "in_service":
                 store.state(kiosk_id, messages.State(state, 2, seen + 0.5))
             if trouble in ("paper_out", "reader_fault"):

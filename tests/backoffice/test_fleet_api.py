@@ -66,6 +66,8 @@ def test_a_kiosk_its_history_and_its_timeline(live):
     assert len(samples) > 200 and {"paper", "mem_available_mib", "latency_ms", "items", "restarts"} <= set(samples[0])
     kinds = [e["kind"] for e in get(live, "/api/v1/kiosks/K-00007/events")["timeline"]]
     assert {"fault", "recovery", "connect"} <= set(kinds)
+    assert get(live, "/api/v1/kiosks/K-00001")["visit"] == {"item": "social_security", "step": "read_id_card"}
+    assert get(live, "/api/v1/kiosks/K-00002")["visit"] is None
     with pytest.raises(urllib.error.HTTPError) as err:
         get(live, "/api/v1/kiosks/K-99999")
     assert err.value.code == 404
