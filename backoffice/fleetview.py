@@ -6,7 +6,8 @@ travel to the browser as one JSON document. The view changes for three reasons, 
 - another worker stored one: every `poll_s` the kiosks heard from since the last look are read again from
   the database, so several workers' pages agree within `poll_s`;
 - time passed: a kiosk that says nothing goes offline without any write, so each row keeps the time at which
-  its silence will cross the limit, and passing it re-derives the row.
+  its silence will cross the limit, and passing it reads the kiosk again and re-derives its row.
+Only the rows are held (not the health reports behind them), so 100,000 kiosks stay small.
 A changed row gets the next version number; a page asks for what changed after the version it holds.
 """
 from __future__ import annotations
@@ -70,7 +71,6 @@ class FleetView:
         self.store, self.rules, self.poll_s, self.clock = store, rules, poll_s, clock
         self.rows: dict[str, dict] = {}
         self.version = 0
-        self._facts: dict[str, dict] = {}
         self._deadline: dict[str, float] = {}  # kiosk -> when its silence crosses the limit
         self._log: collections.deque[tuple[int, str]] = collections.deque(maxlen=LOG_SIZE)
         self._dirty: set[str] = set()
@@ -127,16 +127,16 @@ class FleetView:
     async def refresh(self, poll: bool = True) -> None:
         """Re-read the kiosks named by the store, and with `poll` those another worker wrote; re-derive the
         rows whose silence has crossed its limit."""
-        ids, self._dirty = self._dirty, set()
+        now = self.clock()
+        due = {k for k, at in self._deadline.items() if at < now}  # read again: facts are not kept here
+        ids, self._dirty = self._dirty | due, set()
         kiosks: list[dict] = []
         if ids:
             kiosks += await asyncio.to_thread(self.store.kiosks, sorted(ids))
         if poll:
             since, self._cursor = self._cursor - OVERLAP_S, self.clock()
             kiosks += await asyncio.to_thread(self.store.kiosks, None, since)
-        now = self.clock()
-        due = [k for k, at in self._deadline.items() if at < now]
-        await self._apply(kiosks + [self._facts[k] for k in due if k not in ids])
+        await self._apply(kiosks)
 
     async def _apply(self, kiosks: list[dict]) -> None:
         now = self.clock()
@@ -144,7 +144,6 @@ class FleetView:
         for kiosk in kiosks:
             derived = fleetstate.derive(kiosk, now, self.rules)
             row = page_row(kiosk, derived)
-            self._facts[kiosk["id"]] = kiosk
             if derived.state in QUIET or kiosk.get("last_seen") is None:
                 self._deadline.pop(kiosk["id"], None)
             else:

@@ -1,4 +1,6 @@
 """Health history through the store: a sample per report, hourly after full_days, gone after hourly_days."""
+import time
+
 import pytest
 
 from backoffice import history
@@ -127,3 +129,31 @@ def test_listeners_hear_of_each_stored_change(store):
     store.state("K-1", messages.State("in_service", 1, T0))
     store.state("K-2", messages.State("in_service", 1, T0))
     assert heard == ["K-1", "K-2"]
+
+
+def test_the_server_runs_downsampling_and_retention_by_itself(tmp_path, console_broker):
+    from backoffice import db
+    from tests.backoffice.live_console import LiveConsole
+    url = f"sqlite:///{tmp_path / 'backoffice.db'}"
+    engine = db.engine(url)
+    db.upgrade(engine)
+    store = FleetStore(engine)
+    now = time.time()
+    for k in range(4):  # three days old: due for the hourly rows at full_days=1
+        store.now = now - 3 * 86400 + k * 60
+        store.clock = lambda: store.now
+        assert store.health("K-1", health(store.now, uptime=100 + k * 60))
+    engine.dispose()
+    console = LiveConsole(tmp_path, console_broker.port, {"database": {"url": url},
+                                                          "history": {"full_days": 1, "hourly_days": 30}})
+    console.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # the job runs at start, on its own task: poll the database
+            rows = history.samples(console.server.engine, "K-1", 0, now)
+            if rows and all(r["resolution"] == 3600 for r in rows):
+                break
+            time.sleep(0.05)
+        assert sum(r["n"] for r in rows) == 4 and {r["resolution"] for r in rows} == {3600}
+    finally:
+        console.stop()

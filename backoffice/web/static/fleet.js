@@ -125,10 +125,12 @@
     }
   }
 
-  function schedule() {  // many events in one frame cost one pass
+  let lastApply = 0;
+  function schedule() {  // live changes: one pass at most every 300 ms, however many arrive
     if (pending) return;
     pending = true;
-    requestAnimationFrame(() => { pending = false; apply(); });
+    setTimeout(() => requestAnimationFrame(() => { pending = false; lastApply = performance.now(); apply(); }),
+               Math.max(0, lastApply + 300 - performance.now()));
   }
 
   function fillSelect(name, values) {
