@@ -35,6 +35,10 @@ def test_fleet_page_counts_filters_and_search_in_chinese(live, page):
     page.wait_for_function("document.querySelectorAll('#rows tr[data-id]').length < 40")
     assert shown_ids(page) and all("金融街" in page.inner_text(f"#rows tr[data-id='{k}']") for k in shown_ids(page))
     page.fill("[data-test=search]", "")
+    page.click("th[data-sort='state']")  # worst first: the lost ones, then the offline ones
+    page.wait_for_function("document.querySelector('#rows tr[data-id]').dataset.state === 'lost'")
+    assert [page.get_attribute(f"#rows tr[data-id='{k}']", "data-state") for k in shown_ids(page)[:4]] == [
+        "lost", "lost", "offline", "offline"]
     page.click("button[data-state='lost']")
     page.wait_for_function("document.querySelectorAll('#rows tr[data-id]').length === 2")
     assert set(shown_ids(page)) == {"K-00013", "K-00033"}
