@@ -4,9 +4,10 @@ Goals (issue 12): the first rows painted under 1 s, a filter applied under 100 m
 the same run, is the least any page could do with the same rows: a static HTML table of all 10,000 rows with
 no script (its first contentful paint), filtered by a naive script that hides the rows that do not match.
 
-"First meaningful paint" here is the time from navigation start until the page's script has put the first
-page of rows in the table and the browser has painted the next frame (the server renders the page and its
-embedded JSON first, so the figure includes the server's work). The filter figure is from the input event to
+"First meaningful paint" here is measured twice from navigation start: the first contentful paint (the server
+puts the first page of rows in the HTML) and the moment the page's script has drawn its rows from the embedded
+JSON and the browser has painted the next frame (from then on the page filters and is live). Both include the
+server's work of rendering the page. The filter figure is from the input event to
 the next painted frame.
 
     PYTHONPATH=. .venv/bin/python bench/bench_fleet_page.py [N]
@@ -78,10 +79,12 @@ class Baseline:
         application.router.add_get("/bench/static-table", static_table)
 
 
-def fleet_paint(page, url: str) -> float:
+def fleet_paint(page, url: str) -> tuple[float, float]:
+    """(first contentful paint: the server's first page of rows; the script's rows painted)."""
     page.goto(url + "/fleet", wait_until="commit")
     page.wait_for_function("window.fleetTiming && window.fleetTiming.paintedMs")
-    return page.evaluate("window.fleetTiming.paintedMs")
+    return (page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime"),
+            page.evaluate("window.fleetTiming.paintedMs"))
 
 
 def baseline_paint(page, url: str) -> float:
@@ -141,7 +144,8 @@ def main() -> None:
                 paints = [fleet_paint(page, console.url) for _ in range(REPEAT)]
                 base_paints = [baseline_paint(page, console.url) for _ in range(REPEAT)]
                 line("baseline: static table, first contentful paint", base_paints)
-                line("fleet page: first page of rows painted", paints, 1000)
+                line("fleet page: first contentful paint (server's first rows)", [p[0] for p in paints], 1000)
+                line("fleet page: script's rows painted (live, filterable)", [p[1] for p in paints], 1000)
                 fleet_paint(page, console.url)
                 fleet_filter, base_filter = [], []
                 for value in ["out", "", "low", "", "out", "", "low", "", "out", ""]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -19,6 +20,7 @@ from backoffice.web import i18n, render
 from backoffice.pages.fleet_texts import REASON_KEYS, STATE_KEYS, reason_text
 
 KEEPALIVE_S = 15  # a comment line this often keeps proxies from closing an idle stream
+PAGE = 100  # rows per page, as in the page's script
 BATCH_S = 0.25  # at most four messages a second per page: a busy fleet's reports travel in batches
 RANGES = {"24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, "90d": 90 * 86400}
 IDENTITY = ("name", "model", "region", "hall", "address", "maintainer", "maintainer_phone", "asset_number")
@@ -39,10 +41,20 @@ def client_texts(lang: str) -> dict:
 # ------------------------------------------------------------------ pages
 @require("viewer")
 async def fleet_page(request: web.Request) -> web.Response:
+    """The rows travel as JSON for the script; the first page of the filtered rows is also in the HTML, so
+    the page reads (and pages, and filters by its form) without script too."""
     view = request.app[FLEET]
     lang = i18n.locale_of(request)
+    shown = sorted(_filtered(request), key=lambda r: (r["region"], r["hall"], r["id"]))
+    try:
+        number = max(0, int(request.query.get("page", "1")) - 1)
+    except ValueError:
+        number = 0
     return render(request, "fleet.html", data=view.snapshot(), texts=client_texts(lang),
-                  states=fleetstate.STATES)
+                  states=fleetstate.STATES, rows=shown[number * PAGE:(number + 1) * PAGE], total=len(shown),
+                  page=number + 1, pages=max(1, -(-len(shown) // PAGE)), reason_text=reason_text,
+                  counts=fleetstate.counts([r["state"] for r in view.rows.values()]), when=_when,
+                  query_without_page=urlencode([(k, v) for k, v in request.query.items() if k != "page"]))
 
 
 @require("viewer")
@@ -94,12 +106,12 @@ async def kiosk_page(request: web.Request) -> web.Response:
     timeline = await _timeline(request, kiosk_id, now - RANGES["90d"])
     return render(request, "kiosk.html", k=detail, identity_fields=IDENTITY, range=span_key, ranges=list(RANGES),
                   charts=_charts(rows, now - span, now, lang), timeline=timeline, reason_text=reason_text,
-                  when=lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else "—")
+                  when=_when)
 
 
 # ------------------------------------------------------------------ API
-@require("viewer")
-async def api_kiosks(request: web.Request) -> web.Response:
+def _filtered(request: web.Request) -> list[dict]:
+    """The rows that pass the filters in the query (the fleet page's form, the API's parameters)."""
     view, q = request.app[FLEET], request.query
     try:
         offline_min = float(q["offline_min"]) if q.get("offline_min") else None
@@ -112,12 +124,17 @@ async def api_kiosks(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=json.dumps({"error": f"state: unknown {unknown[0][:30]!r}"}),
                                  content_type="application/json")
     now = view.clock()
-    rows = [r for r in view.rows.values() if matches(
+    return [r for r in view.rows.values() if matches(
         r, now, states=states, region=q.get("region", ""), hall=q.get("hall", ""), paper=q.get("paper", ""),
         offline_min=offline_min, version=q.get("version", ""), item=q.get("item", ""), q=q.get("q", ""))]
-    rows.sort(key=lambda r: r["id"])
-    return web.json_response({"now": now, "counts": fleetstate.counts([r["state"] for r in view.rows.values()]),
-                              "kiosks": rows})
+
+
+@require("viewer")
+async def api_kiosks(request: web.Request) -> web.Response:
+    view = request.app[FLEET]
+    rows = sorted(_filtered(request), key=lambda r: r["id"])
+    return web.json_response({"now": view.clock(), "kiosks": rows,
+                              "counts": fleetstate.counts([r["state"] for r in view.rows.values()])})
 
 
 @require("viewer")
@@ -153,6 +170,10 @@ async def api_events(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------ helpers
+def _when(t: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else "—"
+
+
 async def _detail(request: web.Request, kiosk_id: str) -> dict:
     found = await asyncio.to_thread(request.app[STORE].kiosks, [kiosk_id])
     if not found:

@@ -137,3 +137,14 @@ def test_a_change_log_that_no_longer_reaches_back_asks_for_a_resync():
     view.version = 10
     assert view.since(10) == (10, [])
     assert view.since(3) == (10, None)
+
+
+def test_the_fleet_page_reads_filters_and_pages_without_script(live):
+    seed(live.store, 150)
+    live.settle()
+    with urllib.request.urlopen(live.url + "/fleet?lang=en&paper=out", timeout=10) as r:
+        page = r.read().decode()
+    assert page.count('<tr data-id="') == 8 and "K-00007" in page and "paper out" in page  # i % 20 == 7
+    with urllib.request.urlopen(live.url + "/fleet?page=2", timeout=10) as r:
+        second = r.read().decode()
+    assert second.count('<tr data-id="') == 50 and "第 101–150 台，共 150 台" in second
