@@ -9,18 +9,28 @@ import paho.mqtt.client as mqtt
 
 from tests.backoffice.fleet_seed import health, seed
 from tests.backoffice.live_console import live  # noqa: F401  (fixture)
-from wire import topics
+from wire import messages, topics
 
 
 def shown_ids(page):
     return page.eval_on_selector_all("#rows tr[data-id]", "trs => trs.map(t => t.dataset.id)")
 
 
+HOSTILE = '<img src=x onerror="window.pwned=1">'  # a kiosk's identity is input from the field, not markup
+
+
 def test_fleet_page_counts_filters_and_search_in_chinese(live, page):
-    seed(live.store, 40)
+    seed(live.store, 39)
+    live.store.birth("K-00040", messages.Birth("K-00040", "b", 1, {}, [], 1, False, time.time(),
+                                               {"name": HOSTILE, "hall": HOSTILE, "region": "西城区"}, 60.0))
     live.settle()
     page.goto(live.url + "/fleet")
     page.wait_for_selector("#rows tr[data-id]")
+    page.fill("[data-test=search]", "onerror")
+    page.wait_for_function("document.querySelectorAll('#rows tr[data-id]').length === 1")
+    assert HOSTILE in page.inner_text("#rows tr[data-id='K-00040']")  # shown as text
+    assert page.locator("img").count() == 0 and page.evaluate("window.pwned") is None
+    page.fill("[data-test=search]", "")
     assert page.inner_text("[data-count='']") == "40"
     assert page.inner_text("[data-count='offline']") == "2"
     assert page.inner_text("button[data-state='offline']").endswith("离线")
