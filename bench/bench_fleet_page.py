@@ -30,6 +30,7 @@ from backoffice import db  # noqa: E402
 from backoffice.fleetstate import Rules, derive  # noqa: E402
 from backoffice.fleetview import page_row  # noqa: E402
 from backoffice.models import Kiosk  # noqa: E402
+from backoffice.store import FleetStore  # noqa: E402
 from tests.backoffice.console import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.backoffice.fleet_seed import MIX, REGIONS, health, identity  # noqa: E402
 from tests.backoffice.live_console import LiveConsole, SignedIn  # noqa: E402
@@ -115,20 +116,15 @@ def line(name: str, samples: list[float], goal: float | None = None) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    from backoffice.web import i18n  # noqa: F401  (texts registered before the app builds)
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         now = time.time()
         url = f"sqlite:///{tmp / 'backoffice.db'}"
         seed_bulk(url, n, now)
-        import sqlalchemy as sa
-        eng = sa.create_engine(url)
-        with eng.connect() as conn:
-            facts = [dict(r._mapping) for r in conn.execute(sa.select(Kiosk))]
-        eng.dispose()
-        rows = [page_row({**k, "identity": k["birth"]["identity"], "versions": k["birth"]["versions"]},
-                         derive({**k, "health_interval_s": 60.0}, now, Rules())) for k in facts]
+        engine = db.engine(url)
+        rows = [page_row(k, derive(k, now, Rules())) for k in FleetStore(engine).kiosks()]  # as the page's
+        engine.dispose()
         broker = Broker(tmp).start()
         console = LiveConsole(tmp, broker.port, {"database": {"url": url}})
         try:
@@ -149,7 +145,7 @@ def main() -> None:
                 fleet_paint(page, console.url)
                 fleet_filter, base_filter = [], []
                 for value in ["out", "", "low", "", "out", "", "low", "", "out", ""]:
-                    ms, shown = page.evaluate(FLEET_FILTER, value)
+                    ms, _ = page.evaluate(FLEET_FILTER, value)
                     fleet_filter.append(ms)
                 baseline_paint(page, console.url)
                 for value in ["out", "", "low", "", "out", "", "low", "", "out", ""]:

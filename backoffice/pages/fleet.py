@@ -50,7 +50,8 @@ async def fleet_page(request: web.Request) -> web.Response:
         number = max(0, int(request.query.get("page", "1")) - 1)
     except ValueError:
         number = 0
-    return render(request, "fleet.html", data=view.snapshot(), texts=client_texts(lang),
+    return render(request, "fleet.html", fleet_size=len(view.rows), data_json=_script_safe(view.snapshot_json(_compact)),
+                  texts=client_texts(lang),
                   states=fleetstate.STATES, rows=shown[number * PAGE:(number + 1) * PAGE], total=len(shown),
                   page=number + 1, pages=max(1, -(-len(shown) // PAGE)), reason_text=reason_text,
                   counts=fleetstate.counts([r["state"] for r in view.rows.values()]), when=_when,
@@ -59,7 +60,7 @@ async def fleet_page(request: web.Request) -> web.Response:
 
 @require("viewer")
 async def fleet_data(request: web.Request) -> web.Response:
-    return web.json_response(request.app[FLEET].snapshot())
+    return web.Response(text=request.app[FLEET].snapshot_json(_compact), content_type="application/json")
 
 
 @require("viewer")
@@ -170,6 +171,16 @@ async def api_events(request: web.Request) -> web.Response:
 
 
 # ------------------------------------------------------------------ helpers
+def _compact(value) -> str:
+    """UTF-8 as is (a Chinese name is 3 bytes, not a 6-byte escape) and no spaces: 10,000 rows are megabytes."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _script_safe(text: str) -> str:
+    """JSON text safe inside <script type="application/json">: no `<`, `>` or `&` that could end the element."""
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def _when(t: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else "—"
 
@@ -205,8 +216,9 @@ async def _timeline(request: web.Request, kiosk_id: str, since: float) -> list[d
     for c in changes:
         if c["kind"] == "birth":
             restarted = previous_boot.get(id(c)) not in (None, c["value"])
+            versions = sorted((c["detail"].get("versions") or {}).items())
             out.append({"at": c["at"], "kind": "restart" if restarted else "connect",
-                        "subject": ", ".join(f"{k} {v}" for k, v in sorted((c["detail"].get("versions") or {}).items()))})
+                        "subject": ", ".join(f"{k} {v}" for k, v in versions)})
         else:
             kind = {"maintenance": "maintenance_on", "out_of_service": "out_of_service", "lost": "lost",
                     "disconnected": "disconnected"}.get(c["value"], "state")

@@ -68,8 +68,9 @@ def seed(store: FleetStore, n: int = 60, now: float | None = None, history_for: 
                                                   runtime=runtime, mem=800 + 100 * ((k // 12) % 3),
                                                   latency=100 + (k % 24) * 5))
             store.clock = lambda seen=seen: seen
-            store.birth(kiosk_id, messages.Birth(kiosk_id, f"boot-{i}", 2, {"runtime": runtime, "flows": "3f9a1c2b7d4e"},
-                                                 ["ping"], 1, True, seen, identity(i, region, hall), 60.0))
+            versions = {"runtime": runtime, "flows": "3f9a1c2b7d4e"}
+            store.birth(kiosk_id, messages.Birth(kiosk_id, f"boot-{i}", 2, versions, ["ping"], 1, True, seen,
+                                                 identity(i, region, hall), 60.0))
             state = {"lost": "lost", "out_of_service": "out_of_service", "maintenance": "maintenance"}.get(
                 trouble, "in_service")
             store.state(kiosk_id, messages.State("in_service", 2, seen - 1))
@@ -80,8 +81,8 @@ def seed(store: FleetStore, n: int = 60, now: float | None = None, history_for: 
                 store.state(kiosk_id, messages.State(state, 2, seen + 0.5))
             if trouble in ("paper_out", "reader_fault"):
                 device = "receipt_printer" if trouble == "paper_out" else "id_reader"
-                store.event(kiosk_id, messages.DeviceChange(device, "error", [trouble.replace("reader_fault", "no_reply")],
-                                                            {}, 2, seen - 600))
+                reason = "paper_out" if trouble == "paper_out" else "no_reply"
+                store.event(kiosk_id, messages.DeviceChange(device, "error", [reason], {}, 2, seen - 600))
                 store.event(kiosk_id, messages.DeviceChange(device, "ok", [], {}, 2, seen - 1200))
     finally:
         store.clock = clock
