@@ -33,7 +33,7 @@ def rules(app: web.Application) -> fleetstate.Rules:
 
 def client_texts(lang: str) -> dict:
     """The texts the page's script needs, in the page's language."""
-    keys = [*STATE_KEYS, *REASON_KEYS, "fleet.silent_for", "fleet.never", "fleet.showing", "fleet.live",
+    keys = [*STATE_KEYS, *REASON_KEYS, "fleet.ago_s", "fleet.ago_min", "fleet.ago_h", "fleet.ago_d", "fleet.never", "fleet.showing", "fleet.live",
             "fleet.reconnecting", "paper.ok", "paper.low", "paper.out", "fleet.none_match"]
     return {k: i18n.text(k, lang) for k in keys}
 
@@ -107,7 +107,7 @@ async def kiosk_page(request: web.Request) -> web.Response:
     timeline = await _timeline(request, kiosk_id, now - RANGES["90d"])
     return render(request, "kiosk.html", k=detail, identity_fields=IDENTITY, range=span_key, ranges=list(RANGES),
                   charts=_charts(rows, now - span, now, lang), timeline=timeline, reason_text=reason_text,
-                  when=_when)
+                  when=_when, version=request.app[FLEET].version, texts=client_texts(lang))
 
 
 # ------------------------------------------------------------------ API

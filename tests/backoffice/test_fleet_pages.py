@@ -94,3 +94,6 @@ def test_kiosk_page_shows_identity_state_charts_and_timeline_in_english(live, pa
     kinds = page.eval_on_selector_all("[data-test=timeline] li[data-kind]", "l => l.map(e => e.dataset.kind)")
     assert {"fault", "recovery", "connect"} <= set(kinds)
     assert "Fault" in page.inner_text("[data-test=timeline]")
+    live.store.health("K-00007", health("", time.time(), 2, 99999.0))  # paper refilled: the page follows
+    page.wait_for_selector("[data-test=kiosk-state][data-state=in_service]")
+    assert page.inner_text("[data-test=kiosk-state]") == "In service" and page.inner_text("[data-test=reasons]") == "—"

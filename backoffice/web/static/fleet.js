@@ -37,9 +37,8 @@
   function ago(seconds) {
     if (seconds == null) return t("fleet.never");
     const s = Math.max(0, Math.round(seconds));
-    const n = s < 90 ? s + " s" : s < 5400 ? Math.round(s / 60) + " min" : s < 172800 ? Math.round(s / 3600) + " h"
-      : Math.round(s / 86400) + " d";
-    return t("fleet.silent_for", {n: n});
+    return s < 90 ? t("fleet.ago_s", {n: s}) : s < 5400 ? t("fleet.ago_min", {n: Math.round(s / 60)})
+      : s < 172800 ? t("fleet.ago_h", {n: Math.round(s / 3600)}) : t("fleet.ago_d", {n: Math.round(s / 86400)});
   }
 
   function keyOf(r) {  // precomputed once per row: sorting 10,000 rows compares plain values
