@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrapped
 
-.PHONY: demo test test-slow bench schema screenshots image clean lock
+.PHONY: demo test test-slow bench schema screenshots console-screenshots image clean lock
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh requirements/build.txt requirements/dev.txt
 	VENV=$(VENV) bash scripts/bootstrap.sh
@@ -35,6 +35,10 @@ schema: $(STAMP)
 	$(VENV)/bin/kiosk flows schema > kiosk/schema/flow.schema.json
 	$(VENV)/bin/kiosk flows schema --scenario > kiosk/schema/flow-test.schema.json
 	$(VENV)/bin/kiosk flows schema --markdown > docs/flow-reference.md
+
+# The console's fleet and kiosk pages, seeded and photographed in Chromium, into docs/screenshots/console/.
+console-screenshots: $(STAMP)
+	PYTHONPATH=. $(PY) scripts/console_screenshots.py
 
 # The lock (requirements/*.txt, hashed) from pyproject.toml and requirements/build.in.
 # dev.txt holds the back office's group too (the suite tests it); runtime.txt, the kiosk image's, does not.

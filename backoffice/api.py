@@ -1,18 +1,10 @@
-"""The JSON API, /api/v1. Every route here is described in openapi.yaml (a test checks it)."""
+"""The JSON API, /api/v1. The fleet's and a kiosk's endpoints are in backoffice.pages.fleet."""
 from __future__ import annotations
-
-import asyncio
 
 from aiohttp import web
 
 from backoffice.auth import require
-from backoffice.keys import INGEST, STORE
-
-
-@require("viewer")
-async def kiosks(request: web.Request) -> web.Response:
-    rows = await asyncio.to_thread(request.app[STORE].kiosks)
-    return web.json_response({"kiosks": rows})
+from backoffice.keys import INGEST
 
 
 @require("viewer")
@@ -21,5 +13,4 @@ async def ingest_status(request: web.Request) -> web.Response:
 
 
 def setup(application: web.Application) -> None:
-    application.router.add_get("/api/v1/kiosks", kiosks)
     application.router.add_get("/api/v1/ingest", ingest_status)

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class Section(BaseModel):
@@ -58,6 +58,27 @@ class AuthConfig(Section):
     session_idle_minutes: float = Field(default=30, gt=0, description="A session unused this long ends.")
     session_max_hours: float = Field(default=12, gt=0, description="A session ends this long after sign-in, used or not.")
     min_password_length: int = Field(default=10, ge=8, le=256)
+class FleetConfig(Section):
+    health_interval_s: float = Field(default=60, ge=5, le=3600, description="Expected health interval of a "
+                                     "kiosk whose birth does not say its own (kiosk.toml telemetry.health_interval_s).")
+    grace_percent: float = Field(default=100, ge=0, le=1000, description="Offline once no report has arrived for "
+                                 "the interval plus this percentage of it (100: two intervals).")
+    poll_s: float = Field(default=2, ge=0.2, le=60, description="How often the live pages re-read the kiosks "
+                          "that changed; other workers' writes reach this one's pages this late at most.")
+
+
+class HistoryConfig(Section):
+    full_days: float = Field(default=7, gt=0, le=366, description="Health samples kept at full resolution.")
+    hourly_days: float = Field(default=90, gt=0, le=3660, description="Then one row per kiosk and hour, kept "
+                               "until this many days old (counted from now, so at least full_days).")
+    compact_every_s: float = Field(default=3600, ge=10, le=86_400, description="How often downsampling and "
+                                   "retention run.")
+
+    @model_validator(mode="after")
+    def _hourly_outlives_full(self):
+        if self.hourly_days < self.full_days:
+            raise ValueError("hourly_days must be at least full_days")
+        return self
 
 
 class Config(Section):
@@ -66,6 +87,8 @@ class Config(Section):
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    fleet: FleetConfig = Field(default_factory=FleetConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
     var_dir: Path = Field(default=Path("."), description="The local broker's files; relative to the config file.")
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from backoffice.auth.service import Auth
 from backoffice.config import Config
+from backoffice.fleetview import FleetView
 from backoffice.ingest import Ingest
 from backoffice.store import FleetStore
 
@@ -14,3 +15,4 @@ ENGINE = web.AppKey("engine", Engine)
 STORE = web.AppKey("store", FleetStore)
 INGEST = web.AppKey("ingest", Ingest)
 AUTH = web.AppKey("auth", Auth)
+FLEET = web.AppKey("fleet", FleetView)  # the fleet page's derived rows and change feed (backoffice.fleetview)

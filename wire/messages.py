@@ -42,6 +42,8 @@ class Birth(Message):
     # The device's identity card (设备身份证), kiosk.toml [identity]: name, model, hall, region, address,
     # maintainer, maintainer_phone, asset_number. Public facts, printed on the machine's own label.
     identity: dict[str, str] = dataclasses.field(default_factory=dict)
+    # How often health is sent (seconds); 0 = not said. The console judges heartbeat age against it.
+    health_interval_s: float = 0.0
 
 
 # ------------------------------------------------------------------ health parts
@@ -108,11 +110,15 @@ class Health(Message):
     outbox: OutboxFigures = OutboxFigures(0, 0)
     session_seq: int = 0
     at: float = 0.0
+    # The visit under way: {"item": flow id, "step": step id}, empty between visits. Never who the citizen is.
+    visit: dict[str, str] = dataclasses.field(default_factory=dict)
     CHOICES: ClassVar = {"state": STATES, "mode": MODES}
 
     def facts(self) -> dict:
-        """What a change is judged by: everything but the figures that move by themselves and the stamps."""
-        return {k: v for k, v in self.as_dict().items() if k not in ("system", "outbox", "session_seq", "at")}
+        """What a change is judged by: everything but the figures that move by themselves and the stamps. A
+        step is not a change worth a report of its own: the visit's start (mode) is, and steps ride along."""
+        return {k: v for k, v in self.as_dict().items()
+                if k not in ("system", "outbox", "session_seq", "at", "visit")}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -136,10 +136,20 @@ def current_state(controller) -> str:
                        sum(t.available for t in tiles), len(tiles))
 
 
+def visit_now(controller) -> dict[str, str]:
+    """The item and step of the visit under way, for the console; nothing about the citizen."""
+    runner = getattr(controller, "runner", None)
+    if controller.state.mode != "visit" or runner is None or runner.finished is not None:
+        return {}
+    session = runner.session
+    return {"item": str(session.root_flow.id), "step": str(session.frame.step_id)}
+
+
 def snapshot(controller, *, versions: dict, counters: Counters, var_dir: Path | None = None) -> Health:
     devices = {role: DeviceHealth(**dev.status.as_dict()) for role, dev in sorted(controller.devices.items())}
     items = {t.flow: ItemHealth(t.available, list(t.reasons)) for t in controller.state.tiles}
     return Health(state=current_state(controller), mode=controller.state.mode,
                   maintenance_pending=controller.state.remote_maintenance_pending, devices=devices, items=items,
                   system=system_figures(var_dir), versions=versions, counters=counters.as_wire(),
-                  journal=JournalFlags(bool(controller.journal and controller.journal.pseudonymous)))
+                  journal=JournalFlags(bool(controller.journal and controller.journal.pseudonymous)),
+                  visit=visit_now(controller))

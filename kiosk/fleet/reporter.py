@@ -202,7 +202,7 @@ class MqttReporter:
         log.info("mqtt.connected", host=self.host, port=self.port, session_seq=self.session_seq)
         self._inflight.clear()  # a new connection: anything unacknowledged is sent again from the outbox
         birth = Birth(self.kiosk_id, self.boot_id, self.session_seq, self.versions, list(NAMES),
-                      COMMAND_ENVELOPE, self.gate.enabled, time.time(), self.identity)
+                      COMMAND_ENVELOPE, self.gate.enabled, time.time(), self.identity, self.health_interval_s)
         self._publish(topics.BIRTH, birth.encode(), retain=True)
         self._publish(topics.STATE, self._state_payload(self._state), retain=True)
         self.client.subscribe(self._topic(topics.CMD), qos=topics.CMD.qos)

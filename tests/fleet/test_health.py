@@ -74,3 +74,16 @@ async def test_health_says_whether_the_journal_can_link_visits(tmp_path):
         c = KioskController(reg, devices, None, VirtualClock(), kiosk={"id": "K1"}, journal=journal)
         assert snapshot(c, versions={}, counters=Counters()).journal.pseudonymous is expected
         journal.close()
+
+
+async def test_a_visit_under_way_reports_its_item_and_step_only():
+    reg = FlowRegistry(FLOWS)
+    reg.reload()
+    c = KioskController(reg, await open_devices(), None, VirtualClock(), kiosk={"id": "K1"})
+    assert snapshot(c, versions={}, counters=Counters()).visit == {}
+    assert c.start("queue-ticket")
+    health = snapshot(c, versions={}, counters=Counters())
+    assert health.visit["item"] == "queue-ticket" and set(health.visit) == {"item", "step"}
+    assert health.visit["step"] == c.runner.session.frame.step_id
+    assert Health.decode(health.encode()).visit == health.visit
+    assert "visit" not in health.facts()  # a step alone does not make a report

@@ -47,6 +47,7 @@ def test_birth_state_and_the_will_after_kill_9(broker, tmp_path):
         proc = reporter_process(broker.port, tmp_path, 0)
         _, birth = watch.wait_for(lambda t, b: t.endswith("/birth"))
         assert birth["session_seq"] == 1 and "ping" in birth["commands"]
+        assert birth["health_interval_s"] == 60.0  # the console judges heartbeat age by the kiosk's own interval
         watch.wait_for(lambda t, b: t.endswith("/state") and b["state"] == "in_service")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -1,0 +1,1 @@
+"""Console pages, one module per feature, each with `setup(app)` listed in backoffice.app.PARTS."""
