@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from backoffice.alerts.settings import AlertsConfig
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -41,11 +43,18 @@ class IngestConfig(Section):
     max_payload: int = Field(default=65536, ge=1024, description="Bigger reports are counted as bad, not read.")
 
 
+class MetricsConfig(Section):
+    token_env: str | None = Field(default=None, description="Environment variable holding the bearer token "
+                                  "Prometheus sends; unset: /metrics answers loopback clients only.")
+
+
 class Config(Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     var_dir: Path = Field(default=Path("."), description="The local broker's files; relative to the config file.")
 
 
