@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backoffice import api, keys, web as pages
+from backoffice import api, keys, metrics, web as pages
+from backoffice.alerts import pages as alerts
 from backoffice.config import Config
 from backoffice.ingest import Ingest
+from backoffice.stats import pages as stats
 from backoffice.store import FleetStore
 
 # Each module has `setup(app)`, which adds its routes (and middlewares, for auth).
-PARTS = (pages, api)
+PARTS = (pages, api, alerts, stats, metrics)
 
 
 def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from backoffice.alerts.settings import AlertsConfig
 
@@ -48,6 +49,20 @@ class MetricsConfig(Section):
                                   "Prometheus sends; unset: /metrics answers loopback clients only.")
 
 
+class StatsConfig(Section):
+    timezone: str = Field(default="Asia/Shanghai", description="Days and hours of the service statistics are "
+                          "counted in this IANA time zone.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
 class Config(Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
@@ -55,6 +70,7 @@ class Config(Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    stats: StatsConfig = Field(default_factory=StatsConfig)
     var_dir: Path = Field(default=Path("."), description="The local broker's files; relative to the config file.")
 
 

@@ -113,8 +113,8 @@ class AlertStore:
     def version(self) -> str:
         """Changes whenever any alert does: the page's poll answers 304 while it stays the same."""
         with Session(self.engine) as s:
-            latest, count = s.execute(select(func.max(Alert.updated_at), func.count(Alert.id))).one()
-        return f"{latest or 0:.6f}-{count}"
+            latest, last_id = s.execute(select(func.max(Alert.updated_at), func.max(Alert.id))).one()
+        return f"{latest or 0:.6f}-{last_id or 0}"
 
     def open_per_rule(self) -> dict[str, int]:
         with Session(self.engine) as s:

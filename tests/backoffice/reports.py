@@ -6,10 +6,10 @@ from wire import messages
 PRINTER = "receipt_printer"
 
 
-def birth(kiosk_id: str, seq: int = 1, hall: str = "市民中心", region: str = "东城区", at: float = 1000.0):
+def birth(kiosk_id: str, seq: int = 1, hall: str = "市民中心", region: str = "东城区", at: float = 1000.0, **card):
     return messages.Birth(kiosk_id=kiosk_id, boot_id=f"b{seq}", session_seq=seq, versions={"runtime": "0.1.0"},
                           commands=["ping"], command_envelope=1, commands_enabled=False, at=at,
-                          identity={"name": kiosk_id, "hall": hall, "region": region})
+                          identity={"name": kiosk_id, "hall": hall, "region": region, **card})
 
 
 def health(seq: int = 1, *, paper: str | None = None, state: str = "in_service", mode: str = "home",
