@@ -138,13 +138,13 @@ class Ingest:
         if isinstance(msg, messages.Birth) and msg.kiosk_id != kiosk_id:
             return self._refuse("wrong_kiosk", topic, None)
         stored = self._store(kiosk_id, msg)
-        self.counts[{True: "stored", False: "duplicate" if isinstance(msg, messages.Event) else "stale",
-                     None: "ignored"}[stored]] += 1
         for observe in self.observers if stored else ():
             try:
                 observe(kiosk_id, msg)
             except Exception:  # an observer's failure is its own: the report is stored all the same
                 log.exception("ingest.observer_failed", observer=getattr(observe, "__qualname__", "?"))
+        self.counts[{True: "stored", False: "duplicate" if isinstance(msg, messages.Event) else "stale",
+                     None: "ignored"}[stored]] += 1
 
     def _store(self, kiosk_id: str, msg) -> bool | None:
         if isinstance(msg, messages.Birth):

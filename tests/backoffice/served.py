@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import types
+import warnings
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.web_exceptions import NotAppKeyWarning
 
 from backoffice import app as console_app, db
 from backoffice.config import parse
@@ -25,7 +27,9 @@ def as_user(name: str, role: str):
 
     @web.middleware
     async def signed_in(request: web.Request, handler):
-        request["user"] = user
+        with warnings.catch_warnings():  # backoffice.auth's key is the plain string "user"
+            warnings.simplefilter("ignore", NotAppKeyWarning)
+            request["user"] = user
         return await handler(request)
     return signed_in
 
@@ -45,7 +49,7 @@ class Running:
 
 async def start_console(workdir: Path, broker_port: int | None, *, user=("op1", "operator"), config: dict | None = None,
                         engine=None) -> Running:
-    cfg = parse({"broker": {"host": "127.0.0.1", "port": broker_port}, **(config or {})}, "backoffice.toml",
+    cfg = parse({"broker": {"host": "127.0.0.1", "port": broker_port or 1883}, **(config or {})}, "backoffice.toml",
                 base=workdir)
     if engine is None:
         engine = db.engine(cfg.database.url)

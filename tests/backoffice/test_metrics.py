@@ -1,0 +1,84 @@
+"""/metrics: the fleet as a few series whose number does not grow with the fleet, never one per kiosk;
+answered on loopback, or to a bearer token when one is configured."""
+from __future__ import annotations
+
+import types
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import make_mocked_request
+
+from backoffice import metrics
+from backoffice.store import FleetStore
+from tests.backoffice import reports
+from tests.backoffice.served import start_console
+
+HALLS = ("市民中心", "社区中心", "银行网点")
+
+
+def fleet(engine, n: int, prefix: str) -> None:
+    """n kiosks over three halls, every other one paper-out (degraded)."""
+    store = FleetStore(engine)
+    for i in range(n):
+        k = f"{prefix}{i:03d}"
+        store.birth(k, reports.birth(k, hall=HALLS[i % 3]))
+        state = "degraded" if i % 2 else "in_service"
+        store.state(k, reports.state(state))
+        store.health(k, reports.health(paper="paper_out" if i % 2 else None, state=state))
+
+
+def series(text: str) -> list[str]:
+    return [line.rsplit(" ", 1)[0] for line in text.splitlines() if line and not line.startswith("#")]
+
+
+async def scrape(url: str, **headers) -> tuple[int, str]:
+    async with ClientSession() as http:
+        async with http.get(f"{url}/metrics", headers=headers) as r:
+            return r.status, await r.text()
+
+
+async def test_fifty_kiosks_are_as_many_series_as_six_and_none_is_named(tmp_path, db_engine):
+    console = await start_console(tmp_path, None, engine=db_engine)
+    try:
+        fleet(db_engine, 6, "S-")
+        _, small = await scrape(console.url)
+        fleet(db_engine, 50, "L-")
+        status, large = await scrape(console.url)
+    finally:
+        await console.stop()
+    assert status == 200
+    assert series(small) == series(large)
+    assert 'backoffice_kiosks{state="degraded"} 28' in large  # 3 of 6 and 25 of 50
+    assert 'backoffice_hall_kiosks{hall="市民中心",state="in_service"}' in large
+    assert 'backoffice_alerts_open{rule="paper_out"} 0' in large  # written to the store directly: no evaluator
+    assert "# TYPE backoffice_ingest_bad_reports_total counter" in large
+    assert not any(k in large for k in ("S-0", "L-0"))
+
+
+async def test_a_configured_token_is_required(tmp_path, db_engine, monkeypatch):
+    monkeypatch.setenv("METRICS_TOKEN", "s3cret-token")
+    console = await start_console(tmp_path, None, engine=db_engine, config={"metrics": {"token_env": "METRICS_TOKEN"}})
+    try:
+        assert (await scrape(console.url))[0] == 401
+        assert (await scrape(console.url, Authorization="Bearer wrong"))[0] == 401
+        assert (await scrape(console.url, Authorization="Bearer s3cret-token"))[0] == 200
+    finally:
+        await console.stop()
+
+
+def test_without_a_token_only_loopback_is_answered():
+    for peer, allowed in ((("10.1.2.3", 40000), False), (("127.0.0.1", 40000), True), (("::1", 40000, 0, 0), True)):
+        transport = types.SimpleNamespace(get_extra_info=lambda name, default=None, p=peer:
+                                          p if name == "peername" else default)
+        request = make_mocked_request("GET", "/metrics", app={metrics.TOKEN: ""}, transport=transport)
+        if allowed:
+            metrics._admit(request)
+        else:
+            with pytest.raises(metrics.web.HTTPForbidden):
+                metrics._admit(request)
+
+
+def test_label_values_are_escaped():
+    out = metrics.Exposition()
+    out.sample("x", {"hall": 'a"b\\c\nd'}, 1)
+    assert out.text() == 'x{hall="a\\"b\\\\c\\nd"} 1\n'
