@@ -60,10 +60,9 @@ class AlertStore:
             done = s.execute(self._insert(Alert).values(
                 kiosk_id=facts.kiosk_id, hall=facts.hall, region=facts.region, rule=rule, kind=r.kind,
                 severity=r.severity, status="open", active_key=key(facts.kiosk_id, rule), detail=detail,
-                raised_at=now, updated_at=now, notified=False).on_conflict_do_nothing())
-            if done.rowcount != 1:
-                return None
-            return _row(s.scalars(select(Alert).where(Alert.active_key == key(facts.kiosk_id, rule))).one())
+                raised_at=now, updated_at=now, notified=False).on_conflict_do_nothing().returning(Alert.id))
+            new_id = done.scalar_one_or_none()  # RETURNING, not rowcount: the ORM path leaves that -1 on psycopg
+            return None if new_id is None else _row(s.get(Alert, new_id))
 
     def clear(self, kiosk_id: str, rule: str, now: float | None = None) -> dict | None:
         """The condition alert just cleared, or None if there was none (event alerts wait for an operator)."""
@@ -169,8 +168,9 @@ class AlertStore:
         now = time.time() if now is None else now
         with Session(self.engine) as s, s.begin():
             done = s.execute(self._insert(KioskBirth).values(kiosk_id=kiosk_id, session_seq=session_seq,
-                                                              received_at=now).on_conflict_do_nothing())
-            if done.rowcount != 1:
+                                                              received_at=now).on_conflict_do_nothing()
+                             .returning(KioskBirth.id))
+            if done.scalar_one_or_none() is None:
                 return None
             return s.scalar(select(func.count()).where(KioskBirth.kiosk_id == kiosk_id,
                                                        KioskBirth.received_at > now - window_s))
