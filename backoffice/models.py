@@ -40,5 +40,3 @@ class Event(Base):
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical payload
     payload: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[float] = mapped_column(Float)
-
-from backoffice import models_ops  # noqa: E402,F401  (alerts, windows, births, visit facts: one metadata)

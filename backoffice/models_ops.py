@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backoffice.models import Base
+from backoffice.models import Base  # one metadata; models.py does not import this module back (no cycle)
 
 
 class Alert(Base):

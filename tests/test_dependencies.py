@@ -35,7 +35,6 @@ NOT_IMPORTED = {
     "pypinyin": "home-screen search by pinyin initials (#14)",
     "argon2-cffi": "console passwords (#12)",
     "nats-py": "the JetStream ingest path (#12)",
-    "aiosmtpd": "the SMTP sink of the alert tests (#12)",
 }
 
 
