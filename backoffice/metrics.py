@@ -40,7 +40,8 @@ def setup(app: web.Application) -> None:
 async def metrics(request: web.Request) -> web.Response:
     _admit(request)
     app = request.app
-    fleet, visits = await asyncio.to_thread(_fleet, app[ENGINE], app[CONFIG].alerts.offline_minutes * 60)
+    fleet, visits = await asyncio.to_thread(_fleet, app[ENGINE], app[CONFIG].alerts.offline_minutes * 60,
+                                            app[CONFIG].stats.timezone)
     open_alerts = await asyncio.to_thread(app[ALERTS].store.open_per_rule)
     ingest = app[INGEST]
     out = Exposition()
@@ -89,7 +90,7 @@ def _admit(request: web.Request) -> None:
         raise web.HTTPForbidden(text="metrics: loopback only; set [metrics] token_env to scrape from elsewhere")
 
 
-def _fleet(engine, offline_s: float) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+def _fleet(engine, offline_s: float, tz: str) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
     """(hall, state) -> kiosks, where a kiosk not heard from for offline_s counts as offline whatever it said."""
     # A subquery, so GROUP BY names plain columns: PostgreSQL would not match two copies of a bound expression.
     each = select(func.coalesce(Kiosk.hall, "").label("hall"),
@@ -97,6 +98,7 @@ def _fleet(engine, offline_s: float) -> tuple[dict[tuple[str, str], int], dict[s
     each = each.subquery()
     with Session(engine) as s:
         rows = s.execute(select(each.c.hall, each.c.state, func.count()).group_by(each.c.hall, each.c.state)).all()
+    facts.sync(engine, tz)
     return {(h, st): n for h, st, n in rows}, facts.visits_per_item(engine)
 
 

@@ -2,7 +2,9 @@
 
 Reading JSON inside SQL and turning Unix seconds into local days differ between SQLite and PostgreSQL; a
 flat row with its day and hour already in the statistics' time zone makes every query plain, portable and
-indexable. `sync` copies the events not yet flattened; it is idempotent, so every worker may run it.
+indexable. `sync` copies the events not yet flattened; it is idempotent, so every worker may run it. It runs
+when figures are read (the page, the CSV, the API, /metrics), not on ingest's hot path: a visit is counted
+by the first read after it was stored.
 """
 from __future__ import annotations
 

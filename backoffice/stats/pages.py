@@ -11,10 +11,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from backoffice.auth import require
-from backoffice.keys import CONFIG, ENGINE, INGEST
+from backoffice.keys import CONFIG, ENGINE
 from backoffice.stats import facts
 from backoffice.web import i18n, render
-from wire import messages
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
@@ -23,20 +22,9 @@ CSV_COLUMNS = ("hall", "day", "flow", "visits", "completed", "failed", "cancelle
 
 
 def setup(app: web.Application) -> None:
-    app.on_startup.append(_observe)
     app.router.add_get("/stats", page)
     app.router.add_get("/stats.csv", export)
     app.router.add_get("/api/v1/stats", api)
-
-
-async def _observe(app: web.Application) -> None:
-    """Count a visit as soon as it is stored (ingest's store thread); the page syncs too, for other workers."""
-    engine, tz = app[ENGINE], app[CONFIG].stats.timezone
-
-    def on_report(kiosk_id: str, msg: messages.Message) -> None:
-        if isinstance(msg, messages.Visit):
-            facts.sync(engine, tz)
-    app[INGEST].observers.append(on_report)
 
 
 def _range(request: web.Request) -> tuple[str, str, str | None]:

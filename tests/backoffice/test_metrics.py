@@ -17,7 +17,7 @@ HALLS = ("市民中心", "社区中心", "银行网点")
 
 
 def fleet(engine, n: int, prefix: str) -> None:
-    """n kiosks over three halls, every other one paper-out (degraded)."""
+    """n kiosks over three halls, every other one paper-out (degraded), each with one visit."""
     store = FleetStore(engine)
     for i in range(n):
         k = f"{prefix}{i:03d}"
@@ -25,6 +25,7 @@ def fleet(engine, n: int, prefix: str) -> None:
         state = "degraded" if i % 2 else "in_service"
         store.state(k, reports.state(state))
         store.health(k, reports.health(paper="paper_out" if i % 2 else None, state=state))
+        store.event(k, reports.visit("social_security", at=1000.0 + i))
 
 
 def series(text: str) -> list[str]:
@@ -52,6 +53,7 @@ async def test_fifty_kiosks_are_as_many_series_as_six_and_none_is_named(tmp_path
     assert 'backoffice_hall_kiosks{hall="市民中心",state="in_service"}' in large
     assert 'backoffice_alerts_open{rule="paper_out"} 0' in large  # written to the store directly: no evaluator
     assert "# TYPE backoffice_ingest_bad_reports_total counter" in large
+    assert 'backoffice_visits_total{item="social_security"} 56' in large
     assert not any(k in large for k in ("S-0", "L-0"))
 
 
