@@ -116,3 +116,21 @@ async def test_a_window_set_through_the_api_silences_a_hall(tmp_path, broker, ki
     finally:
         await console.stop()
     assert [a[1] for a in audited] == ["maintenance_window.add"]
+
+
+async def test_an_operator_sets_and_removes_a_window_on_the_page(tmp_path, audited):
+    console = await start_console(tmp_path, None)
+    try:
+        async with ClientSession() as http:
+            form = {"csrf": "", "kiosk": "K-9", "hall": "", "starts": "", "ends": "2999-01-01T08:30", "reason": "换纸"}
+            async with http.post(f"{console.url}/alerts/windows", data=form) as r:
+                assert r.status == 200 and "K-9" in await r.text()  # redirected back to the page, which lists it
+            async with http.post(f"{console.url}/alerts/windows", data={**form, "ends": "tomorrow"}) as r:
+                assert r.status == 400 and "2025-05-01T08:30" in await r.text()
+            (window,) = (await (await http.get(f"{console.url}/api/v1/maintenance-windows")).json())["windows"]
+            async with http.post(f"{console.url}/alerts/windows/{window['id']}/delete", data={"csrf": ""}) as r:
+                assert r.status == 200
+            assert (await (await http.get(f"{console.url}/api/v1/maintenance-windows")).json())["windows"] == []
+    finally:
+        await console.stop()
+    assert [a[1] for a in audited] == ["maintenance_window.add", "maintenance_window.delete"]

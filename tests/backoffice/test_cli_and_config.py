@@ -87,3 +87,14 @@ def test_serve_with_no_configuration_answers_and_stops_cleanly_on_sigterm(tmp_pa
 def _children(pid: int) -> list[int]:
     """Children of every thread: the broker is started from a worker thread."""
     return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+
+
+def test_alert_options_are_checked_and_named(tmp_path):
+    with pytest.raises(config.ConfigError, match=r"alerts.offline_minute: unknown option \(did you mean 'offline_minutes'"):
+        config.parse({"alerts": {"offline_minute": 5}}, "x.toml", base=tmp_path)
+    with pytest.raises(config.ConfigError, match=r"routes.市民中心: no webhook or mailbox named 'ops'"):
+        config.parse({"alerts": {"routes": {"市民中心": ["ops"]}}}, "x.toml", base=tmp_path)
+    with pytest.raises(config.ConfigError, match=r"disabled_rules: unknown rule 'paper'"):
+        config.parse({"alerts": {"disabled_rules": ["paper"]}}, "x.toml", base=tmp_path)
+    with pytest.raises(config.ConfigError, match=r"stats.timezone: .*unknown time zone 'Mars/Olympus'"):
+        config.parse({"stats": {"timezone": "Mars/Olympus"}}, "x.toml", base=tmp_path)
