@@ -111,6 +111,8 @@ i18n.add({
     "stats.hour": {"zh-CN": "时段", "en": "Hour"},
     "stats.result": {"zh-CN": "结果", "en": "Result"},
     "stats.reason": {"zh-CN": "原因", "en": "Reason"},
+    "result.failed": {"zh-CN": "失败", "en": "failed"},
+    "result.timeout": {"zh-CN": "超时", "en": "timed out"},
     "stats.col.hall": {"zh-CN": "网点", "en": "Hall"},
     "stats.col.day": {"zh-CN": "日期", "en": "Day"},
     "stats.col.flow": {"zh-CN": "事项", "en": "Item"},
