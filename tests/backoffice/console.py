@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -32,10 +33,10 @@ class Console:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> "Console":
-        exe = Path(sys.executable).with_name("backoffice")
-        self.proc = subprocess.Popen([str(exe), "--config", str(self.config), "serve"], cwd=self.workdir,
-                                     stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        # `-m backoffice.cli` from this tree, not the venv's `backoffice` script, which imports the installed one
+        self.proc = subprocess.Popen([sys.executable, "-m", "backoffice.cli", "--config", str(self.config), "serve"],
+                                     cwd=self.workdir, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

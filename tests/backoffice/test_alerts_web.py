@@ -9,6 +9,7 @@ import pytest
 from aiohttp import ClientSession
 
 from backoffice.alerts import pages
+from backoffice.keys import ALERTS
 from tests.backoffice import reports
 from tests.backoffice.served import start_console
 from tests.backoffice.sinks import until
@@ -134,3 +135,19 @@ async def test_an_operator_sets_and_removes_a_window_on_the_page(tmp_path, audit
     finally:
         await console.stop()
     assert [a[1] for a in audited] == ["maintenance_window.add", "maintenance_window.delete"]
+
+
+async def test_the_timer_notices_a_kiosk_that_went_silent(tmp_path, broker, kiosk):
+    """The whole loop at a short scale: offline after 1.2 s of silence, judged by the running service's timer
+    (which also waits for ingest to be connected), cleared by the kiosk's next report."""
+    console = await start_console(tmp_path, broker.port,
+                                  config={"alerts": {"offline_minutes": 0.02, "evaluate_interval_s": 1}})
+    store = console.app[ALERTS].store
+    try:
+        send(kiosk, "K-1", topics.BIRTH, reports.birth("K-1"))
+        send(kiosk, "K-1", topics.HEALTH, reports.health())
+        await until(lambda: store.alerts(rule="offline", status="open"), timeout=20)
+        send(kiosk, "K-1", topics.HEALTH, reports.health())
+        await until(lambda: store.alerts(rule="offline", status="cleared"))
+    finally:
+        await console.stop()

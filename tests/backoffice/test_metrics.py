@@ -84,3 +84,31 @@ def test_label_values_are_escaped():
     out = metrics.Exposition()
     out.sample("x", {"hall": 'a"b\\c\nd'}, 1)
     assert out.text() == 'x{hall="a\\"b\\\\c\\nd"} 1\n'
+
+
+def test_backoffice_serve_counts_an_alert_a_kiosk_raised(console, console_broker):
+    """The real `backoffice serve` process: a paper-out published to its broker shows in /metrics."""
+    import time
+    import urllib.request
+
+    import paho.mqtt.client as mqtt
+
+    from wire import codec, topics
+    kiosk = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosk")
+    kiosk.connect("127.0.0.1", console_broker.port)
+    kiosk.loop_start()
+    try:
+        for which, msg in ((topics.BIRTH, reports.birth("K-1")), (topics.HEALTH, reports.health(paper="paper_out"))):
+            kiosk.publish(topics.topic("K-1", which), codec.dump(msg.as_dict()), qos=1).wait_for_publish(5)
+        deadline = time.monotonic() + 15
+        while True:
+            with urllib.request.urlopen(f"{console.url}/metrics", timeout=5) as r:
+                text = r.read().decode()
+            if 'backoffice_alerts_open{rule="paper_out"} 1' in text or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)  # polling another process, bounded by the deadline
+    finally:
+        kiosk.disconnect()
+        kiosk.loop_stop()
+    assert 'backoffice_alerts_open{rule="paper_out"} 1' in text
+    assert 'backoffice_ingest_reports_total{result="stored"} 2' in text
