@@ -26,6 +26,9 @@ from backoffice.stats import facts
 
 TOKEN = web.AppKey("metrics_token", str)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Hall names and items come from the kiosks' own reports: however many there are, a scrape stays bounded.
+MAX_LABELS = 1000
+OTHER = "(other)"
 
 
 def setup(app: web.Application) -> None:
@@ -51,8 +54,8 @@ async def metrics(request: web.Request) -> web.Response:
         per_state[state] = per_state.get(state, 0) + n
     for state, n in sorted(per_state.items()):
         out.sample("backoffice_kiosks", {"state": state}, n)
-    out.family("backoffice_hall_kiosks", "gauge", "Kiosks per hall and state.")
-    for (hall, state), n in sorted(fleet.items()):
+    out.family("backoffice_hall_kiosks", "gauge", f"Kiosks per hall and state (beyond {MAX_LABELS} halls: {OTHER}).")
+    for (hall, state), n in sorted(_capped(fleet, lambda key: key[0], lambda key: (OTHER, key[1])).items()):
         out.sample("backoffice_hall_kiosks", {"hall": hall, "state": state}, n)
     out.family("backoffice_alerts_open", "gauge", "Active alerts per rule (open, or acknowledged and still holding).")
     for rule in RULES:
@@ -69,7 +72,7 @@ async def metrics(request: web.Request) -> web.Response:
     for (channel, result), n in sorted(app[ALERTS].notifier.counts.items()):
         out.sample("backoffice_alert_notifications_total", {"channel": channel, "result": result}, n)
     out.family("backoffice_visits_total", "counter", "Visits the fleet reported, per item.")
-    for item, n in sorted(visits.items()):
+    for item, n in sorted(_capped(visits, lambda key: key, lambda key: OTHER).items()):
         out.sample("backoffice_visits_total", {"item": item}, n)
     return web.Response(text=out.text(), headers={"Content-Type": CONTENT_TYPE})
 
@@ -100,6 +103,21 @@ def _fleet(engine, offline_s: float, tz: str) -> tuple[dict[tuple[str, str], int
         rows = s.execute(select(each.c.hall, each.c.state, func.count()).group_by(each.c.hall, each.c.state)).all()
     facts.sync(engine, tz)
     return {(h, st): n for h, st, n in rows}, facts.visits_per_item(engine)
+
+
+def _capped(counts: dict, label, folded) -> dict:
+    """The MAX_LABELS label values with the most kiosks (or visits) keep their own series; the rest are summed."""
+    totals: dict = {}
+    for key, n in counts.items():
+        totals[label(key)] = totals.get(label(key), 0) + n
+    if len(totals) <= MAX_LABELS:
+        return counts
+    kept = set(sorted(totals, key=lambda v: (-totals[v], v))[:MAX_LABELS])
+    out: dict = {}
+    for key, n in counts.items():
+        key = key if label(key) in kept else folded(key)
+        out[key] = out.get(key, 0) + n
+    return out
 
 
 class Exposition:

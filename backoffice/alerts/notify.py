@@ -56,6 +56,7 @@ class Notifier:
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Deliveries under way get `grace_s` to finish; a notice still retrying after that is given up."""
+        self._loop = None  # what ingest hands over from now on is not sent (its alert stays, marked unsent)
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace_s)
         for task in list(self._tasks):

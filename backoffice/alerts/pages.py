@@ -25,11 +25,11 @@ def setup(app: web.Application) -> None:
     app.on_cleanup.append(_stop)
     app.router.add_get("/alerts", page)
     app.router.add_get("/alerts/rows", rows)
-    app.router.add_post("/alerts/{id:\\d+}/ack", ack_form)
+    app.router.add_post("/alerts/{id:\\d{1,9}}/ack", ack_form)
     app.router.add_post("/alerts/windows", window_form)
-    app.router.add_post("/alerts/windows/{id:\\d+}/delete", window_delete_form)
+    app.router.add_post("/alerts/windows/{id:\\d{1,9}}/delete", window_delete_form)
     app.router.add_get("/api/v1/alerts", api_list)
-    app.router.add_post("/api/v1/alerts/{id:\\d+}/ack", api_ack)
+    app.router.add_post("/api/v1/alerts/{id:\\d{1,9}}/ack", api_ack)
     app.router.add_get("/api/v1/maintenance-windows", api_windows)
     app.router.add_post("/api/v1/maintenance-windows", api_add_window)
 
@@ -131,12 +131,12 @@ async def _add_window(request: web.Request, kiosk_id, hall, starts_at: float, en
 async def window_form(request: web.Request) -> web.Response:
     form = await request.post()
     try:
-        starts = _local_time(form.get("starts", "")) if form.get("starts") else time.time()
-        ends = _local_time(form.get("ends", ""))
+        starts = _local_time(_text(form, "starts")) if _text(form, "starts") else time.time()
+        ends = _local_time(_text(form, "ends"))
     except ValueError:
         raise web.HTTPBadRequest(text="starts, ends: a date and time such as 2025-05-01T08:30") from None
-    await _add_window(request, (form.get("kiosk") or "").strip()[:32] or None, (form.get("hall") or "").strip() or None,
-                      starts, ends, str(form.get("reason", "")))
+    await _add_window(request, _text(form, "kiosk") or None, _text(form, "hall") or None, starts, ends,
+                      _text(form, "reason"))
     raise web.HTTPSeeOther("/alerts")
 
 
@@ -172,6 +172,12 @@ async def api_add_window(request: web.Request) -> web.Response:
 # -- helpers -------------------------------------------------------------------------------------------------------
 def when(t: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else ""
+
+
+def _text(form, name: str) -> str:
+    """A form field as text; a file upload or a missing field is empty."""
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _local_time(text: str) -> float:

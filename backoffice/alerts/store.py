@@ -6,6 +6,7 @@ insert that loses the race does nothing, so only the worker that raised an alert
 """
 from __future__ import annotations
 
+import math
 import time
 
 from sqlalchemy import Engine, delete, func, or_, select, update
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from backoffice.alerts.rules import RULES, Facts
 from backoffice.models import Kiosk
 from backoffice.models_ops import Alert, KioskBirth, MaintenanceWindow
+from wire.topics import KIOSK_ID
 
 STATUSES = ("open", "acknowledged", "cleared")
 
@@ -131,6 +133,12 @@ class AlertStore:
                    reason: str, user: str) -> dict:
         if not (kiosk_id or hall):
             raise AlertError("a maintenance window needs a kiosk or a hall")
+        if kiosk_id and not KIOSK_ID.fullmatch(kiosk_id):
+            raise AlertError("kiosk_id: letters, digits, - and _, at most 32")
+        if hall and len(hall) > 120:
+            raise AlertError("hall: at most 120 characters")
+        if not (math.isfinite(starts_at) and math.isfinite(ends_at)):
+            raise AlertError("starts_at, ends_at: Unix seconds")
         if ends_at <= starts_at:
             raise AlertError("a maintenance window must end after it starts")
         with Session(self.engine) as s, s.begin():

@@ -112,3 +112,12 @@ def test_backoffice_serve_counts_an_alert_a_kiosk_raised(console, console_broker
         kiosk.loop_stop()
     assert 'backoffice_alerts_open{rule="paper_out"} 1' in text
     assert 'backoffice_ingest_reports_total{result="stored"} 2' in text
+
+
+def test_a_fleet_inventing_hall_names_cannot_flood_the_scrape(monkeypatch):
+    monkeypatch.setattr(metrics, "MAX_LABELS", 2)
+    fleet = {("A", "in_service"): 5, ("B", "in_service"): 4, ("B", "degraded"): 1, ("C", "in_service"): 1,
+             ("D", "degraded"): 1}
+    capped = metrics._capped(fleet, lambda k: k[0], lambda k: (metrics.OTHER, k[1]))
+    assert capped == {("A", "in_service"): 5, ("B", "in_service"): 4, ("B", "degraded"): 1,
+                      ("(other)", "in_service"): 1, ("(other)", "degraded"): 1}
