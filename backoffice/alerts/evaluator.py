@@ -71,6 +71,7 @@ class Evaluator:
                 continue  # a report came after the snapshot and was judged on newer facts than these
             self._judge(facts, self.clock(), from_report=False)
         self.store.prune_births(started - self.cfg.restart_loop_minutes * 60)
+        self.store.prune(started - self.cfg.keep_days * 86400)
 
     # -------------------------------------------------------------------------------------------------------
     def _judge(self, facts: Facts, now: float, *, from_report: bool) -> None:

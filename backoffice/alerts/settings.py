@@ -50,6 +50,8 @@ class AlertsConfig(_Section):
                                      description="At most one notification per kiosk and rule in this time.")
     notify_max_per_minute: int = Field(default=60, ge=1, description="Per target; beyond it notices are dropped "
                                                                       "and counted (an alert storm).")
+    keep_days: float = Field(default=180, gt=0, description="Ended alerts (cleared, or acknowledged events) are "
+                             "deleted this long after their last change; active ones are always kept.")
     webhooks: dict[str, Webhook] = Field(default_factory=dict, description="Named webhook targets.")
     mailboxes: dict[str, Mailbox] = Field(default_factory=dict, description="Named e-mail targets.")
     smtp: Smtp = Field(default_factory=Smtp)

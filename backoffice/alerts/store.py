@@ -77,6 +77,11 @@ class AlertStore:
             alert.status, alert.active_key, alert.cleared_at, alert.updated_at = "cleared", None, now, now
             return _row(alert)
 
+    def prune(self, before: float) -> int:
+        """Delete alerts that ended before `before`; an active alert is never deleted."""
+        with Session(self.engine) as s, s.begin():
+            return s.execute(delete(Alert).where(Alert.active_key.is_(None), Alert.updated_at < before)).rowcount
+
     def mark_notified(self, alert_id: int) -> None:
         with Session(self.engine) as s, s.begin():
             s.execute(update(Alert).where(Alert.id == alert_id).values(notified=True))

@@ -235,3 +235,14 @@ def _set_last_seen(fleet, kiosk_id, when):
     from backoffice.models import Kiosk
     with fleet.engine.begin() as conn:
         conn.execute(update(Kiosk).where(Kiosk.id == kiosk_id).values(last_seen=when))
+
+
+def test_ended_alerts_are_deleted_after_keep_days_and_active_ones_never(world):
+    fleet, alerts, evaluator, clock, sent, report = world
+    report("K-1", reports.birth("K-1"))
+    report("K-1", reports.health(paper="paper_out"))
+    report("K-1", reports.health(paper="paper_low"))  # paper_out cleared, paper_low active
+    clock.now += 181 * 86400
+    _set_last_seen(fleet, "K-1", clock.now)
+    evaluator.sweep()
+    assert rules_of(alerts) == [("K-1", "paper_low", "open")]
