@@ -34,7 +34,8 @@ from wire import codec, topics  # noqa: E402
 GOAL_S = 2.0
 WATCH = """() => { window.__seen = {}; new MutationObserver(() => {
   for (const row of document.querySelectorAll('tr.alert[data-rule="paper_out"]')) {
-    const k = row.dataset.kiosk; if (!(k in window.__seen)) window.__seen[k] = performance.timeOrigin + performance.now(); }
+    const k = row.dataset.kiosk;
+    if (!(k in window.__seen)) window.__seen[k] = performance.timeOrigin + performance.now(); }
 }).observe(document.getElementById("alert-rows"), {childList: true, subtree: true}); }"""
 
 

@@ -40,8 +40,9 @@ def seed(engine) -> None:
     def report(kiosk_id, msg):
         {"Birth": fleet.birth, "Health": fleet.health}[type(msg).__name__](kiosk_id, msg)
         evaluator.on_report(kiosk_id, msg)
-    faults = (dict(paper="paper_out", state="degraded"), dict(paper="paper_low"), dict(reader="offline", state="degraded"),
-              dict(system={"clock_synchronized": False}), {}, dict(system={"disk_free_mib": 312}))
+    faults = (dict(paper="paper_out", state="degraded"), dict(paper="paper_low"),
+              dict(reader="offline", state="degraded"), dict(system={"clock_synchronized": False}), {},
+              dict(system={"disk_free_mib": 312}))
     for i in range(12):
         k = f"K-{i + 1:04d}"
         report(k, reports.birth(k, hall=HALLS[i % 3]))
