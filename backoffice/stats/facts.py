@@ -89,6 +89,9 @@ class Statistics:
     def per_item(self) -> list[dict]:
         return self._rows(VisitFact.flow)
 
+    def per_hall(self) -> list[dict]:
+        return self._rows(VisitFact.hall)
+
     def per_hall_day_item(self) -> list[dict]:
         return self._rows(VisitFact.hall, VisitFact.day, VisitFact.flow)
 

@@ -48,7 +48,7 @@ async def _figures(request: web.Request) -> dict:
     def compute() -> dict:
         facts.sync(engine, request.app[CONFIG].stats.timezone)
         st = facts.Statistics(engine, first, last, hall)
-        return {"from": first, "to": last, "hall": hall, "totals": st.totals(), "items": st.per_item(),
+        return {"from": first, "to": last, "hall": hall, "totals": st.totals(), "items": st.per_item(), "per_hall": st.per_hall(),
                 "days": st.per_day(), "hours": st.per_hour(), "reasons": st.failure_reasons(),
                 "halls": facts.halls(engine)}
     return await asyncio.to_thread(compute)
@@ -104,6 +104,7 @@ i18n.add({
     "stats.csv": {"zh-CN": "导出 CSV", "en": "Export CSV"},
     "stats.totals": {"zh-CN": "合计", "en": "Totals"},
     "stats.per_item": {"zh-CN": "按事项", "en": "Per item"},
+    "stats.per_hall": {"zh-CN": "按网点", "en": "Per hall"},
     "stats.per_day": {"zh-CN": "按日", "en": "Per day"},
     "stats.per_hour": {"zh-CN": "繁忙时段", "en": "Busiest hours"},
     "stats.reasons": {"zh-CN": "失败原因", "en": "Failure reasons"},

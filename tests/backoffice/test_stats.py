@@ -56,6 +56,8 @@ def test_per_item_with_rates_pages_and_reasons(visits):
                                        "reason": "backend_unavailable", "visits": 2}
     assert [(h["hour"], h["visits"]) for h in st.per_hour()] == [(9, 3), (10, 1), (14, 1), (23, 1)]
     assert st.totals()["visits"] == 6
+    assert [(r["hall"], r["visits"], r["pages"]) for r in st.per_hall()] == [("=HYPERLINK(\"x\")", 2, 3),
+                                                                           ("市民中心", 4, 3)]
 
 
 def test_a_hall_and_a_range_narrow_it(visits):
