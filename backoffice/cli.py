@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         asyncio.run(_serve(cfg, args.port))
-    except BrokerError as exc:
+    except (BrokerError, config.ConfigError) as exc:  # a ConfigError here: an environment variable it names
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from backoffice.alerts.rules import RULES
+from backoffice.config import ConfigError
 from backoffice.ingest import BAD_REASONS
 from backoffice.keys import ALERTS, CONFIG, ENGINE, INGEST
 from backoffice.models import Kiosk
@@ -35,7 +36,7 @@ def setup(app: web.Application) -> None:
     env = app[CONFIG].metrics.token_env
     token = os.environ.get(env, "") if env else ""
     if env and not token:
-        raise ValueError(f"metrics.token_env: environment variable {env} is not set")
+        raise ConfigError(f"metrics.token_env: environment variable {env} is not set")
     app[TOKEN] = token
     app.router.add_get("/metrics", metrics)
 

@@ -28,6 +28,7 @@ import aiohttp
 import structlog
 
 from backoffice.alerts.settings import AlertsConfig, Mailbox, Webhook
+from backoffice.config import ConfigError
 
 log = structlog.get_logger("backoffice.alerts.notify")
 
@@ -194,5 +195,5 @@ def _secret(name: str, hook: Webhook) -> bytes | None:
         return None
     value = os.environ.get(hook.secret_env)
     if not value:
-        raise ValueError(f"alerts.webhooks.{name}.secret_env: environment variable {hook.secret_env} is not set")
+        raise ConfigError(f"alerts.webhooks.{name}.secret_env: environment variable {hook.secret_env} is not set")
     return value.encode()

@@ -98,3 +98,14 @@ def test_alert_options_are_checked_and_named(tmp_path):
         config.parse({"alerts": {"disabled_rules": ["paper"]}}, "x.toml", base=tmp_path)
     with pytest.raises(config.ConfigError, match=r"stats.timezone: .*unknown time zone 'Mars/Olympus'"):
         config.parse({"stats": {"timezone": "Mars/Olympus"}}, "x.toml", base=tmp_path)
+
+
+def test_a_secret_the_configuration_names_but_the_environment_lacks_stops_serve_with_its_name(tmp_path):
+    (tmp_path / "b.toml").write_text('[alerts.webhooks.ops]\nurl = "http://127.0.0.1:9/hook"\n'
+                                     'secret_env = "NO_SUCH_HOOK_KEY"\n')
+    out = subprocess.run([sys.executable, "-m", "backoffice.cli", "--config", str(tmp_path / "b.toml"), "serve",
+                          "--port", "0"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin:/usr/sbin"})
+    assert out.returncode == 1
+    assert out.stderr.strip().endswith(
+        "alerts.webhooks.ops.secret_env: environment variable NO_SUCH_HOOK_KEY is not set")
