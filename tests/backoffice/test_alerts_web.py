@@ -2,6 +2,7 @@
 acknowledge (audited), a viewer cannot; maintenance windows through the API suppress a hall."""
 from __future__ import annotations
 
+import re
 import time
 
 import paho.mqtt.client as mqtt
@@ -149,5 +150,28 @@ async def test_the_timer_notices_a_kiosk_that_went_silent(tmp_path, broker, kios
         await until(lambda: store.alerts(rule="offline", status="open"), timeout=20)
         send(kiosk, "K-1", topics.HEALTH, reports.health())
         await until(lambda: store.alerts(rule="offline", status="cleared"))
+    finally:
+        await console.stop()
+
+
+async def test_the_page_filters_by_hall_rule_and_status(tmp_path, broker, kiosk):
+    console = await start_console(tmp_path, broker.port, user=("v1", "viewer"))
+    try:
+        send(kiosk, "K-1", topics.BIRTH, reports.birth("K-1", hall="市民中心"))
+        send(kiosk, "K-2", topics.BIRTH, reports.birth("K-2", hall="社区中心"))
+        send(kiosk, "K-1", topics.HEALTH, reports.health(paper="paper_out"))
+        send(kiosk, "K-2", topics.HEALTH, reports.health(paper="paper_low", reader="offline"))
+        await until(lambda: console.ingest.counts["stored"] >= 4)
+        async with ClientSession() as http:
+            async def shown(query):
+                async with http.get(f"{console.url}/alerts?{query}") as r:
+                    page = await r.text()
+                return sorted(re.findall(r'data-kiosk="([^"]+)"[^>]*>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>([^<]+)',
+                                         page))
+            assert len(await shown("")) == 3
+            assert await shown("rule=paper_out") == [("K-1", "缺纸")]
+            assert await shown("hall=社区中心&lang=en") == [("K-2", "Paper low"), ("K-2", "Reader error")]
+            assert await shown("status=cleared") == []
+            assert len(await shown("rule=no_such_rule")) == 3  # an unknown filter value filters nothing
     finally:
         await console.stop()
