@@ -59,7 +59,8 @@ def in_maintenance(facts: Facts) -> bool:
 def conditions(facts: Facts, cfg, now: float) -> dict[str, dict]:
     """Every condition rule that holds now -> its detail (device roles and figures only)."""
     out: dict[str, dict] = {}
-    if facts.last_seen is not None and now - facts.last_seen > cfg.offline_minutes * 60:
+    stopped = facts.state == "disconnected" and not cfg.offline_after_clean_stop
+    if facts.last_seen is not None and now - facts.last_seen > cfg.offline_minutes * 60 and not stopped:
         out["offline"] = {"minutes": int(cfg.offline_minutes)}
     health = facts.health or {}
     if facts.state == "out_of_service" or health.get("state") == "out_of_service":

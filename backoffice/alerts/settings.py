@@ -39,6 +39,8 @@ class AlertsConfig(_Section):
     evaluate_interval_s: float = Field(default=30.0, ge=1, le=3600,
                                        description="The timer: heartbeat age and a full reconcile of every kiosk.")
     offline_minutes: float = Field(default=10.0, gt=0, description="offline: nothing heard for this long.")
+    offline_after_clean_stop: bool = Field(default=True, description="false: a kiosk that stopped cleanly (state "
+                                           "disconnected, e.g. switched off at closing time) raises no offline alert.")
     restart_loop_births: int = Field(default=3, ge=2, description="restart_loop: this many starts ...")
     restart_loop_minutes: float = Field(default=10.0, gt=0, description="... within this many minutes.")
     disk_low_mib: int = Field(default=500, ge=0, description="disk_low: less free space than this on the data disk.")

@@ -246,3 +246,15 @@ def test_ended_alerts_are_deleted_after_keep_days_and_active_ones_never(world):
     _set_last_seen(fleet, "K-1", clock.now)
     evaluator.sweep()
     assert rules_of(alerts) == [("K-1", "paper_low", "open")]
+
+
+def test_a_clean_stop_can_be_exempt_from_offline(db_engine):
+    fleet, alerts, clock = FleetStore(db_engine), AlertStore(db_engine), Clock()
+    evaluator = Evaluator(alerts, AlertsConfig(offline_after_clean_stop=False), Sent(), clock=clock)
+    for k, last in (("K-1", "disconnected"), ("K-2", "lost")):
+        fleet.birth(k, reports.birth(k))
+        fleet.state(k, reports.state(last))
+        _set_last_seen(fleet, k, clock.now)
+    clock.now += 3600
+    evaluator.sweep()
+    assert rules_of(alerts) == [("K-2", "offline", "open")]
