@@ -57,29 +57,34 @@ class Evaluator:
                 self._active.get(kiosk_id, set()).discard(rule)
 
     # the timer (a worker thread) ---------------------------------------------------------------------------
-    def sweep(self) -> None:
-        """Judge every kiosk from the database: heartbeats that stopped, and whatever another worker saw."""
+    def sweep(self, full: bool = True) -> None:
+        """Judge every kiosk from the database. A light sweep reads the few columns the heartbeat's age needs
+        (offline only: 10,000 kiosks in some 0.3 s); a full one reads every kiosk's health too (some 1.8 s)
+        and reconciles all rules with what other workers saw and with windows that have ended."""
         if not self.cfg.enabled:
             return
         started = self.clock()
         active = self.store.active()
-        snapshot = self.store.facts()
+        snapshot = self.store.facts(with_health=full)
         with self._lock:
             self._active = active
+        only = None if full else {"offline"}
         for facts in snapshot:
             if self._heard.get(facts.kiosk_id, 0) >= started:
                 continue  # a report came after the snapshot and was judged on newer facts than these
-            self._judge(facts, self.clock(), from_report=False)
+            self._judge(facts, self.clock(), from_report=False, only=only)
         self.store.prune_births(started - self.cfg.restart_loop_minutes * 60)
         self.store.prune(started - self.cfg.keep_days * 86400)
 
     # -------------------------------------------------------------------------------------------------------
-    def _judge(self, facts: Facts, now: float, *, from_report: bool) -> None:
+    def _judge(self, facts: Facts, now: float, *, from_report: bool, only: set[str] | None = None) -> None:
         since, unsure = self.online_since, False
         if not from_report and (since is None or (facts.last_seen is not None and facts.last_seen < since)):
             unsure = True  # not heard since ingest could hear: offline only once that itself is long enough
             facts = dataclasses.replace(facts, last_seen=since if since is not None else now)
         holds = rules.conditions(facts, self.cfg, now)
+        if only is not None:
+            holds = {r: d for r, d in holds.items() if r in only}
         # A kiosk is back when it says so, not when its Will (retained, delivered again) reaches us.
         keep_offline = (unsure or facts.state in rules.GONE) and "offline" not in holds
         with self._lock:
@@ -89,7 +94,8 @@ class Evaluator:
                 self._active = self.store.active()
             active = self._active.setdefault(facts.kiosk_id, set())
             raise_ = [r for r in holds if r not in active]
-            clear = [r for r in active if r in CONDITIONS and r not in holds and not (r == "offline" and keep_offline)]
+            clear = [r for r in active if r in CONDITIONS and r not in holds and (only is None or r in only)
+                     and not (r == "offline" and keep_offline)]
             if not raise_ and not clear:
                 return  # the common case: nothing changed, no database
             for rule in clear:

@@ -15,6 +15,7 @@ from backoffice.alerts.store import AlertStore
 log = structlog.get_logger("backoffice.alerts")
 
 LINK_POLL_S = 1.0  # how soon a broker outage stops the offline rule: a tenth of its shortest sensible setting
+FULL_EVERY = 10  # one timer run in ten reads every kiosk's health (a reconcile); the others only heartbeats
 
 
 class AlertService:
@@ -40,6 +41,7 @@ class AlertService:
     async def _timer(self, ingest) -> None:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time() + self.cfg.evaluate_interval_s
+        runs = 0
         while True:
             await asyncio.sleep(LINK_POLL_S)
             if not ingest.connected.is_set():
@@ -49,7 +51,8 @@ class AlertService:
             if loop.time() < next_sweep:
                 continue
             next_sweep = loop.time() + self.cfg.evaluate_interval_s
+            runs += 1
             try:
-                await asyncio.to_thread(self.evaluator.sweep)
+                await asyncio.to_thread(self.evaluator.sweep, runs % FULL_EVERY == 1)
             except Exception:  # a database hiccup must not end the timer; the next sweep tries again
                 log.exception("alerts.sweep_failed")

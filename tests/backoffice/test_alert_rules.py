@@ -124,7 +124,8 @@ def test_offline_is_raised_by_the_timer_and_cleared_by_the_next_report(world):
     evaluator.sweep()
     assert alerts.alerts() == []
     clock.now += 2 * 60  # eleven minutes of silence
-    evaluator.sweep()
+    evaluator.sweep(full=False)  # the light sweep: heartbeats only
+    assert rules_of(alerts) == [("K-1", "offline", "open")]
     evaluator.sweep()
     assert rules_of(alerts) == [("K-1", "offline", "open")]
     report("K-1", reports.health())
@@ -258,3 +259,13 @@ def test_a_clean_stop_can_be_exempt_from_offline(db_engine):
     clock.now += 3600
     evaluator.sweep()
     assert rules_of(alerts) == [("K-2", "offline", "open")]
+
+
+def test_a_light_sweep_reads_no_health_and_so_clears_nothing_else(world):
+    fleet, alerts, evaluator, clock, sent, report = world
+    report("K-1", reports.birth("K-1"))
+    report("K-1", reports.health(paper="paper_out"))
+    _set_last_seen(fleet, "K-1", clock.now)
+    clock.now += 11 * 60
+    evaluator.sweep(full=False)
+    assert rules_of(alerts) == [("K-1", "offline", "open"), ("K-1", "paper_out", "open")]
