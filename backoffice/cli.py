@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         asyncio.run(_serve(cfg, args.port))
-    except (BrokerError, StartRefused) as exc:
+    except (BrokerError, StartRefused, config.ConfigError) as exc:  # a ConfigError: an environment variable it names
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
     return 0

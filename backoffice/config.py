@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from backoffice.alerts.settings import AlertsConfig
 
 
 class Section(BaseModel):
@@ -79,6 +84,23 @@ class HistoryConfig(Section):
         if self.hourly_days < self.full_days:
             raise ValueError("hourly_days must be at least full_days")
         return self
+class MetricsConfig(Section):
+    token_env: str | None = Field(default=None, description="Environment variable holding the bearer token "
+                                  "Prometheus sends; unset: /metrics answers loopback clients only.")
+
+
+class StatsConfig(Section):
+    timezone: str = Field(default="Asia/Shanghai", description="Days and hours of the service statistics are "
+                          "counted in this IANA time zone.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
 
 
 class Config(Section):
@@ -89,6 +111,9 @@ class Config(Section):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     fleet: FleetConfig = Field(default_factory=FleetConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    stats: StatsConfig = Field(default_factory=StatsConfig)
     var_dir: Path = Field(default=Path("."), description="The local broker's files; relative to the config file.")
 
 

@@ -13,6 +13,7 @@ import collections
 import re
 import ssl
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import paho.mqtt.client as mqtt
 import structlog
@@ -37,6 +38,8 @@ class Ingest:
         self.max_payload = max_payload
         self.bad: collections.Counter[str] = collections.Counter()  # reason -> count
         self.counts: collections.Counter[str] = collections.Counter()  # stored, duplicate, stale
+        # Called in the store thread with (kiosk_id, message) after a report is stored (alerts, statistics).
+        self.observers: list[Callable[[str, messages.Message], None]] = []
         self.connected = asyncio.Event()
         self.subscribed = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,6 +138,11 @@ class Ingest:
         if isinstance(msg, messages.Birth) and msg.kiosk_id != kiosk_id:
             return self._refuse("wrong_kiosk", topic, None)
         stored = self._store(kiosk_id, msg)
+        for observe in self.observers if stored else ():
+            try:
+                observe(kiosk_id, msg)
+            except Exception:  # an observer's failure is its own: the report is stored all the same
+                log.exception("ingest.observer_failed", observer=getattr(observe, "__qualname__", "?"))
         self.counts[{True: "stored", False: "duplicate" if isinstance(msg, messages.Event) else "stale",
                      None: "ignored"}[stored]] += 1
 

@@ -5,6 +5,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from backoffice.auth.service import Auth
+from backoffice.alerts.service import AlertService
 from backoffice.config import Config
 from backoffice.fleetview import FleetView
 from backoffice.ingest import Ingest
@@ -16,3 +17,4 @@ STORE = web.AppKey("store", FleetStore)
 INGEST = web.AppKey("ingest", Ingest)
 AUTH = web.AppKey("auth", Auth)
 FLEET = web.AppKey("fleet", FleetView)  # the fleet page's derived rows and change feed (backoffice.fleetview)
+ALERTS = web.AppKey("alerts", AlertService)

@@ -123,10 +123,32 @@ def _temperature() -> float | None:
     return None
 
 
-def _ntp_synchronized() -> bool | None:
-    """systemd-timesyncd touches this file on every successful sync."""
-    marker = Path("/run/systemd/timesync/synchronized")
-    return marker.exists() if marker.parent.exists() else None
+def _ntp_synchronized(adjtimex=None) -> bool | None:
+    """systemd-timesyncd touches a marker on every successful sync; without timesyncd (chrony, ntpd) the
+    kernel itself knows: adjtimex(2) answers TIME_ERROR while no NTP daemon disciplines the clock, which is
+    what `timedatectl` shows as "System clock synchronized: no". None when neither can be asked."""
+    if TIMESYNC_MARKER.parent.exists():
+        return TIMESYNC_MARKER.exists()
+    try:
+        return (adjtimex or _adjtimex)() != TIME_ERROR
+    except (OSError, AttributeError):
+        return None
+
+
+TIMESYNC_MARKER = Path("/run/systemd/timesync/synchronized")
+TIME_ERROR = 5  # <sys/timex.h>: the clock is not synchronised (STA_UNSYNC)
+
+
+def _adjtimex() -> int:
+    """adjtimex(2) with modes 0: reads the kernel clock's state, changes nothing."""
+    import ctypes
+    import ctypes.util
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    timex = ctypes.create_string_buffer(512)  # struct timex is 208 bytes on 64-bit Linux; zero = modes 0
+    state = libc.adjtimex(timex)
+    if state < 0:
+        raise OSError(ctypes.get_errno(), "adjtimex")
+    return state
 
 
 def current_state(controller) -> str:

@@ -89,3 +89,25 @@ def test_serve_with_no_configuration_answers_and_stops_cleanly_on_sigterm(tmp_pa
 def _children(pid: int) -> list[int]:
     """Children of every thread: the broker is started from a worker thread."""
     return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+
+
+def test_alert_options_are_checked_and_named(tmp_path):
+    with pytest.raises(config.ConfigError, match=r"alerts.offline_minute: unknown option \(did you mean 'offline_minutes'"):
+        config.parse({"alerts": {"offline_minute": 5}}, "x.toml", base=tmp_path)
+    with pytest.raises(config.ConfigError, match=r"routes.市民中心: no webhook or mailbox named 'ops'"):
+        config.parse({"alerts": {"routes": {"市民中心": ["ops"]}}}, "x.toml", base=tmp_path)
+    with pytest.raises(config.ConfigError, match=r"disabled_rules: unknown rule 'paper'"):
+        config.parse({"alerts": {"disabled_rules": ["paper"]}}, "x.toml", base=tmp_path)
+    with pytest.raises(config.ConfigError, match=r"stats.timezone: .*unknown time zone 'Mars/Olympus'"):
+        config.parse({"stats": {"timezone": "Mars/Olympus"}}, "x.toml", base=tmp_path)
+
+
+def test_a_secret_the_configuration_names_but_the_environment_lacks_stops_serve_with_its_name(tmp_path):
+    (tmp_path / "b.toml").write_text('[alerts.webhooks.ops]\nurl = "http://127.0.0.1:9/hook"\n'
+                                     'secret_env = "NO_SUCH_HOOK_KEY"\n')
+    out = subprocess.run([sys.executable, "-m", "backoffice.cli", "--config", str(tmp_path / "b.toml"), "serve",
+                          "--port", "0"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin:/usr/sbin"})
+    assert out.returncode == 1
+    assert out.stderr.strip().endswith(
+        "alerts.webhooks.ops.secret_env: environment variable NO_SUCH_HOOK_KEY is not set")
