@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backoffice import api, keys, web as pages
+from backoffice import api, commands_http, keys, web as pages
 from backoffice.config import Config
 from backoffice.ingest import Ingest
 from backoffice.store import FleetStore
 
 # Each module has `setup(app)`, which adds its routes (and middlewares, for auth).
-PARTS = (pages, api)
+PARTS = (pages, api, commands_http)
 
 
 def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:

@@ -1,4 +1,4 @@
-"""The `backoffice` command: serve, db upgrade."""
+"""The `backoffice` command: serve, db upgrade, keys, fleet simulate."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ import sys
 
 from backoffice import config, db
 from backoffice.broker import BrokerError
+from wire.signing import KeyFileError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,12 +21,33 @@ def main(argv: list[str] | None = None) -> int:
     dbsub = dbp.add_subparsers(dest="db_cmd", required=True)
     up = dbsub.add_parser("upgrade", help="create or upgrade the schema")
     up.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    keys = sub.add_parser("keys", help="the key commands to kiosks are signed with")
+    keysub = keys.add_subparsers(dest="keys_cmd", required=True)
+    export = keysub.add_parser("export-public", help="print the public key (PEM) for kiosks' "
+                               "telemetry.command_key_file; makes the key pair if there is none yet")
+    export.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    fleet = sub.add_parser("fleet", help="the fleet")
+    fleetsub = fleet.add_subparsers(dest="fleet_cmd", required=True)
+    sim = fleetsub.add_parser("simulate", help="N simulated kiosks publishing over MQTT, for demos and load")
+    sim.add_argument("n", type=int, help="how many kiosks")
+    sim.add_argument("--halls", type=int, default=None, help="across this many halls (default: one per 25)")
+    sim.add_argument("--broker", help="host:port (default: the broker `backoffice serve` started in var_dir)")
+    sim.add_argument("--command-key", help="the public key the kiosks obey (default: this back office's)")
+    sim.add_argument("--prefix", default="SIM", help="kiosk ids are PREFIX-0001, ...")
+    sim.add_argument("--seed", type=int, default=12, help="the mix of states is the same for the same seed")
+    sim.add_argument("--interval", type=float, default=30.0, help="seconds between health reports")
+    sim.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         cfg = config.load(getattr(args, "sub_config", None) or args.config)
     except config.ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.cmd == "keys":
+        return _export_public(cfg)
+    if args.cmd == "fleet":
+        from backoffice import simulator  # paho only for the simulator
+        return simulator.main(cfg, args)
     if args.cmd == "db":
         engine = db.engine(cfg.database.url)
         db.upgrade(engine)
@@ -34,9 +56,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         asyncio.run(_serve(cfg, args.port))
-    except BrokerError as exc:
+    except (BrokerError, KeyFileError) as exc:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _export_public(cfg: config.Config) -> int:
+    from backoffice.commands import ensure_key, key_path, public_pem
+    try:
+        key = ensure_key(key_path(cfg.commands.key_file, cfg.var_dir))
+    except KeyFileError as exc:
+        print(f"backoffice: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(public_pem(key).decode())
     return 0
 
 

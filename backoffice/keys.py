@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import Engine
 
+from backoffice.commands import Commands
 from backoffice.config import Config
 from backoffice.ingest import Ingest
 from backoffice.store import FleetStore
@@ -12,3 +13,4 @@ CONFIG = web.AppKey("config", Config)
 ENGINE = web.AppKey("engine", Engine)
 STORE = web.AppKey("store", FleetStore)
 INGEST = web.AppKey("ingest", Ingest)
+COMMANDS = web.AppKey("commands", Commands)
