@@ -109,12 +109,12 @@ class Commands:
             row = Command(id=secrets.token_hex(16), kiosk_id=kiosk_id, name=name, args=args, reason=reason,
                           actor=actor[:64], created=now, expires=now + self.ttl_s, state="pending", sends=0)
             s.add(row)
-            online = kiosk.state not in OFFLINE
+            online, command_id = kiosk.state not in OFFLINE, row.id
         self._waiting.add(kiosk_id)
-        log.info("command.created", id=row.id, kiosk=kiosk_id, cmd=name, actor=row.actor)
+        log.info("command.created", id=command_id, kiosk=kiosk_id, cmd=name, actor=actor[:64])
         if online:  # stored first: an answer can come back before this call returns
-            self._send_waiting(select(Command).where(Command.id == row.id), force=True)
-        return self.get(row.id)
+            self._send_waiting(select(Command).where(Command.id == command_id), force=True)
+        return self.get(command_id)
 
     def list(self, kiosk_id: str, limit: int = 50) -> list[dict]:
         with Session(self.engine) as s:
