@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from backoffice import config, db
 from backoffice.broker import BrokerError
@@ -37,7 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--seed", type=int, default=12, help="the mix of states is the same for the same seed")
     sim.add_argument("--interval", type=float, default=30.0, help="seconds between health reports")
     sim.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    demo = sub.add_parser("demo", help=argparse.SUPPRESS)  # for `make demo` (kiosk/demo/fleet.py)
+    demosub = demo.add_subparsers(dest="demo_cmd", required=True)
+    prep = demosub.add_parser("prepare", help="write a demo back office into DIR; print its facts as JSON")
+    prep.add_argument("dir")
+    prep.add_argument("--port", type=int, default=8700)
     args = parser.parse_args(argv)
+    if args.cmd == "demo":
+        import json
+
+        from backoffice import demo as demo_setup
+        print(json.dumps(demo_setup.prepare(Path(args.dir).resolve(), args.port), ensure_ascii=False))
+        return 0
     try:
         cfg = config.load(getattr(args, "sub_config", None) or args.config)
     except config.ConfigError as exc:
