@@ -7,6 +7,7 @@ trust, the console's address and the demo accounts. Everything the back office k
 from __future__ import annotations
 
 import importlib
+import shutil
 from pathlib import Path
 
 import structlog
@@ -21,7 +22,12 @@ PLANNED_ACCOUNTS = ({"name": "admin", "role": "admin"}, {"name": "operator", "ro
 
 
 def prepare(directory: Path, port: int) -> dict:
+    """A fresh demo each time: the last run's fleet (its store and its broker's retained messages) is
+    forgotten, the signing key kept, so a kiosk configured with its public key stays valid."""
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in ("backoffice.db", "backoffice.db-wal", "backoffice.db-shm"):
+        (directory / stale).unlink(missing_ok=True)
+    shutil.rmtree(directory / "mosquitto", ignore_errors=True)
     path = directory / "backoffice.toml"
     mode = 'mode = "demo"\n' if "mode" in config.Config.model_fields else ""
     path.write_text(f"# Written by `make demo` (backoffice demo prepare); remade at every demo start.\n{mode}"

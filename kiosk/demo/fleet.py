@@ -8,8 +8,10 @@ it. The demo kiosk reports to the same broker and trusts the back office's key, 
 """
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -93,7 +95,8 @@ class DemoFleet:
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         with (self.directory / f"{name}.log").open("wb") as out:
-            self.procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.directory))
+            self.procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=self.directory,
+                                               preexec_fn=_die_with_parent))
 
     def stop(self) -> None:
         for proc in reversed(self.procs):  # the simulator first, then the back office (and its broker)
@@ -115,6 +118,15 @@ class DemoFleet:
                 f"demo accounts: {accounts}{note}\n"
                 f"simulated fleet: {self.kiosks} kiosks in {self.halls} halls, plus this one, on MQTT "
                 f"{self.broker[0]}:{self.broker[1]}; logs in {self.directory}")
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the demo ends without stopping it (the window's X connection lost, kill -9),
+    so no back office outlives its demo (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _answers(url: str) -> bool:
