@@ -6,12 +6,16 @@ import asyncio
 import sys
 from pathlib import Path
 
+import structlog
+
 from backoffice import config, db
 from backoffice.broker import BrokerError
 from wire.signing import KeyFileError
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Logs on stderr: stdout is the commands' answer (`keys export-public > kiosk.pub`, `demo prepare`'s JSON).
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     parser = argparse.ArgumentParser(prog="backoffice", description="The kiosk fleet's back office.")
     parser.add_argument("--config", help="backoffice.toml (default: embedded defaults in the current directory)")
     sub = parser.add_subparsers(dest="cmd", required=True)
