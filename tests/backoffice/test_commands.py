@@ -67,7 +67,8 @@ async def stop_kiosk(reporter: MqttReporter) -> None:
 
 
 def kiosk_row(server):
-    return next((k for k in server.store.kiosks() if k["id"] == KIOSK), None)
+    """The kiosk's row once its birth is stored."""
+    return next((k for k in server.store.kiosks() if k["id"] == KIOSK and k["birth_at"]), None)
 
 
 async def test_a_ping_signed_by_the_back_office_is_obeyed_by_the_real_kiosk_and_tracked_to_done(tmp_path, broker,

@@ -53,7 +53,9 @@ async def test_the_demo_kiosk_is_one_of_the_fleet_and_its_paper_out_reaches_the_
                          *fleet.broker, fleet.public_key)
         k = runtime.build(cfg)
         await runtime.start(k)
-        row = await until(lambda: demo_kiosk(fleet_store.kiosks()), what="DEMO-01 in the store")
+        # Its birth, with the identity card (a state the link queued before connecting may come first).
+        row = await until(lambda: (r := demo_kiosk(fleet_store.kiosks())) and r["birth_at"] and r,
+                          what="DEMO-01's birth in the store")
         assert row["identity"]["maintainer_phone"] == "400-800-1234" and row["identity"]["hall"] == "示例市政务服务中心"
         await until(lambda: (demo_kiosk(fleet_store.kiosks()) or {}).get("health"), what="DEMO-01's health")
         # The simulator panel's "凭条/取号机缺纸": a fault on the simulated twin, as the hardware would report it.
