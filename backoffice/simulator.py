@@ -89,6 +89,7 @@ class SimKiosk:
     next_event: float = 0.0  # the profile's own: the offline kiosk's drop, the restarting kiosk's next restart
     reconnect_at: float = 0.0
     restarts: int = 0
+    restarting: bool = False  # down for a restart: back with a new session
     counters: dict = field(default_factory=lambda: {"sessions": 0, "completions": {}, "failures": {}, "pages": {}})
     seen: set[str] = field(default_factory=set)  # command ids obeyed
 
@@ -162,9 +163,11 @@ class Fleet:
 
     # ------------------------------------------------------------------ the link
     def _connect(self, k: SimKiosk) -> None:
-        k.down, k.online = False, False
-        k.session_seq += 1
-        k.state, k.mode = _initial(k.profile)
+        """A new process (first start, restart) is a new session; a link that came back keeps its session."""
+        if k.session_seq == 0 or k.restarting:
+            k.session_seq += 1
+            k.state, k.mode = _initial(k.profile)
+        k.down, k.online, k.restarting = False, False, False
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{k.kiosk_id}", clean_session=True)
         c.will_set(topics.topic(k.kiosk_id, topics.STATE), wm.State("lost", k.session_seq, time.time()).encode(),
                    qos=1, retain=True)
@@ -223,7 +226,8 @@ class Fleet:
             sock.close()
         k.client, k.online, k.down = None, False, True
         k.reconnect_at = time.monotonic() + back_after if back_after is not None else float("inf")
-        k.restarts += back_after is not None
+        k.restarting = back_after is not None
+        k.restarts += k.restarting
 
     async def _goodbye(self) -> None:
         """A clean stop says `disconnected` itself (no Will follows a DISCONNECT), as a kiosk does."""
@@ -355,7 +359,7 @@ class Fleet:
         if k.online and k.client is not None:
             self._publish(k, topics.STATE, wm.State("disconnected", k.session_seq, time.time()).encode(), retain=True)
             k.client.disconnect()
-        k.client, k.online, k.down = None, False, True
+        k.client, k.online, k.down, k.restarting = None, False, True, True
         k.reconnect_at = time.monotonic() + 2.0
         k.restarts += 1
 

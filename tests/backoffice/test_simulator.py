@@ -111,6 +111,16 @@ def test_a_simulated_fleet_has_identity_cards_a_realistic_mix_and_answers_signed
         watch.until(lambda w: {"c1", "c2"} <= set(w.replies), what="answers to the commands")
         assert watch.replies["c1"] == messages.Result("c1", {"pong": True, "state": "in_service"})
         assert watch.replies["c2"].refused == "bad_signature"
+        # maintenance_on shows in its state; restart brings it back with a new session, as systemd would.
+        other = next(k for k, s in watch.state.items() if s == "in_service" and k != target)
+        sessions = watch.births[other][-1].session_seq
+        watch.client.publish(topics.topic(other, topics.CMD), office.payload(other, "maintenance_on", command_id="c3"),
+                             qos=1)
+        watch.until(lambda w: w.state[other] == "maintenance", what="maintenance on")
+        watch.client.publish(topics.topic(other, topics.CMD), office.payload(other, "restart", command_id="c4"), qos=1)
+        watch.until(lambda w: w.births[other][-1].session_seq == sessions + 1 and w.state[other] == "in_service",
+                    what="a restart")
+        assert watch.replies["c4"].result == {"restarting": True, "after_visit": False}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         watch.until(lambda w: w.state[target] == "disconnected", what="a clean goodbye")
