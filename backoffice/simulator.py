@@ -5,11 +5,12 @@ connection with its own Will (`lost`, with its session counter), a retained birt
 retained state and health, visits as events, and signed commands answered (checked with wire.signing, as
 the kiosk's gate does). It imports wire only, never the kiosk runtime: hundreds of them are one asyncio
 loop driving one paho client each through paho's external-loop callbacks (a reader per socket, one
-ticker for keepalives and schedules), so a few hundred cost a few percent of one core.
+ticker for keepalives and schedules): 300 cost under 1% of one core once connected.
 
 The mix of states is fixed by kiosk number (see PATTERN): paper low, paper out, offline (a Will after the
 link drops), silent (connected, no heartbeats), restarting (a new birth with a higher session counter,
-again and again), out of service, maintenance; the rest in service, with visits.
+again and again), out of service, maintenance; the rest in service, with visits. One in fifty is short of
+disk, one in forty has an unsynchronised clock, one in seven runs the previous version.
 """
 from __future__ import annotations
 
@@ -203,7 +204,7 @@ class Fleet:
             log.warning("simulator.refused", kiosk=k.kiosk_id, reason=str(rc))
             return
         k.online = True
-        birth = wm.Birth(k.kiosk_id, f"sim-boot-{k.index}", k.session_seq, _versions(), list(wc.NAMES),
+        birth = wm.Birth(k.kiosk_id, f"sim-boot-{k.index}", k.session_seq, _versions(k.index), list(wc.NAMES),
                          signing.VERSION, self.command_key is not None, time.time(), dict(k.identity))
         self._publish(k, topics.BIRTH, birth.encode(), retain=True)
         self._publish(k, topics.STATE, wm.State(k.state, k.session_seq, time.time()).encode(), retain=True)
@@ -260,10 +261,7 @@ class Fleet:
             items = {i: wm.ItemHealth(False, []) for i in ITEMS}
         c = k.counters
         return wm.Health(state=k.state, mode=k.mode, maintenance_pending=False, devices=devices, items=items,
-                         system={"uptime_s": 3600.0, "mem_available_mib": 1800 - k.index % 500,
-                                 "disk_free_mib": 20000 - k.index * 7 % 15000, "clock_synchronized": True,
-                                 "state_persistent": True, "restarts": k.restarts},
-                         versions=_versions(),
+                         system=_system(k), versions=_versions(k.index),
                          counters=wm.VisitCounts(c["sessions"], dict(c["completions"]), dict(c["failures"]),
                                                  dict(c["pages"])),
                          journal=wm.JournalFlags(True),
@@ -369,8 +367,17 @@ def _initial(profile: str) -> tuple[str, str]:
             "maintenance": ("maintenance", "maintenance")}.get(profile, ("in_service", "home"))
 
 
-def _versions() -> dict[str, str]:
-    return {"runtime": "0.1.0", "flows": "5f3a9c0d21be"}
+def _versions(index: int) -> dict[str, str]:
+    """Most of the fleet updated, one in seven not yet: something for the console's version filter."""
+    return {"runtime": "0.0.9", "flows": "1c7e20b4a9f3"} if index % 7 == 3 else {"runtime": "0.1.0",
+                                                                                 "flows": "5f3a9c0d21be"}
+
+
+def _system(k: SimKiosk) -> dict:
+    """Figures as a kiosk reports them, with the odd machine short of disk or with its clock unsynchronised."""
+    return {"uptime_s": 3600.0, "cpus": 4, "mem_available_mib": 1800 - k.index % 500,
+            "disk_free_mib": 300 if k.index % 50 == 13 else 20000 - k.index * 7 % 15000,
+            "clock_synchronized": k.index % 40 != 21, "state_persistent": True, "restarts": k.restarts}
 
 
 # ------------------------------------------------------------------------ the command
