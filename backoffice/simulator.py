@@ -393,7 +393,10 @@ def main(cfg, args) -> int:
         return 2
     if args.broker:
         host, _, port = args.broker.rpartition(":")
-        address = (host or "127.0.0.1", int(port)) if port.isdigit() else None
+        if not port.isdigit():
+            print(f"backoffice: --broker {args.broker[:64]!r}: give host:port", file=sys.stderr)
+            return 2
+        address = (host or "127.0.0.1", int(port))
     elif cfg.broker.host:
         address = (cfg.broker.host, cfg.broker.port)
     else:
@@ -412,8 +415,12 @@ def main(cfg, args) -> int:
     except signing.KeyFileError as exc:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 2
-    fleet = Fleet(address[0], address[1], args.n, halls=args.halls, prefix=args.prefix, command_key=key,
-                  interval_s=args.interval, seed=args.seed)
+    try:
+        fleet = Fleet(address[0], address[1], args.n, halls=args.halls, prefix=args.prefix, command_key=key,
+                      interval_s=max(1.0, args.interval), seed=args.seed)
+    except WireError as exc:
+        print(f"backoffice: --prefix: kiosk ids {exc.detail}", file=sys.stderr)
+        return 2
     mix = {p: sum(1 for k in fleet.kiosks if k.profile == p) for p in PROFILES}
     print(f"simulating {args.n} kiosks in {fleet.halls} halls on {address[0]}:{address[1]} "
           f"(commands {'obeyed' if key else 'refused: no key'}): {json.dumps(mix)}", file=sys.stderr, flush=True)
