@@ -37,5 +37,6 @@ def test_a_bad_key_file_or_no_broker_is_one_line_not_a_traceback(tmp_path):
     assert "Traceback" not in bad.stderr
     nobroker = backoffice(tmp_path, "fleet", "simulate", "5")
     assert nobroker.returncode == 2 and "no broker" in nobroker.stderr and "Traceback" not in nobroker.stderr
+    (tmp_path / "backoffice.toml").write_text('var_dir = "."\n')
     badprefix = backoffice(tmp_path, "fleet", "simulate", "5", "--broker", "127.0.0.1:1", "--prefix", "a.b")
     assert badprefix.returncode == 2 and "--prefix" in badprefix.stderr and "Traceback" not in badprefix.stderr
