@@ -36,6 +36,7 @@ log = structlog.get_logger("backoffice.commands")
 STATES = ("pending", "sent", "done", "failed", "refused", "expired")
 WAITING = ("pending", "sent")
 OFFLINE = ("lost", "disconnected")  # a kiosk in these states gets its commands when its next birth arrives
+RETRIED = ("rate_limited",)  # refusals that say "later": the command keeps waiting and is sent again
 MAX_REASON = 500
 MAX_RESEND_S = 300.0
 
@@ -145,6 +146,9 @@ class Commands:
             row = s.get(Command, msg.id)
             if row is None or row.kiosk_id != kiosk_id or row.state not in (*WAITING, "expired"):
                 return False
+            if isinstance(msg, messages.Refused) and msg.refused in RETRIED:
+                row.result = {"refused": msg.refused, "error": msg.error, "retrying": True}  # shown, still waiting
+                return True
             row.state, row.result = _outcome(row.name, msg)
             row.answered_at = self.clock()
             log.info("command.answered", id=row.id, kiosk=kiosk_id, cmd=row.name, state=row.state)

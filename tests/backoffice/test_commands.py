@@ -184,6 +184,8 @@ def test_an_offline_kiosks_command_expires_unsent_and_a_late_or_foreign_answer_i
     assert other["state"] == "sent" and sent == ["kiosk/v1/K-2/cmd"]
     assert not book.reply("K-1", messages.Result(other["id"], {"pong": True, "state": "x"}))  # not K-1's command
     assert book.get(other["id"])["state"] == "sent"
+    assert book.reply("K-2", messages.Refused(other["id"], "rate_limited", "later"))  # "later": it keeps waiting
+    assert book.get(other["id"])["state"] == "sent" and book.get(other["id"])["result"]["retrying"]
     clock.now += 10
     book.sweep()
     assert book.get(waiting["id"])["state"] == "pending" and sent == ["kiosk/v1/K-2/cmd"]  # K-2: not due again yet
