@@ -93,15 +93,38 @@ def demo(args) -> int:
     except startup.StartupError as exc:  # the same located lines as `kiosk run`, never a traceback
         print(exc, file=sys.stderr)
         return 2
+    except SystemExit as exc:
+        if exc.code == RESTART_EXIT and fleet is not None:
+            restart_in_place(fleet)  # does not return
+        raise
     finally:
         if fleet is not None:
             fleet.stop()
+
+
+RESTART_EXIT = 75  # kiosk.fleet.remote.exit_for_restart: "start me again" to systemd
+
+
+def restart_in_place(fleet) -> None:
+    """A restart command from the console: there is no systemd here, so the demo starts itself again in this
+    process (exec), and the back office and the fleet, its children, carry on."""
+    from kiosk.demo.fleet import HANDOVER_ENV
+
+    print("demo: the kiosk restarts (a restart command from the console), the fleet carries on", file=sys.stderr)
+    os.environ[HANDOVER_ENV] = fleet.handover()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "kiosk.cli", *sys.argv[1:]])
 
 
 def start_fleet(cfg, kiosks: int):
     """The back office and a simulated fleet beside the demo kiosk, or None (and why) when they cannot run."""
     from kiosk.demo import fleet as demo_fleet
 
+    if os.environ.get(demo_fleet.HANDOVER_ENV):  # started again after a restart: the same fleet
+        fleet = demo_fleet.DemoFleet.resume(os.environ.pop(demo_fleet.HANDOVER_ENV))
+        print(fleet.banner(), flush=True)
+        return fleet
     if kiosks <= 0:
         return None
     if not demo_fleet.available():

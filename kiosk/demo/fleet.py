@@ -8,9 +8,11 @@ it. The demo kiosk reports to the same broker and trusts the back office's key, 
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -23,6 +25,7 @@ import structlog
 
 log = structlog.get_logger("kiosk.demo.fleet")
 CONSOLE_PORT = 8700  # the console's usual port when free; another one otherwise
+HANDOVER_ENV = "KIOSK_DEMO_FLEET"  # the running fleet, for the demo started again after a remote restart
 
 
 class DemoFleetError(Exception):
@@ -109,6 +112,17 @@ class DemoFleet:
                     proc.wait()
         self.procs.clear()
 
+    def handover(self) -> str:
+        """What the demo, started again in this same process (a restart), needs to carry on with this fleet."""
+        return json.dumps({"directory": str(self.directory), "kiosks": self.kiosks, "halls": self.halls,
+                           "facts": self.facts, "broker": self.broker, "pids": [p.pid for p in self.procs]})
+
+    @classmethod
+    def resume(cls, handover: str) -> "DemoFleet":
+        d = json.loads(handover)
+        return cls(Path(d["directory"]), d["kiosks"], d["halls"], facts=d["facts"], broker=tuple(d["broker"]),
+                   procs=[_Child(pid) for pid in d["pids"]])
+
     def banner(self) -> str:
         """What `make demo` prints: the console, the accounts, the fleet."""
         accounts = ", ".join(f"{a['name']}" + (f" / {a['password']}" if a.get("password") else "")
@@ -118,6 +132,43 @@ class DemoFleet:
                 f"demo accounts: {accounts}{note}\n"
                 f"simulated fleet: {self.kiosks} kiosks in {self.halls} halls, plus this one, on MQTT "
                 f"{self.broker[0]}:{self.broker[1]}; logs in {self.directory}")
+
+
+class _Child:
+    """A child started before this process re-executed itself: the same pid, so still ours to stop and reap."""
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -1
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def _signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.05)  # reaping a child that is shutting down, bounded by the deadline
+        return self.returncode
 
 
 def _die_with_parent() -> None:

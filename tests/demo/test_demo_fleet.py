@@ -68,9 +68,13 @@ async def test_the_demo_kiosk_is_one_of_the_fleet_and_its_paper_out_reaches_the_
     finally:
         if k is not None:
             await runtime.stop(k)
+        # As after a remote restart, when the demo has re-executed itself: the fleet handed over, then stopped.
+        resumed = demo_fleet.DemoFleet.resume(fleet.handover())
+        pids = [p.pid for p in resumed.procs]
+        resumed.stop()
         fleet.stop()
-    assert all(p.poll() is not None for p in fleet.procs) and not (tmp_path / "backoffice" / "mosquitto" /
-                                                                   "address").exists()
+    assert len(pids) == 2 and all(not Path(f"/proc/{pid}").exists() for pid in pids)  # stopped and reaped
+    assert not (tmp_path / "backoffice" / "mosquitto" / "address").exists()  # the broker went with serve
 
 
 def _paper_out(row: dict | None) -> dict | None:
