@@ -12,8 +12,20 @@ import structlog
 log = structlog.get_logger("backoffice.broker")
 
 
+ADDRESS = "address"  # host:port of the running local broker, in var_dir/mosquitto/
+
+
 class BrokerError(Exception):
     pass
+
+
+def local_address(var_dir: Path) -> tuple[str, int] | None:
+    """Where the local broker of a running `backoffice serve` with this var_dir listens, if it does."""
+    try:
+        host, _, port = (var_dir / "mosquitto" / ADDRESS).read_text().strip().rpartition(":")
+        return host, int(port)
+    except (OSError, ValueError):
+        return None
 
 
 def _free_port() -> int:
@@ -46,6 +58,7 @@ class LocalBroker:
                 raise BrokerError(f"mosquitto exited with {self.proc.returncode}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                (self.dir / ADDRESS).write_text(f"127.0.0.1:{self.port}\n")  # for `fleet simulate` and the demo
                 log.info("broker.started", port=self.port)
                 return self.port
             except OSError:
@@ -54,6 +67,7 @@ class LocalBroker:
         raise BrokerError("mosquitto did not start")
 
     def stop(self) -> None:
+        (self.dir / ADDRESS).unlink(missing_ok=True)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -101,6 +101,15 @@ class StatsConfig(Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+class CommandsConfig(Section):
+    key_file: Path = Field(default=Path("command-signing.key"),
+                           description="The Ed25519 key commands are signed with (PEM, mode 0600); relative to "
+                           "var_dir; made on first start when missing. Kiosks trust its public key, printed by "
+                           "`backoffice keys export-public` (their telemetry.command_key_file).")
+    ttl_s: int = Field(default=900, ge=30, le=86_400, description="How long a command waits for its kiosk (an "
+                       "offline one gets it when it comes back); unanswered by then, it shows as expired.")
+    resend_s: float = Field(default=5.0, ge=1, le=600, description="An unanswered command is sent again after "
+                            "this long, doubling each time (a kiosk refuses a copy it already ran).")
 
 
 class Config(Section):
@@ -114,6 +123,7 @@ class Config(Section):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
+    commands: CommandsConfig = Field(default_factory=CommandsConfig)
     var_dir: Path = Field(default=Path("."), description="The local broker's files; relative to the config file.")
 
 

@@ -46,6 +46,9 @@ class Ingest:
         self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backoffice-store")
         self._task: asyncio.Task | None = None
+        # Parts that follow what kiosks say (backoffice.commands): heard(kiosk_id, msg) after a birth, state or
+        # health is stored; reply(kiosk_id, msg) -> bool for a command reply. Called on the store thread.
+        self.listeners: list = []
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "", clean_session=True)
         if username:
             self.client.username_pw_set(username, password)
@@ -69,6 +72,10 @@ class Ingest:
         if self._task:
             self._task.cancel()
         self._writer.shutdown(wait=True)
+
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """A message of the back office's own (a signed command): QoS 1, never retained; False if not handed over."""
+        return self.client.publish(topic, payload, qos=1, retain=False).rc == mqtt.MQTT_ERR_SUCCESS
 
     async def idle(self) -> None:
         """Returns when every message received so far has been stored (or refused)."""
@@ -147,6 +154,23 @@ class Ingest:
                      None: "ignored"}[stored]] += 1
 
     def _store(self, kiosk_id: str, msg) -> bool | None:
+        if isinstance(msg, messages.REPLIES):
+            return any([self._tell(lst.reply, kiosk_id, msg) for lst in self.listeners]) if self.listeners else None
+        stored = self._store_fact(kiosk_id, msg)
+        if stored and not isinstance(msg, messages.Event):
+            for lst in self.listeners:
+                self._tell(lst.heard, kiosk_id, msg)
+        return stored
+
+    def _tell(self, fn, kiosk_id: str, msg) -> bool:
+        """A listener's failure is logged and contained: the report itself was stored."""
+        try:
+            return bool(fn(kiosk_id, msg))
+        except Exception:
+            log.exception("ingest.listener_failed", listener=getattr(fn, "__qualname__", "?"), kiosk=kiosk_id)
+            return False
+
+    def _store_fact(self, kiosk_id: str, msg) -> bool | None:
         if isinstance(msg, messages.Birth):
             return self.store.birth(kiosk_id, msg)
         if isinstance(msg, messages.State):
@@ -158,7 +182,7 @@ class Ingest:
             return self.store.health(kiosk_id, msg)
         if isinstance(msg, messages.Event):
             return self.store.event(kiosk_id, msg)
-        return None  # command replies: tracked with the commands, in the next increment
+        return None
 
     def _refuse(self, reason: str, topic: str, exc: WireError | None) -> None:
         self.bad[reason] += 1

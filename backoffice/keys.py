@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from backoffice.auth.service import Auth
 from backoffice.alerts.service import AlertService
+from backoffice.commands import Commands
 from backoffice.config import Config
 from backoffice.fleetview import FleetView
 from backoffice.ingest import Ingest
@@ -18,3 +19,4 @@ INGEST = web.AppKey("ingest", Ingest)
 AUTH = web.AppKey("auth", Auth)
 FLEET = web.AppKey("fleet", FleetView)  # the fleet page's derived rows and change feed (backoffice.fleetview)
 ALERTS = web.AppKey("alerts", AlertService)
+COMMANDS = web.AppKey("commands", Commands)

@@ -134,3 +134,24 @@ class KioskChange(Base):
     session_seq: Mapped[int] = mapped_column(Integer)
     value: Mapped[str] = mapped_column(String(64))  # the boot id of a birth, the new state
     detail: Mapped[dict] = mapped_column(JSON)  # a birth's versions
+class Command(Base):
+    """A command from the console to one kiosk, from its creation to the kiosk's answer or its expiry.
+
+    state: pending (waiting for the kiosk to be online), sent, done, failed, refused, expired. Times are the
+    back office's clock; the signed envelope carries created and expires as issued_at and expires_at."""
+    __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_kiosk_created", "kiosk_id", "created"),
+                      Index("ix_commands_state", "state"))
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the envelope's id: replies name it
+    kiosk_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(32))
+    args: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(64))
+    created: Mapped[float] = mapped_column(Float)
+    expires: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(10))
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[float | None] = mapped_column(Float)
+    answered_at: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[dict | None] = mapped_column(JSON)  # the kiosk's answer, or {"refused"|"error": ...}

@@ -151,6 +151,7 @@ class KioskController:
         active = self.registry.active
         m["bundle"] = active.sha256[:12] if active else "-"
         m["flows"] = len(self.registry.flows)
+        m["identity"] = dict(self.kiosk.get("identity") or {})  # whom the technician's company answers to
         if last is not None:
             m["last"] = last
         self._changed()

@@ -83,7 +83,7 @@ def build(cfg: Config, prepared: startup.Prepared | None = None, *, restart: Cal
     journal = Journal(cfg.var_dir / "journal.db", key=prepared.journal_key)
     controller = KioskController(flows, prepared.devices, services, LoopClock(),
                                  kiosk={"id": cfg.kiosk.id, "name": cfg.kiosk.name, "hall": cfg.kiosk.hall,
-                                        "verify_url": cfg.kiosk.verify_url},
+                                        "verify_url": cfg.kiosk.verify_url, "identity": cfg.identity_card()},
                                  idle=cfg.idle, elderly_multiplier=cfg.idle.elderly_multiplier,
                                  default_locale=cfg.kiosk.default_locale,
                                  gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),

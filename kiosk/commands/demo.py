@@ -6,6 +6,7 @@ first scenario, so `make demo` shows something on any machine.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def demo(args) -> int:
 
     from kiosk import config, runtime, startup
     from kiosk.demo import backend as demo_backend
-    from kiosk.demo.settings import demo_config
+    from kiosk.demo.settings import demo_config, with_fleet
     from kiosk.system import logs
 
     source = args.config or ROOT / "etc" / "demo.toml"
@@ -59,11 +60,14 @@ def demo(args) -> int:
         print(exc, file=sys.stderr)
         return 2
     logs.setup(cfg.logging.format, args.log_level or "warning")
+    fleet = start_fleet(cfg, args.fleet)
 
     async def main():
         backend, web_runner, port = await demo_backend.start("127.0.0.1", 0, cfg.flows.path)  # the kiosk's flows
         url = f"http://127.0.0.1:{port}"
         demo_cfg = demo_config(cfg, url, backend.catalog.services if backend.catalog else ())
+        if fleet is not None:  # this kiosk is one of the fleet the console shows
+            demo_cfg = with_fleet(demo_cfg, *fleet.broker, fleet.public_key)
         try:
             prepared = startup.prepare(demo_cfg, str(source))
         except startup.StartupError:
@@ -89,6 +93,50 @@ def demo(args) -> int:
     except startup.StartupError as exc:  # the same located lines as `kiosk run`, never a traceback
         print(exc, file=sys.stderr)
         return 2
+    except SystemExit as exc:
+        if exc.code == RESTART_EXIT and fleet is not None:
+            restart_in_place(fleet)  # does not return
+        raise
+    finally:
+        if fleet is not None:
+            fleet.stop()
+
+
+RESTART_EXIT = 75  # kiosk.fleet.remote.exit_for_restart: "start me again" to systemd
+
+
+def restart_in_place(fleet) -> None:
+    """A restart command from the console: there is no systemd here, so the demo starts itself again in this
+    process (exec), and the back office and the fleet, its children, carry on."""
+    from kiosk.demo.fleet import HANDOVER_ENV
+
+    print("demo: the kiosk restarts (a restart command from the console), the fleet carries on", file=sys.stderr)
+    os.environ[HANDOVER_ENV] = fleet.handover()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "kiosk.cli", *sys.argv[1:]])
+
+
+def start_fleet(cfg, kiosks: int):
+    """The back office and a simulated fleet beside the demo kiosk, or None (and why) when they cannot run."""
+    from kiosk.demo import fleet as demo_fleet
+
+    if os.environ.get(demo_fleet.HANDOVER_ENV):  # started again after a restart: the same fleet
+        fleet = demo_fleet.DemoFleet.resume(os.environ.pop(demo_fleet.HANDOVER_ENV))
+        print(fleet.banner(), flush=True)
+        return fleet
+    if kiosks <= 0:
+        return None
+    if not demo_fleet.available():
+        print("demo: the back office is not installed here; the kiosk runs alone", file=sys.stderr)
+        return None
+    try:
+        fleet = demo_fleet.DemoFleet(cfg.var_dir / "backoffice", kiosks=kiosks, halls=max(1, kiosks // 25)).start()
+    except (demo_fleet.DemoFleetError, OSError, subprocess.SubprocessError) as exc:
+        print(f"demo: the back office did not start ({exc}); the kiosk runs alone", file=sys.stderr)
+        return None
+    print(fleet.banner(), flush=True)
+    return fleet
 
 
 def demo_backend_cmd(args) -> int:
@@ -104,6 +152,8 @@ def register(sub) -> None:
     p.add_argument("--flows", default=str(ROOT / "flows"))
     p.add_argument("--size", default="1080x1920")
     p.add_argument("--headless", action="store_true", help="narrate the flows in the terminal instead")
+    p.add_argument("--fleet", type=int, default=300, metavar="N",
+                   help="also start the back office and N simulated kiosks (0: the kiosk alone)")
     p.set_defaults(func=demo)
     b = sub.add_parser("demo-backend", help="the demo government backend (fictitious citizens) on 127.0.0.1")
     b.add_argument("--host", default="127.0.0.1")

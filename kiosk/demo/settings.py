@@ -1,11 +1,12 @@
-"""What the demo changes in a kiosk configuration: its backend, and a journal key for this run only."""
+"""What the demo changes in a kiosk configuration: its backend, a journal key for this run only, its fleet."""
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Iterable
+from pathlib import Path
 
-from kiosk.config import Config, JournalConfig, ServiceConfig
+from kiosk.config import Config, JournalConfig, ServiceConfig, TelemetryConfig
 
 
 def demo_config(cfg: Config, backend_url: str, declared: Iterable[str] = ()) -> Config:
@@ -25,3 +26,9 @@ def demo_journal(journal: JournalConfig) -> JournalConfig:
         return journal
     os.environ["KIOSK_DEMO_JOURNAL_KEY"] = secrets.token_hex(32)
     return JournalConfig(key_env="KIOSK_DEMO_JOURNAL_KEY")
+
+
+def with_fleet(cfg: Config, host: str, port: int, command_key_file: Path) -> Config:
+    """The demo kiosk as one of the demo's fleet: reporting to its broker, obeying its back office's commands."""
+    telemetry = TelemetryConfig(host=host, port=port, command_key_file=command_key_file, health_interval_s=15)
+    return cfg.model_copy(update={"telemetry": telemetry})

@@ -38,6 +38,8 @@ def maintenance_screen(info: dict, t: th.Theme, action) -> Panel:
     root = Panel(orientation="vertical", padding=3 * t.gap, spacing=t.gap)
     root.add_widget(Text("维护模式 / Maintenance", t.title, bold=True))
     root.add_widget(Text(f"flows: {info.get('flows', 0)}  bundle: {info.get('bundle', '-')}", t.small, th.MUTED))
+    for line in identity_lines(info.get("identity") or {}):
+        root.add_widget(Text(line, t.small, th.INK))
     for role, st in info.get("devices", {}).items():
         colour = th.INK if st["state"] in ("ok", "warning") else th.DANGER
         root.add_widget(Text(f"{role}: {st['state']} {' '.join(st['reasons'])}", t.body, colour))
@@ -52,3 +54,20 @@ def maintenance_screen(info: dict, t: th.Theme, action) -> Panel:
                                   "primary" if kid == "leave" else "secondary"))
     root.add_widget(Widget())
     return root
+
+
+def identity_lines(card: dict) -> list[str]:
+    """The device's identity card (设备身份证), as printed on its label: what the technician reads out on the phone."""
+    if not card:
+        return []
+    first = " · ".join(v for v in (card.get("name"), card.get("model")) if v)
+    lines = [first] if first else []
+    if card.get("asset_number"):
+        lines.append(f"资产编号 / Asset: {card['asset_number']}")
+    where = " ".join(v for v in (card.get("region"), card.get("hall"), card.get("address")) if v)
+    if where:
+        lines.append(where)
+    who = " ".join(v for v in (card.get("maintainer"), card.get("maintainer_phone")) if v)
+    if who:
+        lines.append(f"维护单位 / Maintainer: {who}")
+    return lines

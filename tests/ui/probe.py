@@ -23,6 +23,10 @@ from kiosk.ui.theme import Theme  # noqa: E402
 from kiosk.ui.voice import Speaker  # noqa: E402
 
 
+IDENTITY = {"name": "一号机", "model": "ZW-8000", "asset_number": "ZW-2026-000123", "maintainer": "示例科技有限公司",
+            "maintainer_phone": "400-800-1234"}
+
+
 class Backend:
     async def call(self, ref, request, *, timeout, idempotency_key=None):
         return "ok", {"record": {"insured_since": "2001-01-01", "months": 240, "unit": "示例单位", "status": "正常参保"}}, ""
@@ -50,7 +54,8 @@ async def main(width, height, low_reach, shots):
     reg.reload()
     devices = await open_devices()
     clock = VirtualClock()
-    c = KioskController(reg, devices, Backend(), clock, kiosk={"id": "K1"}, gate=Gate(hash_pin("246810")))
+    c = KioskController(reg, devices, Backend(), clock, kiosk={"id": "K1", "identity": IDENTITY},
+                        gate=Gate(hash_pin("246810")))
     LiveUi(c, win)
     out = {}
 

@@ -132,6 +132,7 @@ def test_maintenance_needs_the_hidden_gesture_and_the_pin(portrait):
     assert "●●●●●●" in [t["text"] for t in out["pin_typed"]["texts"]]  # digits never shown
     texts = " ".join(t["text"] for t in out["maintenance"]["texts"])
     assert "receipt_printer: ok" in texts and "document_printer: ok" in texts
+    assert "ZW-2026-000123" in texts and "示例科技有限公司 400-800-1234" in texts  # the identity card
     assert out["receipts"] == 1
     assert "test print on receipt_printer: ok" in " ".join(t["text"] for t in out["maintenance_printed"]["texts"])
     assert "tile:queue-ticket" in {b["kid"] for b in out["home_after_maintenance"]["buttons"]}
