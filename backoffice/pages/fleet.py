@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from backoffice import charts, fleetstate, history
+from backoffice import charts, commands_http, fleetstate, history
 from backoffice.auth import require
 from backoffice.fleetview import FleetView, matches
-from backoffice.keys import CONFIG, ENGINE, FLEET, STORE
+from backoffice.keys import COMMANDS, CONFIG, ENGINE, FLEET, STORE
 from backoffice.web import i18n, render
 from backoffice.pages.fleet_texts import REASON_KEYS, STATE_KEYS, reason_text
 
@@ -105,7 +105,8 @@ async def kiosk_page(request: web.Request) -> web.Response:
     now = time.time()
     rows = await asyncio.to_thread(history.samples, request.app[ENGINE], kiosk_id, now - span, now)
     timeline = await _timeline(request, kiosk_id, now - RANGES["90d"])
-    return render(request, "kiosk.html", k=detail, identity_fields=IDENTITY, range=span_key, ranges=list(RANGES),
+    commands = await asyncio.to_thread(request.app[COMMANDS].list, kiosk_id)
+    return render(request, "kiosk.html", **commands_http.context(request, kiosk_id, commands), k=detail, identity_fields=IDENTITY, range=span_key, ranges=list(RANGES),
                   charts=_charts(rows, now - span, now, lang), timeline=timeline, reason_text=reason_text,
                   when=_when, version=request.app[FLEET].version, texts=client_texts(lang))
 
