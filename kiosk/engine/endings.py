@@ -8,6 +8,7 @@ after-visit steps (kiosk.engine.aftercare) can hold it after the wipe.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from kiosk.engine import ending_texts as words
@@ -39,14 +40,14 @@ class Ending:
     take: tuple[str, ...] = ()
     own_title: dict = field(default_factory=dict)  # locale -> the end step's own title, if the flow gives one
     own_text: dict = field(default_factory=dict)
+    step_kind: str = ""  # the kind of `step` (call, print, ...): the referral slip names the step by it
 
     def with_taken(self, kind: str) -> "Ending":
         """Something more to take (a referral slip printed after the visit)."""
         if kind in self.take:
             return self
         take = tuple(k for k in TAKE_ORDER if k in self.take or k == kind)
-        return Ending(self.outcome, self.flow, self.flow_title, self.step, self.reason, take, self.own_title,
-                      self.own_text)
+        return dataclasses.replace(self, take=take)
 
     def title(self, locale: str) -> str:
         return words.text(f"title:{self.outcome}", locale)
@@ -76,7 +77,7 @@ def record(session, result: str) -> Ending:
         for locale in session.root_flow.flow.locales:
             own_title[locale] = _render(session, step.id, "title", locale)
             own_text[locale] = _render(session, step.id, "text", locale)
-    trouble_step, trouble = session.trouble or (session.frame.step_id, "")
+    trouble_step, trouble, kind = session.trouble or (session.frame.step_id, "", "")
     outcome = outcome_of(result)
     if outcome == "cancelled" and session.last_outcome == "timeout":  # a wait ran out and the flow gave up
         outcome = "timeout"
@@ -85,7 +86,7 @@ def record(session, result: str) -> Ending:
     titles = {loc: session.root_flow.flow.title.get(loc, "") for loc in session.root_flow.flow.locales}
     return Ending(outcome, session.root_flow.id, titles, trouble_step, trouble if outcome == "failed" else "",
                   tuple(k for k in TAKE_ORDER if k in session.handed),
-                  {k: v for k, v in own_title.items() if v}, {k: v for k, v in own_text.items() if v})
+                  {k: v for k, v in own_title.items() if v}, {k: v for k, v in own_text.items() if v}, kind)
 
 
 def _render(session, step_id: str, part: str, locale: str) -> str:

@@ -68,7 +68,7 @@ class Session:
         self.extensions_left = self.idle.max_extensions
         self.result: str | None = None
         self.handed: set[str] = set()  # what the citizen has to take away: card, document, receipt, ticket
-        self.trouble: tuple[str, str] | None = None  # (step, outcome code) of the last thing that went wrong
+        self.trouble: tuple[str, str, str] | None = None  # (step, outcome, step kind) of the last failure
         self.last_outcome = ""
         self.ending = None  # kiosk.engine.endings.Ending, once the visit has ended
         self.trace = Trace(session_id)
@@ -207,8 +207,9 @@ class Session:
     def _route(self, outcome: str) -> None:
         self.trace.add("outcome", flow=self.frame.flow.id, step=self.frame.step_id, outcome=outcome)
         self.last_outcome = outcome
-        if outcome in ERRORS or outcome == "timeout":
-            self.trouble = (self.frame.step_id, outcome)
+        failing = outcome in ERRORS or outcome == "timeout" or (self.step.kind == "call" and outcome != "ok")
+        if failing and not (outcome == "failed" and self.trouble):
+            self.trouble = (self.frame.step_id, outcome, self.step.kind)
         if self.step.kind == "print":  # printed, or left for the next print to replace
             self._unprinted = None if outcome == "ok" else self._printing
         target = self._target(outcome)
@@ -271,7 +272,7 @@ class Session:
         self.result = result
         self.views.sorry = sorry
         if sorry and self.trouble is None:
-            self.trouble = (self.frame.step_id, "other")
+            self.trouble = (self.frame.step_id, "other", self.step.kind)
         self.ending = endings.record(self, result)
         self._show()
         for key in ("cap", "step", "idle", "idle_warn", "retry"):
