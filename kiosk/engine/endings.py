@@ -23,6 +23,8 @@ class EndingView:
     """The part of a view that says how the visit ended; the UI draws it in the look given."""
     outcome: str  # completed, cancelled, timeout, failed
     look: str  # success, neutral, problem: colour and icon, never the only cue (the title says it too)
+    title: str = ""  # what happened, in the view's locale ("办理完成")
+    thanks: str = ""
     take: tuple[str, ...] = ()  # kinds to take away, in TAKE_ORDER: card, document, receipt, ticket, referral
     take_texts: tuple[str, ...] = ()  # the same, in the view's locale
     reason: str = ""  # for a failure: why, in the view's locale
@@ -60,7 +62,7 @@ class Ending:
     def view(self, locale: str, notes: tuple[str, ...] = ()) -> EndingView:
         reason = words.text("reason_line", locale, reason=words.why(self.reason, locale)) \
             if self.outcome == "failed" else ""
-        return EndingView(self.outcome, LOOKS[self.outcome], self.take,
+        return EndingView(self.outcome, LOOKS[self.outcome], self.title(locale), self.thanks(locale), self.take,
                           tuple(words.text(f"take:{k}", locale) for k in self.take), reason, notes)
 
 

@@ -82,7 +82,8 @@ class StepView:
         for i in self.items:
             parts += [i.label, i.value]
         if self.ending is not None:
-            parts += [self.ending.reason, *self.ending.take_texts, *self.ending.notes]
+            parts += [self.ending.title, self.ending.thanks, self.ending.reason, *self.ending.take_texts,
+                      *self.ending.notes]
         parts.append(self.status)
         return "\n".join(p for p in parts if p)
 

@@ -24,7 +24,8 @@ def parts(view) -> list[tuple[str, str]]:
     for j, item in enumerate(view.items):
         out += [(f"item {j + 1} label", item.label), (f"item {j + 1} value ({item.label})", item.value)]
     if view.ending is not None:
-        out += [("ending reason", view.ending.reason)]
+        out += [("ending title", view.ending.title), ("ending thanks", view.ending.thanks),
+                ("ending reason", view.ending.reason)]
         out += [("ending take", t) for t in view.ending.take_texts] + [("ending note", n) for n in view.ending.notes]
     return [(where, text) for where, text in out if text]
 
