@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.engine.views import StepView
@@ -69,11 +70,14 @@ def after_body(view: StepView, t: th.Theme, chrome, form_values: dict) -> tuple[
         _levels(controls, view, t, act)
     elif kind == "rating_reasons":
         chosen = set(view.extra.get("chosen", ()))
+        grid = GridLayout(cols=1 if t.scale > 1 and t.portrait else 2, spacing=t.gap, size_hint_y=None)
+        grid.bind(minimum_height=grid.setter("height"))
         for opt in view.options:
             if opt.id.startswith("reason:"):
                 picked = opt.id.split(":", 1)[1] in chosen
-                controls.add_widget(TapButton(opt.label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t,
-                                              "primary" if picked else "secondary"))
+                grid.add_widget(TapButton(opt.label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t,
+                                          "primary" if picked else "secondary"))
+        controls.add_widget(grid)
         row = GridLayout(cols=2, spacing=t.gap, size_hint_y=None, height=t.target)
         row.add_widget(TapButton(_label(view, "submit"), "option:submit", lambda: act("choose", "submit"), t))
         row.add_widget(TapButton(_label(view, "skip"), "option:skip", lambda: act("choose", "skip"), t, "secondary"))
@@ -156,21 +160,44 @@ def _column(t: th.Theme) -> BoxLayout:
 
 
 def after_screen(root: Panel, view: StepView, t: th.Theme, chrome, form_values: dict) -> Panel:
-    """The body under step_screen's header, laid out as step screens are (low reach: controls below)."""
-    body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
+    """The body under step_screen's header: information above the controls (portrait), beside them
+    (landscape), or every control in the lower half (low reach); long content scrolls, with its bar shown."""
     info, controls = after_body(view, t, chrome, form_values)
     if t.low_reach:
+        body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
         top = BoxLayout(orientation="vertical", size_hint_y=0.45)
-        top.add_widget(info)
-        top.add_widget(Widget())
+        top.add_widget(_scroll(info, t))
         bottom = BoxLayout(orientation="vertical", size_hint_y=0.55)
-        bottom.add_widget(Widget())
-        bottom.add_widget(controls)
+        bottom.add_widget(_scroll(controls, t, bottom=True))
         body.add_widget(top)
         body.add_widget(bottom)
-    else:
-        body.add_widget(info)
-        body.add_widget(controls)
-        body.add_widget(Widget())
+    elif t.portrait:
+        body = BoxLayout(orientation="vertical", padding=2 * t.gap)
+        both = _column(t)
+        both.add_widget(info)
+        both.add_widget(controls)
+        body.add_widget(_scroll(both, t))
+    else:  # landscape: what happened on the left, what to do on the right
+        body = BoxLayout(orientation="horizontal", padding=2 * t.gap, spacing=2 * t.gap)
+        body.add_widget(_scroll(info, t))
+        body.add_widget(_scroll(controls, t))
     root.add_widget(body)
     return root
+
+
+def _scroll(content: BoxLayout, t: th.Theme, bottom: bool = False) -> ScrollView:
+    """Scrolls only when the content is taller than the room; the bar stays visible so a citizen sees there is
+    more. Content shorter than the room sits at the top (at the bottom for low reach)."""
+    view = ScrollView(do_scroll_x=False, bar_width=max(8, t.gap / 2), scroll_type=["bars", "content"],
+                      bar_color=th.PRIMARY, bar_inactive_color=(*th.PRIMARY[:3], 0.6), bar_margin=0)
+    holder = BoxLayout(orientation="vertical", size_hint_y=None)
+    view.bind(height=lambda *_: setattr(holder, "height", max(view.height, content.height)))
+    content.bind(height=lambda *_: setattr(holder, "height", max(view.height, content.height)))
+    if bottom:
+        holder.add_widget(Widget())
+    holder.add_widget(content)
+    if not bottom:
+        holder.add_widget(Widget())
+    view.add_widget(holder)
+    view.scroll_y = 0 if bottom else 1
+    return view

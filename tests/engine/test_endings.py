@@ -285,3 +285,22 @@ async def test_the_rating_can_be_skipped_and_times_out_on_its_own(kiosk):
     assert c.after.finished is not None and [e.level for e in events.of("rating")] == [0, 0, 0]
     clock.fire_next(clock.now + 10)
     assert c.state.mode == "home"
+
+
+async def test_every_after_visit_screen_reads_in_english(kiosk):
+    """The runtime's own words pass the same check English scenarios apply to flows."""
+    from kiosk.scenario.english import untranslated
+
+    c, devices, clock, _ = kiosk
+    c.set_locale("en")
+    clock.start = dt.datetime(2026, 3, 2, 21, 0, tzinfo=SHANGHAI)  # the counter closed: its note is shown too
+    await fail_social_security(c, devices)
+    seen = [c.state.view]
+    for kind, value in (("choose", "hotline"), ("choose", "callback"), ("submit", {"phone": "1"}), ("back", None),
+                        ("choose", "rate"), ("choose", "2"), ("choose", "reason:slow"), ("choose", "submit")):
+        c.act(kind, value)
+        seen.append(c.state.view)
+    assert [v.kind for v in seen] == ["ending", "ending", "callback", "callback", "ending", "rating",
+                                      "rating_reasons", "rating_reasons", "rated"]
+    for view in seen:
+        assert untranslated(view, {NAME}) == [], view.kind

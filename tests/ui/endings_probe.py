@@ -49,7 +49,10 @@ def snapshot(win):
     return {"buttons": buttons, "texts": texts, "kids": [getattr(w, "kid", "") for w in walk(win.app.root)]}
 
 
-async def main(width, height, shots):
+DOCS = {"rating", "reasons", "dead_end", "callback_typed", "out_of_service"}  # the pictures docs/ui.md shows
+
+
+async def main(width, height, shots, elderly=False, docs=False):
     logs.setup("console", "warning")
     win = KioskWindow(Theme(width=width, height=height), Speaker(enabled=False))
     await win.start()
@@ -68,12 +71,16 @@ async def main(width, height, shots):
         for _ in range(30):
             await asyncio.sleep(0)
         await win.frame()
-        if shots:
-            win.screenshot(f"{shots}/{name}.png")
+        suffix = ("_elderly" if elderly else "") + ("_landscape" if width > height else "")
+        if shots and (not docs or name in DOCS and (not suffix or name == "dead_end")):
+            win.screenshot(f"{shots}/{name}{suffix}.png")
         out[name] = snapshot(win)
 
     # a queue number taken: the ending says what to take, and the rating is one tap away
     await shot("home")
+    if elderly:
+        c.set_elderly(True)
+        await win.frame()
     win.tap("tile:queue-ticket")
     await win.frame()
     win.tap("option:social")
@@ -91,6 +98,9 @@ async def main(width, height, shots):
     clock.start = night - dt.timedelta(seconds=clock.now)
     c.refresh_home()
     await shot("home_night")
+    if elderly:
+        c.set_elderly(True)
+        await win.frame()
     win.tap("tile:social-security-certificate")
     await win.frame()
     devices["id_reader"].insert_card(make_card({"name": "钱示例", "id_number": "11010519491231002X"}))
@@ -121,4 +131,4 @@ async def main(width, height, shots):
 
 if __name__ == "__main__":
     w, h = (int(x) for x in sys.argv[1].split("x"))
-    asyncio.run(main(w, h, sys.argv[2] if len(sys.argv) > 2 else ""))
+    asyncio.run(main(w, h, sys.argv[2] if len(sys.argv) > 2 else "", "elderly" in sys.argv[3:], "docs" in sys.argv[3:]))
