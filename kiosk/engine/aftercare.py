@@ -159,7 +159,10 @@ class Aftercare:
             if reason not in {r.id for r in self.policy.low_reasons}:
                 self._out.append(Rejected("choose", f"no reason {reason!r}"))
                 return
-            self.chosen.remove(reason) if reason in self.chosen else self.chosen.append(reason)
+            if reason in self.chosen:
+                self.chosen.remove(reason)
+            else:
+                self.chosen.append(reason)
         elif self.phase == "reasons" and value in ("submit", "skip"):
             self._rate(self.level, skip_reasons=value == "skip")
         elif self.phase == "callback" and value == "back":
@@ -169,7 +172,7 @@ class Aftercare:
 
     def _offer(self, which: str) -> None:
         offer = next((o for o in self.offers if o.id == which), None)
-        if offer is None or not offer.available or which in self.used or self.phase != "ending":
+        if offer is None or not offer.available or which in self.used or self.phase != "ending" or self.pending:
             self._out.append(Rejected("choose", f"{which!r} is not on offer now"))
             return
         if which == "video_help":
@@ -333,8 +336,7 @@ class Aftercare:
             options += (OptionView("skip", w("skip")),)
             lead = () if e.outcome == "failed" else (e.title(loc), e.thanks(loc))
             return StepView(**common, kind="rating", title=w("rating:title"), text=w("rating:text"), options=options,
-                            ending=e.view(loc), speak=" ".join((*lead, w("rating:title"))),
-                            items=())
+                            ending=e.view(loc), speak=" ".join((*lead, w("rating:title"))))
         if self.phase == "reasons":
             options = tuple(OptionView(f"reason:{r.id}", ("✓ " if r.id in self.chosen else "") + r.label(loc))
                             for r in self.policy.low_reasons)

@@ -19,7 +19,8 @@ def parts(view) -> list[tuple[str, str]]:
            ("status", view.status)]
     out += [(f"option {o.id}", o.label) for o in view.options]
     for f in view.fields:
-        out += [(f"field {f.name} label", f.label), (f"field {f.name} help", f.help), (f"field {f.name} error", f.error)]
+        out += [(f"field {f.name} label", f.label), (f"field {f.name} help", f.help),
+                (f"field {f.name} error", f.error)]
         out += [(f"field {f.name} choice {c.id}", c.label) for c in f.choices]
     for j, item in enumerate(view.items):
         out += [(f"item {j + 1} label", item.label), (f"item {j + 1} value ({item.label})", item.value)]

@@ -110,7 +110,8 @@ def _levels(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:
     grid = GridLayout(cols=cols, spacing=t.gap, size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
     for opt in levels:
-        label = f"{STARS.get(int(opt.id), '')}\n{opt.label}" if cols > 1 else f"{STARS.get(int(opt.id), '')}  {opt.label}"
+        stars = STARS.get(int(opt.id), "")
+        label = f"{stars}\n{opt.label}" if cols > 1 else f"{stars}  {opt.label}"
         grid.add_widget(TapButton(label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t,
                                   "primary" if int(opt.id) >= 3 else "secondary",
                                   height=t.target * (1.6 if cols > 1 else 1.0)))

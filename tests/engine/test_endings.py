@@ -304,3 +304,29 @@ async def test_every_after_visit_screen_reads_in_english(kiosk):
                                       "rating_reasons", "rating_reasons", "rated"]
     for view in seen:
         assert untranslated(view, {NAME}) == [], view.kind
+
+
+async def test_a_callback_asked_for_during_a_visit_waits_in_the_outbox_across_a_restart(tmp_path):
+    """Through the fleet reporter with the broker out of reach: stored first, still there after a restart."""
+    from kiosk.fleet.outbox import Outbox
+    from kiosk.fleet.reporter import MqttReporter
+    from wire import messages
+
+    outbox = Outbox(tmp_path / "outbox.db")
+    reporter = MqttReporter("K1", "127.0.0.1", 9, outbox, tmp_path)  # never started: the link is down
+    c, devices, clock = await shipped_kiosk(tmp_path, aftercare=AftercarePolicy())
+    c.subscribe_events(reporter.event)
+    await fail_social_security(c, devices)
+    c.act("choose", "callback")
+    c.act("submit", {"phone": "139 0000 1111"})
+    c.act("choose", "rate")
+    c.act("choose", "4")
+    outbox.close()  # the kiosk stops (or loses power) before the broker is reached
+    reopened = Outbox(tmp_path / "outbox.db")
+    kinds = [messages.decode_event(payload) for _, _, payload in reopened.pending()]
+    (request,) = [e for e in kinds if e.KIND == "callback_request"]
+    assert request.phone == "13900001111" and request.flow == "social-security-certificate"
+    assert [e.level for e in kinds if e.KIND == "rating"] == [4]
+    for _, _, payload in reopened.pending():
+        assert NAME not in payload and ID_NUMBER not in payload
+    reopened.close()

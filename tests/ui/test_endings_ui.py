@@ -1,4 +1,4 @@
-"""The screens after a visit, live under Xvfb: the rating, the ways on from a dead end, the call-back, out of service."""
+"""The screens after a visit, live under Xvfb: the rating, the ways on, the call-back, out of service."""
 import json
 import sys
 
