@@ -228,6 +228,11 @@ class ScenarioRun:
         if e.ended and (self.runner.finished is None or self.runner.finished.result != e.ended):
             got = self.runner.finished.result if self.runner.finished else f"still at {view.step!r}"
             fail(f"expected the visit to end {e.ended}, got {got}")
+        shown = view.ending if view is not None else None
+        if e.ending and (shown is None or shown.outcome != e.ending):
+            fail(f"expected the ending {e.ending!r}, " + (f"shown {shown.outcome!r}" if shown else "no ending shown"))
+        if e.take is not None and (shown is None or list(shown.take) != e.take):
+            fail(f"expected to be told to take {e.take}, told {list(shown.take) if shown else 'nothing'}")
         if e.printed is not None:
             self._check_printed(e.printed, fail)
         if e.not_printed and self.executor.printed:
