@@ -3,7 +3,9 @@
 A backend's code value (正常参保) that no code table translated, a flow text
 without its English, a runtime word missing from a table: each would show
 Chinese characters on an English screen. Proper nouns are allowed where
-they are the kiosk's own (its name and hall) or listed by the caller.
+they are the kiosk's own (its name and hall), listed by the caller (the
+citizen's card values), or a personal value shown masked (示例市示例***):
+a citizen's employer or address is theirs, in their language.
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import re
 
 # CJK ideographs (with extension A and the compatibility block), CJK punctuation and full-width forms
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]+")
+# A personal value as screens show it (示例市示例***, 王*): the citizen's own proper noun, never translated
+MASKED = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+\*+")
 
 
 def parts(view) -> list[tuple[str, str]]:
@@ -35,7 +39,7 @@ def untranslated(view, allowed: set[str] = frozenset()) -> list[tuple[str, str, 
     """(where, the Chinese found, the whole text) for each part of `view` with Chinese beyond `allowed`."""
     found = []
     for where, text in parts(view):
-        rest = text
+        rest = MASKED.sub(" ", text)
         for noun in sorted(allowed, key=len, reverse=True):
             if noun:
                 rest = rest.replace(noun, " ")
