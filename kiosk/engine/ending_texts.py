@@ -19,8 +19,8 @@ TEXTS: dict[str, dict[str, str]] = {
                          "en": "Nothing was done and your data has been cleared. Thank you."},
     "thanks:timeout": {"zh-CN": "为保护您的信息，本次办理已结束，信息已清除。",
                        "en": "To protect your data the visit has ended and your data has been cleared."},
-    "thanks:failed": {"zh-CN": "这不是您的问题。您可以选择下面的方式继续办理。",
-                      "en": "This is not your fault. You can carry on in one of the ways below."},
+    "thanks:failed": {"zh-CN": "给您带来不便，非常抱歉。您可以选择下面的方式继续办理。",
+                      "en": "We are sorry for the trouble. You can carry on in one of the ways below."},
     "reason_line": {"zh-CN": "原因：{reason}", "en": "Reason: {reason}"},
     # what to take
     "take:card": {"zh-CN": "请取走您的身份证", "en": "Take your ID card"},

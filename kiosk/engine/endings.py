@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from kiosk import privacy
 from kiosk.engine import ending_texts as words
+from kiosk.expr import EvalError
 
 OUTCOMES = ("completed", "cancelled", "timeout", "failed")
 LOOKS = {"completed": "success", "cancelled": "neutral", "timeout": "neutral", "failed": "problem"}
@@ -92,9 +94,6 @@ def record(session, result: str) -> Ending:
 
 
 def _render(session, step_id: str, part: str, locale: str) -> str:
-    from kiosk import privacy
-    from kiosk.expr import EvalError
-
     tmpl = session.root_flow.exprs.get((step_id, part, locale))
     if tmpl is None:
         return ""
