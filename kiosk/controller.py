@@ -82,6 +82,9 @@ class KioskController:
         self.aftercare = aftercare  # None: the ending shows briefly and the kiosk goes home (no rating)
         self.identity = identity or {}  # the device's identity card, for the out-of-service screen
         self.after: SessionRunner | None = None  # the after-visit steps: ending, ways on, rating
+        # Whether a call-back's phone number may be sent: the runtime says so only for a TLS or loopback fleet
+        # link; None (tests, tools) means whenever someone listens for events.
+        self.callback_link: bool | None = None
         self._remote_timer = None
         self._remote_until = None  # wall-clock time remote maintenance is due to end, for the screen
         self._listeners: list[Callable[[KioskState], None]] = []
@@ -365,7 +368,8 @@ class KioskController:
     def _start_aftercare(self, session) -> None:
         """The ending, the ways on after a failure, the rating: what is on offer is decided now, for this hour."""
         statuses = {role: getattr(dev, "status", None) for role, dev in self.devices.items()}
-        offers = dead_end_offers(self.aftercare, statuses, self.clock.wallclock(), link=bool(self._event_listeners))
+        link = bool(self._event_listeners) if self.callback_link is None else self.callback_link
+        offers = dead_end_offers(self.aftercare, statuses, self.clock.wallclock(), link=link)
         care = Aftercare(session.ending, self.aftercare, offers, session_id=session.id, kiosk=self.kiosk,
                          locale=self.state.locale, elderly=self.state.elderly,
                          elderly_multiplier=session.elderly_multiplier, clock=self.clock.monotonic,

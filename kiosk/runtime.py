@@ -22,7 +22,7 @@ import structlog
 from devices.hotplug import HotplugMonitor
 from kiosk import startup
 from kiosk.backend.http import HttpServices
-from kiosk.config import Config
+from kiosk.config import Config, is_loopback
 from kiosk.controller import KioskController
 from kiosk.documents.pdf import render_document
 from kiosk.engine.clock import LoopClock
@@ -105,6 +105,7 @@ async def start(k: Kiosk) -> None:
         await dev.open()
     k.device_changed()  # the home screen offers what the opened devices allow
     k.reporter = await start_reporting(k.cfg, k.flows, k.controller, reloader=k.reloader, restart=k.restart)
+    k.controller.callback_link = k.reporter is not None and (k.reporter.tls or is_loopback(k.cfg.telemetry.host))
     for dev in k.devices.values():
         dev.on_status(k.device_changed)
     unwatched = k.hotplug.watch_devices(list(k.devices.values()))  # unplugged: offline at once, back by itself

@@ -337,3 +337,13 @@ async def test_a_callback_asked_for_during_a_visit_waits_in_the_outbox_across_a_
     for _, _, payload in reopened.pending():
         assert NAME not in payload and ID_NUMBER not in payload
     reopened.close()
+
+
+async def test_no_callback_is_offered_over_a_fleet_link_in_clear(kiosk):
+    c, devices, clock, events = kiosk
+    c.callback_link = False  # as the runtime says for a broker beyond loopback without TLS
+    await fail_social_security(c, devices)
+    callback = next(o for o in c.state.view.options if o.id == "callback")
+    assert not callback.enabled and "回电登记暂不可用" in callback.label
+    c.act("choose", "callback")
+    assert c.state.view.kind == "ending" and not events.of("callback_request")
