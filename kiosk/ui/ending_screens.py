@@ -98,25 +98,38 @@ def _offers(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:
         lines = opt.label.count("\n") + 1
         style = "primary" if opt.enabled and opt.id != "hotline" else "warning" if opt.id == "hotline" else "muted"
         label = ("☎  " + opt.label) if opt.id == "hotline" else opt.label
-        box.add_widget(TapButton(label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t, style,
-                                 height=t.target * (1.0 if lines == 1 else 1.5), disabled=not opt.enabled,
-                                 **READABLE_WHEN_OFF))
+        box.add_widget(_grows(TapButton(label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t, style,
+                                        height=t.target * (1.0 if lines == 1 else 1.5), disabled=not opt.enabled,
+                                        **READABLE_WHEN_OFF), t))
 
 
 def _levels(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:
-    """Five levels, one tap each; a row of five where they fit, else a column (elderly portrait)."""
+    """Five levels, one tap each: a row of five, or in elderly portrait two columns with 跳过 as the sixth cell,
+    so that the ending above, the question and every level fit on one screen."""
     levels = [o for o in view.options if o.id.isdigit()]
-    cols = 1 if t.scale > 1 and t.portrait else len(levels)
-    grid = GridLayout(cols=cols, spacing=t.gap, size_hint_y=None)
+    two = t.scale > 1 and t.portrait
+    grid = GridLayout(cols=2 if two else len(levels), spacing=t.gap, size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
     for opt in levels:
         stars = STARS.get(int(opt.id), "")
-        label = f"{stars}\n{opt.label}" if cols > 1 else f"{stars}  {opt.label}"
-        grid.add_widget(TapButton(label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t,
-                                  "primary" if int(opt.id) >= 3 else "secondary",
-                                  height=t.target * (1.6 if cols > 1 else 1.0)))
-    box.add_widget(grid)
-    box.add_widget(TapButton(_label(view, "skip"), "option:skip", lambda: act("choose", "skip"), t, "secondary"))
+        grid.add_widget(_grows(TapButton(f"{stars}  {opt.label}" if two else f"{stars}\n{opt.label}",
+                                         f"option:{opt.id}", lambda o=opt.id: act("choose", o), t,
+                                         "primary" if int(opt.id) >= 3 else "secondary",
+                                         height=t.target * (1.0 if two else 1.6)), t))
+    skip = TapButton(_label(view, "skip"), "option:skip", lambda: act("choose", "skip"), t, "secondary")
+    if two:
+        grid.add_widget(skip)
+        box.add_widget(grid)
+    else:
+        box.add_widget(grid)
+        box.add_widget(skip)
+
+
+def _grows(button: TapButton, t: th.Theme) -> TapButton:
+    """A label longer than its button (English, elderly text) makes the button taller, never clipped."""
+    base = button.height  # never below it; a layout pass at a narrow width must not leave the button tall
+    button.bind(texture_size=lambda b, size: setattr(b, "height", max(base, size[1] + 2 * t.gap)))
+    return button
 
 
 def masked_phone(number: str) -> str:
