@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kiosk.engine.aftercare_policy import AftercarePolicy
 from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy, Locale
 from kiosk.flow.problems import did_you_mean
 from wire.topics import KIOSK_ID
@@ -283,6 +284,8 @@ class Config(Strict):
     maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    aftercare: AftercarePolicy = Field(default_factory=AftercarePolicy, description="After a visit: the rating "
+                                       "(好差评) and the ways on from a failure (docs/ui.md, After the visit).")
     var_dir: Path = Field(default=Path("/var/lib/kiosk"), description="Journals, queue counters, outbox.")
 
 

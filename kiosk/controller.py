@@ -8,6 +8,7 @@ this exposes and calls its methods; tests drive it directly.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import secrets
 from collections.abc import Callable
@@ -17,6 +18,9 @@ import structlog
 
 from devices.contracts import CodeScanner
 from kiosk.availability import availability
+from kiosk.engine.aftercare import Aftercare, CallbackRequested, Rated
+from kiosk.engine.aftercare_policy import AftercarePolicy
+from kiosk.engine.offers import dead_end_offers
 from kiosk.engine.ops import OpExecutor
 from kiosk.engine.messages import Finished
 from kiosk.engine.runner import SessionRunner
@@ -24,7 +28,8 @@ from kiosk.engine.session import Session
 from kiosk.engine.views import StepView
 from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy
 from kiosk.i18n import pick
-from wire.messages import Event, Visit
+from kiosk.out_of_service import OutOfServiceView, out_of_service_view
+from wire.messages import CallbackRequest, Event, Rating, Visit
 
 log = structlog.get_logger("kiosk.controller")
 END_SCREEN_S = 5.0  # how long the thank-you screen stays before home
@@ -49,6 +54,8 @@ class KioskState:
     view: StepView | None = None
     tiles: list[Tile] = field(default_factory=list)
     out_of_service_reason: str = ""
+    out_of_service_back: str = ""  # when service is expected back, if known (e.g. 2026-12-07 08:00)
+    out_of_service: OutOfServiceView | None = None  # what the out-of-service screen says, in both languages
     pin_error: bool = False
     maintenance: dict = field(default_factory=dict)  # devices' status, flow bundle, last action
     remote_maintenance_pending: bool = False  # the fleet asked for maintenance; it starts when the visit ends
@@ -58,7 +65,8 @@ class KioskController:
     def __init__(self, registry, devices: dict, services, clock, *, kiosk: dict, idle: IdlePolicy | None = None,
                  default_locale: str = "zh-CN", on_change: Callable[[KioskState], None] | None = None,
                  pdf_renderer=None, gate=None, journal=None, on_event: Callable[[Event], None] | None = None,
-                 remote_maintenance_s: float = 1800.0, elderly_multiplier: float = ELDERLY_MULTIPLIER):
+                 remote_maintenance_s: float = 1800.0, elderly_multiplier: float = ELDERLY_MULTIPLIER,
+                 aftercare: AftercarePolicy | None = None, identity: dict[str, str] | None = None):
         self.registry = registry
         self.devices = devices
         self.services = services
@@ -71,7 +79,14 @@ class KioskController:
         self.gate = gate
         self.journal = journal
         self.remote_maintenance_s = remote_maintenance_s
+        self.aftercare = aftercare  # None: the ending shows briefly and the kiosk goes home (no rating)
+        self.identity = identity or {}  # the device's identity card, for the out-of-service screen
+        self.after: SessionRunner | None = None  # the after-visit steps: ending, ways on, rating
+        # Whether a call-back's phone number may be sent: the runtime says so only for a TLS or loopback fleet
+        # link; None (tests, tools) means whenever someone listens for events.
+        self.callback_link: bool | None = None
         self._remote_timer = None
+        self._remote_until = None  # wall-clock time remote maintenance is due to end, for the screen
         self._listeners: list[Callable[[KioskState], None]] = []
         self._event_listeners: list[Callable[[Event], None]] = []  # visit outcomes (never personal data)
         if on_change is not None:
@@ -105,23 +120,40 @@ class KioskController:
         self.state.locale = locale
         if self.runner and not self.runner.finished:
             self.runner.act("set_locale", locale)
+        elif self.after and not self.after.finished:
+            self.after.act("set_locale", locale)
         self.refresh_home()
 
     def set_elderly(self, on: bool) -> None:
         self.state.elderly = bool(on)
         if self.runner and not self.runner.finished:
             self.runner.act("set_elderly", bool(on))
+        elif self.after and not self.after.finished:
+            self.after.act("set_elderly", bool(on))
         self._changed()
 
     def leave_out_of_service(self) -> None:
         self.state.out_of_service_reason = ""
+        self.state.out_of_service_back = ""
         self.go_home()
 
-    def out_of_service(self, reason: str) -> None:
+    def out_of_service(self, reason: str, back_at: str = "") -> None:
+        """Stop offering items; `back_at` says when service is expected back, where someone knows."""
         self._end_visit()
         self.state.mode = "out_of_service"
         self.state.out_of_service_reason = reason
+        self.state.out_of_service_back = back_at
+        self._describe_out_of_service()
         self._changed()
+
+    def _describe_out_of_service(self) -> None:
+        """The screen's words: why, until when, whose machine this is, where else to go."""
+        s = self.state
+        remote = s.mode == "remote_maintenance"
+        back = f"{self._remote_until:%H:%M}" if remote and self._remote_until is not None else s.out_of_service_back
+        down = {t.flow: t.reasons for t in s.tiles if not t.available}
+        s.out_of_service = out_of_service_view("remote_maintenance" if remote else s.out_of_service_reason,
+                                               self.identity, back, down)
 
     # ---------------------------------------------------------- maintenance
     def corner_tap(self) -> None:
@@ -199,12 +231,16 @@ class KioskController:
         self.state.mode = "remote_maintenance"
         log.warning("maintenance.remote_enter", minutes=round(self.remote_maintenance_s / 60, 1))
         self._arm_remote_timer()
+        self._describe_out_of_service()
         self._changed()
 
     def _arm_remote_timer(self) -> None:
         if self._remote_timer is not None:
             self._remote_timer.cancel()
         self._remote_timer = self.clock.call_later(self.remote_maintenance_s, self._remote_maintenance_expired)
+        self._remote_until = self.clock.wallclock() + dt.timedelta(seconds=self.remote_maintenance_s)
+        if self.state.mode == "remote_maintenance":
+            self._describe_out_of_service()
 
     def _remote_maintenance_expired(self) -> None:
         self._remote_timer = None
@@ -271,6 +307,8 @@ class KioskController:
     def act(self, kind: str, value=None, source: str = "touch") -> list:
         if self.state.mode != "visit" or self.runner is None:
             return []
+        if self.after is not None:
+            return self._act_after(kind, value, source)
         if self.runner.finished is not None:
             if kind in ("done", "ok", "cancel", "home"):
                 self.go_home()  # the citizen tapped through the thank-you screen
@@ -283,6 +321,21 @@ class KioskController:
         if kind == "home" and self.runner.finished is not None:
             self.go_home()  # 首页 means home now, not after the thank-you screen
         return commands
+
+    def _act_after(self, kind: str, value, source: str) -> list:
+        """The after-visit steps take the citizen's taps; once they are over, a tap goes home."""
+        if self.after.finished is not None:
+            if kind in ("done", "ok", "cancel", "home"):
+                self.go_home()
+            return []
+        if kind == "set_locale":
+            self.state.locale = value
+        if kind == "set_elderly":
+            self.state.elderly = bool(value)
+        rejected = self.after.act(kind, value, source)
+        if kind == "home" and self.after is not None and self.after.finished is not None:
+            self.go_home()
+        return rejected
 
     def go_home(self) -> None:
         if self.state.remote_maintenance_pending:  # the visit (or local maintenance) it waited for is over
@@ -307,7 +360,48 @@ class KioskController:
 
     def _on_finish(self, finished) -> None:
         self._record_end(finished)
+        session = self.runner.session if self.runner is not None else None
+        if self.aftercare is None or session is None or session.ending is None:
+            self._home_timer = self.clock.call_later(END_SCREEN_S, self.go_home)
+            return
+        self._start_aftercare(session)
+
+    def _start_aftercare(self, session) -> None:
+        """The ending, the ways on after a failure, the rating: what is on offer is decided now, for this hour."""
+        statuses = {role: getattr(dev, "status", None) for role, dev in self.devices.items()}
+        link = bool(self._event_listeners) if self.callback_link is None else self.callback_link
+        offers = dead_end_offers(self.aftercare, statuses, self.clock.wallclock(), link=link)
+        care = Aftercare(session.ending, self.aftercare, offers, session_id=session.id, kiosk=self.kiosk,
+                         locale=self.state.locale, elderly=self.state.elderly,
+                         elderly_multiplier=session.elderly_multiplier, clock=self.clock.monotonic,
+                         wallclock=self.clock.wallclock)
+        self.after = SessionRunner(care, self.executor, self.clock, on_view=self._on_view,
+                                   on_finish=self._aftercare_over, on_other=self._aftercare_report)
+        self.after.start()
+
+    def _aftercare_over(self, finished) -> None:
+        log.info("visit.aftercare_over", flow=finished.flow, result=finished.result)
         self._home_timer = self.clock.call_later(END_SCREEN_S, self.go_home)
+
+    def _aftercare_report(self, cmd) -> None:
+        """A rating or a call-back request: to the journal (nothing personal) and the fleet outbox."""
+        session = self.after.session.id if self.after is not None else ""
+        now = self.clock.wallclock()
+        if isinstance(cmd, Rated):
+            log.info("visit.rated", flow=cmd.flow, level=cmd.level, reasons=len(cmd.reasons))
+            if self.journal is not None:
+                self.journal.rated(session, cmd.flow, cmd.result, cmd.level, list(cmd.reasons), now)
+            self._emit(Rating(flow=cmd.flow, result=cmd.result, level=cmd.level, reasons=list(cmd.reasons)))
+        elif isinstance(cmd, CallbackRequested):
+            log.info("visit.callback_requested", flow=cmd.flow, step=cmd.step)  # never the number
+            if self.journal is not None:
+                self.journal.callback_requested(session, cmd.flow, cmd.step, cmd.reason, now)
+            self._emit(CallbackRequest(flow=cmd.flow, step=cmd.step, reason=cmd.reason, locale=cmd.locale,
+                                       phone=cmd.phone))
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._event_listeners):
+            listener(event)
 
     def interrupt_visit(self, reason: str) -> None:
         """End a visit that has not finished by itself: recorded as `interrupted`, then wiped like any other."""
@@ -336,13 +430,18 @@ class KioskController:
                                duration_ms=int((self.clock.monotonic() - self._visit_started) * 1000))
 
     def _end_visit(self) -> None:
+        if self.after is not None and self.after.finished is None:  # left before rating (首页, out of service)
+            self.after.act("home", source="kiosk")  # counted as not rated
         if self._home_timer is not None:
             self._home_timer.cancel()
             self._home_timer = None
         if self.runner is not None:
             self.runner._shutdown()
             self.runner.session.wipe()
+        if self.after is not None:
+            self.after._shutdown()
         self.runner = None
+        self.after = None
         self.executor = None
         self.state.view = None  # nothing of the last citizen stays on screen
         for dev in self.devices.values():

@@ -44,6 +44,21 @@ CREATE TABLE IF NOT EXISTS transactions (
     citizen TEXT
 );
 CREATE INDEX IF NOT EXISTS transactions_started ON transactions(started_at);
+CREATE TABLE IF NOT EXISTS ratings (
+    session TEXT PRIMARY KEY,
+    flow TEXT NOT NULL,
+    result TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    reasons TEXT NOT NULL DEFAULT '[]',
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS callbacks (
+    session TEXT PRIMARY KEY,
+    flow TEXT NOT NULL,
+    step TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 """
 
 
@@ -99,6 +114,23 @@ class Journal:
                 "citizen=? WHERE session=?",
                 (at.isoformat(), duration_ms, result, reason[:200], json.dumps(documents), json.dumps(tickets),
                  self.citizen_hash(id_number), session))
+
+    def rated(self, session: str, flow: str, result: str, level: int, reasons: list[str], at: dt.datetime) -> None:
+        """The visit's rating (0: none given); reason codes only, so nothing a citizen typed."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO ratings(session, flow, result, level, reasons, at) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", (session, flow, result, level, json.dumps(reasons), at.isoformat()))
+
+    def callback_requested(self, session: str, flow: str, step: str, reason: str, at: dt.datetime) -> None:
+        """That a call-back was asked for, where and why; the phone number goes to the fleet outbox only."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO callbacks(session, flow, step, reason, at) VALUES (?, ?, ?, ?, ?)",
+                            (session, flow, step, reason[:80], at.isoformat()))
+
+    def ratings(self, limit: int = 100) -> list[dict]:
+        cur = self.db.execute("SELECT * FROM ratings ORDER BY at DESC LIMIT ?", (limit,))
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def counts(self) -> dict[str, int]:
         """Visits started and visits with their outcome recorded; a gap is a lost transaction."""

@@ -22,7 +22,7 @@ import structlog
 from devices.hotplug import HotplugMonitor
 from kiosk import startup
 from kiosk.backend.http import HttpServices
-from kiosk.config import Config
+from kiosk.config import Config, is_loopback
 from kiosk.controller import KioskController
 from kiosk.documents.pdf import render_document
 from kiosk.engine.clock import LoopClock
@@ -88,7 +88,8 @@ def build(cfg: Config, prepared: startup.Prepared | None = None, *, restart: Cal
                                  default_locale=cfg.kiosk.default_locale,
                                  gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),
                                  journal=journal, pdf_renderer=pdf_renderer,
-                                 remote_maintenance_s=cfg.telemetry.remote_maintenance_s)
+                                 remote_maintenance_s=cfg.telemetry.remote_maintenance_s,
+                                 aftercare=cfg.aftercare, identity=cfg.identity_card())
     notifier, watchdog = Notifier(), Watchdog()
     for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
         os.environ.pop(key, None)  # children (espeak-ng, ...) must not speak to systemd for us
@@ -104,6 +105,7 @@ async def start(k: Kiosk) -> None:
         await dev.open()
     k.device_changed()  # the home screen offers what the opened devices allow
     k.reporter = await start_reporting(k.cfg, k.flows, k.controller, reloader=k.reloader, restart=k.restart)
+    k.controller.callback_link = k.reporter is not None and (k.reporter.tls or is_loopback(k.cfg.telemetry.host))
     for dev in k.devices.values():
         dev.on_status(k.device_changed)
     unwatched = k.hotplug.watch_devices(list(k.devices.values()))  # unplugged: offline at once, back by itself

@@ -157,7 +157,49 @@ class DeviceChange(Event):
     CONST: ClassVar = {"kind": "device"}
 
 
-EVENTS: dict[str, type[Event]] = {cls.KIND: cls for cls in (Visit, DeviceChange)}
+ENDINGS = ("completed", "cancelled", "failed", "timeout")  # how a visit ended, as the citizen was told
+
+
+@dataclasses.dataclass(frozen=True)
+class Rating(Event):
+    """A citizen's rating (好差评) after a visit: the item, how it ended, the level and the reasons; never who."""
+    flow: str
+    result: str
+    level: int  # 1 (very dissatisfied) to 5 (very satisfied); 0 when none was given (skipped, walked away)
+    reasons: list[str]  # codes of the kiosk's [aftercare] low_reasons, for a low level
+    session_seq: int = 0
+    at: float = 0.0
+    KIND: ClassVar = "rating"
+    CONST: ClassVar = {"kind": "rating"}
+    CHOICES: ClassVar = {"result": ENDINGS, "level": (0, 1, 2, 3, 4, 5)}
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class CallbackRequest(Event):
+    """A citizen at a dead end asks staff to call back: the item, where and why it stopped, and a phone number.
+
+    `phone` is the one personal field the wire contract carries (docs/operations.md, Personal data on the
+    wire): it travels only in this event, over the TLS link, is kept in the kiosk's outbox (0600, erased on
+    delivery) until the broker has it, and is never logged; `repr` masks it.
+    """
+    flow: str
+    step: str
+    reason: str
+    locale: str
+    phone: str
+    session_seq: int = 0
+    at: float = 0.0
+    KIND: ClassVar = "callback_request"
+    CONST: ClassVar = {"kind": "callback_request"}
+
+    def __repr__(self) -> str:
+        masked = self.phone[:3] + "****" + self.phone[-4:] if len(self.phone) >= 8 else "***"
+        return f"CallbackRequest(flow={self.flow!r}, step={self.step!r}, reason={self.reason!r}, phone={masked})"
+
+    __str__ = __repr__
+
+
+EVENTS: dict[str, type[Event]] = {cls.KIND: cls for cls in (Visit, DeviceChange, Rating, CallbackRequest)}
 
 
 def decode_event(raw: bytes | str | dict) -> Event:

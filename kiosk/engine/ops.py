@@ -68,6 +68,11 @@ class OpExecutor:
         self.printed.append(doc)
         return "ok", result, ""
 
+    async def _print_slip(self, device, op) -> Result:
+        """A receipt the engine composed itself (a referral slip), not a flow's document: not counted as one."""
+        result = await device.print_receipt(op.args["receipt"], timeout=float(op.args.get("timeout_s") or 30))
+        return ("ok", result, "") if result.printed else ("printer_error", None, result.detail[:120])
+
     async def _render(self, doc) -> bytes:
         """Off the event loop: a render takes 40-120 ms warm and about a second the first time."""
         if self.pdf_renderer is None:

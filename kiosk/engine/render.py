@@ -50,6 +50,12 @@ class ViewBuilder:
                       idle_warning_s=s.remaining("idle_warn") if s.idle_warning else None,
                       deadline=s.deadlines.get("idle_warn" if s.idle_warning else "step"),
                       extra={"help_requested": True} if self.help_requested else {})
+        if s.result is not None and s.ending is not None:  # how the visit ended, what to take (engine.endings)
+            e = s.ending
+            return StepView(**common, title=e.title(locale), text=e.thanks(locale), ending=e.view(locale),
+                            speak=" ".join((e.title(locale), e.thanks(locale), *e.view(locale).take_texts)),
+                            result=s.result, can_cancel=False,
+                            progress=self.progress(step) if step.kind == "end" else (0, 0))
         if s.result is not None:
             if self.sorry:
                 return StepView(**common, title=t("sorry_title", locale), text=t("sorry_text", locale),

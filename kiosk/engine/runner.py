@@ -22,12 +22,14 @@ log = structlog.get_logger("kiosk.runner")
 
 class SessionRunner:
     def __init__(self, session, executor: OpExecutor, clock, *,
-                 on_view: Callable | None = None, on_finish: Callable | None = None):
+                 on_view: Callable | None = None, on_finish: Callable | None = None,
+                 on_other: Callable | None = None):
         self.session = session
         self.executor = executor
         self.clock = clock
         self.on_view = on_view
         self.on_finish = on_finish
+        self.on_other = on_other  # commands for the runner's owner (aftercare: a rating, a call-back request)
         self.view = None
         self.views: list = []
         self.rejections: list[Rejected] = []
@@ -89,6 +91,8 @@ class SessionRunner:
                 if self.on_finish:
                     self.on_finish(cmd)
                 self.done.set()
+            elif self.on_other is not None:
+                self.on_other(cmd)
 
     def _fire(self, key: str) -> None:
         self._timers.pop(key, None)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from kiosk.engine import actions, results, steps
+from kiosk.engine import actions, endings, results, steps
 from kiosk.engine.messages import (Action, CancelOp, CancelTimer, Command, Event, Finished, OpDone, Rejected, Show,
                                    StartOp, StartTimer, TimerFired)
 from kiosk.engine.render import ViewBuilder
@@ -67,6 +67,10 @@ class Session:
         self.deadlines: dict[str, float] = {}  # timer key -> monotonic deadline, for the countdowns on screen
         self.extensions_left = self.idle.max_extensions
         self.result: str | None = None
+        self.handed: set[str] = set()  # what the citizen has to take away: card, document, receipt, ticket
+        self.trouble: tuple[str, str, str] | None = None  # (step, outcome, step kind) of the last failure
+        self.last_outcome = ""
+        self.ending = None  # kiosk.engine.endings.Ending, once the visit has ended
         self.trace = Trace(session_id)
         self._out: list[Command] = []
         self._ops = itertools.count(1)
@@ -202,6 +206,10 @@ class Session:
 
     def _route(self, outcome: str) -> None:
         self.trace.add("outcome", flow=self.frame.flow.id, step=self.frame.step_id, outcome=outcome)
+        self.last_outcome = outcome
+        failing = outcome in ERRORS or outcome == "timeout" or (self.step.kind == "call" and outcome != "ok")
+        if failing and not (outcome == "failed" and self.trouble):
+            self.trouble = (self.frame.step_id, outcome, self.step.kind)
         if self.step.kind == "print":  # printed, or left for the next print to replace
             self._unprinted = None if outcome == "ok" else self._printing
         target = self._target(outcome)
@@ -209,6 +217,15 @@ class Session:
             self._fail(f"no branch for outcome {outcome!r} of step {self.frame.step_id!r}")
             return
         self._transition(target)
+
+    def _handed(self, step) -> None:
+        """Remember what the citizen now has to take away, for the ending's "please take ..." lines."""
+        if step.kind == "read_id_card":
+            self.handed.add("card")
+        elif step.kind == "print":
+            self.handed.add("receipt" if step.printer == "receipt_printer" else "document")
+        elif step.kind == "dispense_ticket":
+            self.handed.add("ticket")
 
     def _fail(self, reason: str) -> None:
         """The runtime's catch-all: apologise, end, wipe. Never a dead end on screen."""
@@ -254,6 +271,9 @@ class Session:
     def _finish(self, result: str, reason: str, sorry: bool = False) -> None:
         self.result = result
         self.views.sorry = sorry
+        if sorry and self.trouble is None:
+            self.trouble = (self.frame.step_id, "other", self.step.kind)
+        self.ending = endings.record(self, result)
         self._show()
         for key in ("cap", "step", "idle", "idle_warn", "retry"):
             self._out.append(CancelTimer(key))
@@ -294,6 +314,8 @@ class Session:
             return
         self.busy = False
         self.attempts.pop(self._key(), None)
+        if outcome == "ok":
+            self._handed(step)
         self._route(outcome)
 
     def _retry(self, step, outcome: str) -> bool:

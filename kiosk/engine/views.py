@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from kiosk.engine.endings import EndingView
+
 
 @dataclass(frozen=True)
 class OptionView:
@@ -65,6 +67,8 @@ class StepView:
     result: str = ""  # for an end step: completed, cancelled, failed, timeout
     attempt: int = 0  # retry in progress (1-based), 0 when none
     extra: dict = field(default_factory=dict)
+    ending: EndingView | None = None  # on the screens after a visit: how it ended, what to take, what is on offer
+    status: str = ""  # what the kiosk is doing or did just now (printing a slip, staff called), in the locale
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -77,6 +81,10 @@ class StepView:
             parts += [f.label, f.help, f.error] + [c.label for c in f.choices]
         for i in self.items:
             parts += [i.label, i.value]
+        if self.ending is not None:
+            parts += [self.ending.title, self.ending.thanks, self.ending.reason, *self.ending.take_texts,
+                      *self.ending.notes]
+        parts.append(self.status)
         return "\n".join(p for p in parts if p)
 
 

@@ -29,6 +29,11 @@ class Expect(Strict):
     not_printed: bool | None = None
     ticket: str | None = Field(default=None, description="Regular expression the ticket number must match.")
     ended: Literal["completed", "cancelled", "failed", "timeout"] | None = None
+    ending: Literal["completed", "cancelled", "failed", "timeout"] | None = Field(
+        default=None, description="The ending the citizen is shown (timeout also where a wait ran out and the "
+        "flow gave up).")
+    take: list[Literal["card", "document", "receipt", "ticket"]] | None = Field(
+        default=None, description="What the ending tells the citizen to take away, in this order.")
     rejected: bool | None = None
     busy: bool | None = None
     idle_warning: bool | None = None

@@ -17,6 +17,7 @@ from pathlib import Path
 import pydantic
 import structlog
 
+from kiosk import privacy
 from kiosk.availability import availability
 from kiosk.engine.actions import ALWAYS
 from kiosk.engine.clock import VirtualClock
@@ -26,12 +27,13 @@ from kiosk.engine.session import Session
 from kiosk.flow.bundle import Bundle, find_root, load_bundle
 from kiosk.flow.loader import load_file
 from kiosk.flow.problems import Problem, ProblemsError, did_you_mean
-from kiosk.scenario import coverage
+from kiosk.scenario import coverage, english
 from kiosk.scenario.model import STEP_KEYS, Scenario, ScenarioFile
 from kiosk.scenario.stubs import StubServices, StubState
 from kiosk.scenario.twins import make_card, make_devices
 
 SETTLE_ROUNDS = 200
+KIOSK = {"id": "TEST01", "name": "测试终端", "hall": "示例政务服务中心"}  # proper nouns: allowed on English screens
 
 
 @dataclass
@@ -67,6 +69,7 @@ class ScenarioRun:
         self.clock = VirtualClock()
         self.devices = make_devices()
         self.planted: set[str] = set()
+        self.allowed_nouns: tuple[str, ...] = ()
 
     def line(self, *path) -> int:
         return self.located.where(("scenarios", self.index) + path)[0]
@@ -82,13 +85,14 @@ class ScenarioRun:
         self.check_available()
         self.executor = OpExecutor(self.devices, self.services)
         session = Session(self.bundle.flows, self.flow_id, session_id=f"test-{self.index:04d}-0000",
-                          kiosk={"id": "TEST01", "name": "测试终端", "hall": "示例政务服务中心"},
+                          kiosk=dict(KIOSK),
                           locale=self.sc.locale, elderly=self.sc.elderly,
                           clock=self.clock.monotonic, wallclock=self.clock.wallclock)
         self.session = session
         self.runner = SessionRunner(session, self.executor, self.clock, on_view=self.on_view)
         self.runner.start()
         await self.settle()
+        self.check_english(self.line())
         pending_rejection: tuple[int, str] | None = None
         for i, step in enumerate(self.sc.steps):
             line = self.line("steps", i)
@@ -99,6 +103,7 @@ class ScenarioRun:
                 raise Failure(*pending_rejection)
             pending_rejection = None
             rejected = await self.apply(key, step[key], step.get("source", "test"), line)
+            self.check_english(line)
             if rejected:
                 pending_rejection = (line, rejected)
         if pending_rejection:
@@ -110,6 +115,17 @@ class ScenarioRun:
                 raise Failure(s.line, f"stub for {s.stub.call} answered {s.used} of its {s.stub.times} calls")
         if self.services.unexpected:
             raise Failure(self.line(), f"backend called without a stub: {', '.join(sorted(set(self.services.unexpected)))}")
+
+    def check_english(self, line: int) -> None:
+        """In an English scenario, each new view must read in English: Chinese fails here, with where it was."""
+        views, self._seen = self.runner.views[getattr(self, "_seen", 0):], len(self.runner.views)
+        if self.sc.locale != "en":
+            return
+        allowed = {v for v in KIOSK.values() if v} | set(self.allowed_nouns)
+        for view in views:
+            for where, chinese, text in english.untranslated(view, allowed):
+                raise Failure(line, f"untranslated {chinese!r} on the English screen of step {view.step!r}, {where}: "
+                              f"{_short(text)} (a code value needs a code table in services.yaml, a text its `en`)")
 
     def check_available(self) -> None:
         """A visit can only begin in a state the home screen would offer the item in."""
@@ -151,6 +167,9 @@ class ScenarioRun:
             card = make_card(value)
             if card is not None:
                 self.planted |= {card.name, card.id_number, card.address}
+                # the citizen's own proper nouns, whole or as screens mask them, may stay Chinese in English
+                self.allowed_nouns += (privacy.mask_name(card.name), card.name, card.address, card.nation,
+                                       card.authority)
             self.devices["id_reader"].insert_card(card)
         elif key == "scan":
             self.devices["code_scanner"].scan(str(value))
@@ -209,6 +228,11 @@ class ScenarioRun:
         if e.ended and (self.runner.finished is None or self.runner.finished.result != e.ended):
             got = self.runner.finished.result if self.runner.finished else f"still at {view.step!r}"
             fail(f"expected the visit to end {e.ended}, got {got}")
+        shown = view.ending if view is not None else None
+        if e.ending and (shown is None or shown.outcome != e.ending):
+            fail(f"expected the ending {e.ending!r}, " + (f"shown {shown.outcome!r}" if shown else "no ending shown"))
+        if e.take is not None and (shown is None or list(shown.take) != e.take):
+            fail(f"expected to be told to take {e.take}, told {list(shown.take) if shown else 'nothing'}")
         if e.printed is not None:
             self._check_printed(e.printed, fail)
         if e.not_printed and self.executor.printed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from kivy.clock import Clock
 
 from kiosk.ui.maintenance_screens import hidden_corner, maintenance_screen, pin_screen
+from kiosk.ui.out_of_service_screen import out_of_service_screen as why_out_of_service
 from kiosk.ui.screens import Chrome, home_screen, out_of_service_screen, step_screen
 from kiosk.ui.widgets import Countdown, walk
 
@@ -59,13 +60,15 @@ class LiveUi:
         elif s.mode in ("out_of_service", "remote_maintenance"):
             self.pin.clear()
             title = "under_maintenance" if s.mode == "remote_maintenance" else "out_of_service"
-            screen = out_of_service_screen(s.locale, theme, title)
+            screen = why_out_of_service(s.out_of_service, theme) if s.out_of_service is not None \
+                else out_of_service_screen(s.locale, theme, title)
             screen.add_widget(hidden_corner(self.c.corner_tap), index=len(screen.children))
             self.win.render(screen)
         elif s.mode == "visit" and s.view is not None:
-            if s.view.kind != "form" or s.view.step != self._form_step:
+            typing = s.view.kind in ("form", "callback")
+            if not typing or s.view.step != self._form_step:
                 self.win.form_values.clear()  # a new form starts empty; the same form keeps what was typed
-            self._form_step = s.view.step if s.view.kind == "form" else None
+            self._form_step = s.view.step if typing else None
             screen = step_screen(s.view, theme, self.chrome, self.win.form_values)
             self.countdowns = [w for w in walk(screen) if isinstance(w, Countdown)]
             self.tick()

@@ -15,6 +15,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.engine.views import StepView
 from kiosk.ui import theme as th
+from kiosk.ui.ending_screens import after_screen
 from kiosk.ui.texts import reason_text, ui
 from kiosk.ui.widgets import Countdown, Panel, TapButton, Text
 
@@ -76,6 +77,10 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
         header.add_widget(Text(ui("step_of", loc, i=view.progress[0], n=view.progress[1]), t.small, th.ON_SECONDARY,
                                halign="right"))
     root.add_widget(header)
+    if view.ending is not None:  # how the visit ended, the ways on, the rating: kiosk/ui/ending_screens.py
+        after_screen(root, view, t, chrome, form_values)
+        root.add_widget(footer(t, loc, view.elderly, chrome, view))
+        return root
     body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
     info = _column(t)
     info.add_widget(Text(view.title, t.title, bold=True))

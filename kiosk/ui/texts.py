@@ -20,6 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "done": {"zh-CN": "完成", "en": "Done"},
     "submit": {"zh-CN": "提交", "en": "Submit"},
     "optional": {"zh-CN": "选填", "en": "optional"},
+    "phone_placeholder": {"zh-CN": "请输入11位手机号码", "en": "11-digit mobile number"},
     "step_of": {"zh-CN": "第 {i} / {n} 步", "en": "Step {i} of {n}"},
     "still_there": {"zh-CN": "您还在吗？", "en": "Are you still there?"},
     "still_there_text": {"zh-CN": "{s} 秒后将返回首页并清除您的信息。", "en": "In {s} seconds the kiosk returns home and clears your data."},
