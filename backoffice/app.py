@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backoffice import api, audit_page, keys, openapi, web as pages
+from backoffice import api, audit_page, helpdesk, keys, openapi, web as pages
 from backoffice.auth import admin_page, public, signin
 from backoffice.config import Config
 from backoffice.ingest import Ingest
 from backoffice.store import FleetStore
 
 # Each module has `setup(app)`, which adds its routes (and middlewares, for auth: signin comes first).
-PARTS = (pages, signin, audit_page, admin_page, api, openapi)
+PARTS = (pages, signin, audit_page, admin_page, api, openapi, helpdesk)
 
 
 def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:

@@ -1,4 +1,4 @@
-"""The `backoffice` command: serve, db upgrade, users, tokens."""
+"""The `backoffice` command: serve, db upgrade, users, tokens, kiosks."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from backoffice import config, db
 from backoffice.auth import commands as auth_commands
 from backoffice.auth.accounts import StartRefused
 from backoffice.broker import BrokerError
+from backoffice.helpdesk import commands as helpdesk_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     up = dbsub.add_parser("upgrade", help="create or upgrade the schema")
     up.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
     auth_commands.add_parsers(sub)
+    helpdesk_commands.add_parsers(sub)
     args = parser.parse_args(argv)
     try:
         cfg = config.load(getattr(args, "sub_config", None) or args.config)
@@ -31,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.cmd in auth_commands.COMMANDS:
         return auth_commands.run(args, cfg)
+    if args.cmd in helpdesk_commands.COMMANDS:
+        return helpdesk_commands.run(args, cfg)
     if args.cmd == "db":
         engine = db.engine(cfg.database.url)
         db.upgrade(engine)

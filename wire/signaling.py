@@ -31,7 +31,7 @@ ITEMS_MAX = 40  # entries in any list or map: step texts, masked values, ICE ser
 SKILLS = ("general", "social_security", "real_estate", "medical_insurance", "housing_fund", "police")
 AGENT_STATES = ("available", "not_ready", "wrap_up")  # what an agent may choose
 AGENT_STATUSES = ("offline", "available", "ringing", "on_call", "wrap_up", "not_ready")  # what the server says
-END_REASONS = ("kiosk_hangup", "agent_hangup", "cancelled", "callback_booked", "no_agent", "transferred",
+END_REASONS = ("kiosk_hangup", "agent_hangup", "cancelled", "callback_booked", "no_answer", "transferred",
                "lost", "refused")
 OUTCOMES = ("resolved", "not_resolved", "redirected_to_counter", "callback_needed", "citizen_left", "other")
 ERRORS = ("malformed", "unauthorized", "not_allowed", "unknown_call", "busy")
