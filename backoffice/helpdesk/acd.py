@@ -94,7 +94,8 @@ class Desk:
     def enter(self, kiosk_id: str, conn: str, req: sig.HelpRequest) -> str:
         def run(s: Session) -> str:
             now = self.clock()
-            for old in s.scalars(select(HelpCall).where(HelpCall.kiosk_id == kiosk_id, HelpCall.state.in_(ACTIVE))):
+            live = (*QUEUED, "connected")  # in wrap-up the call is over for the citizen: they may call again
+            for old in s.scalars(select(HelpCall).where(HelpCall.kiosk_id == kiosk_id, HelpCall.state.in_(live))):
                 if old.kiosk_conn == conn:
                     raise DeskError("busy", "this kiosk already has a call")
                 self._end_for_kiosk(s, old, "lost")  # a socket that died without saying so

@@ -10,6 +10,8 @@ import getpass
 import re
 import sys
 
+import structlog
+
 from backoffice import db
 from backoffice.config import Config
 from backoffice.helpdesk.secrets import issue_kiosk_credential, revoke_kiosk_credential
@@ -30,6 +32,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", args.kiosk_id):
         print("backoffice: a kiosk id matches [A-Za-z0-9_-]{1,32}", file=sys.stderr)
         return 2
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout: only the answer
     engine = db.engine(cfg.database.url)
     try:
         db.upgrade(engine)

@@ -71,9 +71,13 @@ class PhoneSeal:
         if self._key is None:
             if not self.path.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(secrets.token_bytes(32))
+                try:
+                    fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:  # another instance made it a moment ago: use theirs
+                    fd = None
+                if fd is not None:
+                    with os.fdopen(fd, "wb") as f:
+                        f.write(secrets.token_bytes(32))
                 log.warning("helpdesk.phone_key_made", path=str(self.path),
                             hint="every back-office instance needs this same file (helpdesk.phone_key_file)")
             self._key = self.path.read_bytes()
