@@ -193,3 +193,20 @@ def test_agents_choose_only_their_own_states(desk, clock):
     assert state(desk, "li") == "available"
     with Session(desk.engine) as s:
         assert s.get(HelpCall, call).state == "waiting"  # li declined it: it waits for someone else
+
+
+def test_a_kiosk_that_drops_mid_call_resumes_with_its_token_on_a_new_socket_and_only_with_it(desk, clock):
+    inbox = Inbox(desk)
+    online(desk, clock, "li")
+    call = desk.enter("K-1", "c1", HELP)
+    desk.accept("li", call)
+    token = [b for k, _, b in inbox.kiosk("K-1") if k == "call.assigned"][0]["resume_token"]
+    desk.kiosk_gone("K-1", "c1")  # connected: kept for the resume window
+    with pytest.raises(DeskError) as err:
+        desk.resume("K-1", "c2", call, "not-the-token")
+    assert err.value.code == "unauthorized"
+    desk.resume("K-1", "c2", call, token)
+    again = [b for k, _, b in inbox.kiosk("K-1") if k == "call.assigned"]
+    assert again and again[0]["agent_name"] == "li" and again[0]["resume_token"] != token
+    desk.from_kiosk("K-1", call, sig.SdpOffer("v=0 new peer connection"))
+    assert ("sdp.offer", call, {"sdp": "v=0 new peer connection", "ice_servers": []}) in inbox.agent("li")

@@ -204,3 +204,27 @@ def test_the_back_office_reads_each_kiosk_topic_by_its_name():
         assert kiosk_id == "K-0001" and decode(topic, msg.encode()) == msg
     with pytest.raises(WireError):
         decode(topics.CMD, "{}")
+
+
+SIGNAL_BODIES = [signaling.make("c1", body, 1.0) for body in (
+    signaling.Hello("K-1", "kc_x", ["audio"]), signaling.HelpRequest("item", "step", "zh-CN"),
+    signaling.Context("item", "step", ["t"], {"a": "b"}), signaling.CallTransfer(to_skill="general"),
+    signaling.CallAssigned("li", [signaling.IceServer(["turn:h"], "u", "p")], "r"),
+    signaling.QueueSnapshot([signaling.QueuedCall("c", "K", "i", "general", "waiting", 1.0)], []))]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=st.sampled_from(SIGNAL_BODIES), field=st.text(max_size=12), value=JSONISH, drop=st.booleans())
+def test_any_mutation_of_a_signal_body_is_read_or_refused_with_a_wire_error_only(raw, field, value, drop):
+    frame = json.loads(raw)
+    body = frame["body"]
+    key = sorted(body)[len(field) % len(body)] if drop and body else field
+    if drop and body:
+        body.pop(key)
+    else:
+        body[key] = value
+    for table in signaling.DIRECTIONS.values():
+        try:
+            signaling.read(json.dumps(frame), table)
+        except WireError:
+            pass
