@@ -101,9 +101,9 @@ def helpdesk_metrics(engine: Engine, service_level_s: float = 20, now: float | N
     out = []
 
     def metric(name: str, kind: str, text: str, values: list[tuple[str, float | None]]) -> None:
-        out.append(f"# HELP helpdesk_{name} {text}")
-        out.append(f"# TYPE helpdesk_{name} {kind}")
-        out.extend(f"helpdesk_{name}{labels} {value:g}" for labels, value in values if value is not None)
+        out.append(f"# HELP backoffice_helpdesk_{name} {text}")
+        out.append(f"# TYPE backoffice_helpdesk_{name} {kind}")
+        out.extend(f"backoffice_helpdesk_{name}{labels} {value:g}" for labels, value in values if value is not None)
 
     for name, value, text in (
             ("calls_offered", f.offered, "Calls that entered the queue, last 24 h."),

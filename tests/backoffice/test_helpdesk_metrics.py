@@ -83,13 +83,13 @@ def test_the_figures_are_the_hand_computed_ones(morning, db_engine):
 def test_metrics_lines_carry_the_same_figures_and_no_kiosk_or_agent(morning, db_engine):
     lines = metrics.helpdesk_metrics(db_engine, 20, now=T0 + 500)
     values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in lines if not line.startswith("#")}
-    assert values["helpdesk_asa_seconds"] == 17.5
-    assert values["helpdesk_service_level_ratio"] == 0.25
-    assert values["helpdesk_abandon_ratio"] == 0.25
-    assert values["helpdesk_aht_seconds"] == 75
-    assert values["helpdesk_rona"] == 1
-    assert values["helpdesk_callbacks_within_target"] == 1
-    assert values["helpdesk_call_rtt_ms"] == 30
-    assert values['helpdesk_agents{state="not_ready"}'] == 2  # li chose it, wang by RONA
+    assert values["backoffice_helpdesk_asa_seconds"] == 17.5
+    assert values["backoffice_helpdesk_service_level_ratio"] == 0.25
+    assert values["backoffice_helpdesk_abandon_ratio"] == 0.25
+    assert values["backoffice_helpdesk_aht_seconds"] == 75
+    assert values["backoffice_helpdesk_rona"] == 1
+    assert values["backoffice_helpdesk_callbacks_within_target"] == 1
+    assert values["backoffice_helpdesk_call_rtt_ms"] == 30
+    assert values['backoffice_helpdesk_agents{state="not_ready"}'] == 2  # li chose it, wang by RONA
     labels = {name.partition("{")[2] for name in values if "{" in name}
     assert labels == {f'state="{s}"}}' for s in sig.AGENT_STATUSES}  # one label, six values: nothing per call
