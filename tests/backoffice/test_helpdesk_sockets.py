@@ -9,12 +9,14 @@ import json
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.orm import Session
 
 from backoffice import app as console_app
 from backoffice.config import parse
 from backoffice.helpdesk.secrets import issue_kiosk_credential
 from backoffice.ingest import Ingest
 from backoffice.keys import AUTH
+from backoffice.models import Kiosk
 from backoffice.store import FleetStore
 from tests.backoffice.auth_helpers import sign_in
 from wire import signaling as sig
@@ -109,7 +111,10 @@ async def test_the_agent_socket_opens_only_from_the_consoles_own_origin(server):
         await agent.close()
 
 
-async def test_a_call_from_help_request_to_offer_and_answer(server, credential):
+async def test_a_call_from_help_request_to_offer_and_answer(server, credential, db_engine):
+    card = {"name": "朝阳区政务服务中心 1 号机", "hall": "朝阳区政务服务中心", "asset_number": "BJ-CY-0001"}
+    with Session(db_engine) as s, s.begin():  # as ingest stores a birth message
+        s.add(Kiosk(id="K-0001", birth={"identity": card}))
     agent = await signed_in(server, "li", AGENT_PW)
     try:
         async with agent.ws_connect("/ws/agent", headers={"Origin": origin(server)}) as staff, \
@@ -121,7 +126,8 @@ async def test_a_call_from_help_request_to_offer_and_answer(server, credential):
             queued = await until(kiosk, "queue.update")
             call_id = queued["call_id"]
             ring = await until(staff, "call.ring")
-            assert (ring["call_id"], ring["body"]["kiosk_id"]) == (call_id, "K-0001")
+            assert (ring["call_id"], ring["body"]["kiosk_id"], ring["body"]["kiosk_name"]) == \
+                (call_id, "K-0001", card["name"])
             await staff.send_str(frame(call_id, sig.CallAccept()))
             assigned = await until(kiosk, "call.assigned")
             assert assigned["body"]["agent_name"] == "li" and assigned["body"]["ice_servers"] == []
@@ -131,6 +137,7 @@ async def test_a_call_from_help_request_to_offer_and_answer(server, credential):
                                                             {"id_number": "110101********1234"})))
             context = await until(staff, "context")
             assert context["body"]["values"] == {"id_number": "110101********1234"}
+            assert context["body"]["identity"] == card and context["body"]["step"] == "show"
             await staff.send_str(frame(call_id, sig.SdpAnswer("v=0 agent answer")))
             assert (await until(kiosk, "sdp.answer"))["body"]["sdp"] == "v=0 agent answer"
             await kiosk.send_str(frame(call_id, sig.Hangup()))
