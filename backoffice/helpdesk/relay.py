@@ -1,7 +1,9 @@
 """The sockets this process holds, and the loop that carries frames to them from the shared signal table.
 
 Every `poll_interval_s` the loop takes the frames addressed to its kiosks and agents (any process may have
-written them), every half second it runs the desk's sweep (ring timeouts, presence, dispatch, queue
+written them); for two seconds after any traffic on its sockets it looks five times as often, because
+signaling comes in bursts (ring, accept, offer, answer, candidates) where each hop would otherwise wait
+out a whole interval, every half second it runs the desk's sweep (ring timeouts, presence, dispatch, queue
 updates), every two seconds it tells the desk its sockets are alive and pushes agents a queue snapshot.
 Blocking database work runs in a thread; one failed round is logged and the loop carries on.
 """
@@ -20,6 +22,7 @@ from wire import signaling as sig
 log = structlog.get_logger("backoffice.helpdesk")
 TICK_S = 0.5
 HEARTBEAT_S = 2.0
+BURST_S = 2.0  # after traffic, poll at a fifth of the interval this long
 
 
 @dataclasses.dataclass
@@ -35,9 +38,11 @@ class Hub:
         self.agents: dict[str, Endpoint] = {}
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
+        self._busy_until = 0.0
 
     def nudge(self) -> None:
-        """Something was written for a socket here: look now rather than at the next poll."""
+        """A socket here sent something: look now, and often for a while, for what answers it."""
+        self._busy_until = time.monotonic() + BURST_S
         self._wake.set()
 
     async def start(self, _app=None) -> None:
@@ -72,13 +77,16 @@ class Hub:
             except Exception:  # a locked database, a closed socket: this round is lost, the next one runs
                 log.exception("helpdesk.relay_round_failed")
             self._wake.clear()
+            pause = self.poll / 5 if time.monotonic() < self._busy_until else self.poll
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll)
+                await asyncio.wait_for(self._wake.wait(), pause)
             except TimeoutError:
                 pass
 
     async def deliver(self) -> None:
         rows = await asyncio.to_thread(self.desk.take, list(self.kiosks), list(self.agents))
+        if rows:
+            self._busy_until = time.monotonic() + BURST_S
         for row in rows:
             ep = (self.kiosks if row.to_kind == "kiosk" else self.agents).get(row.to_id)
             if ep is not None:
