@@ -25,4 +25,5 @@ def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:
 
 @public
 async def _home(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/fleet")
+    user = request.get("user")
+    raise web.HTTPFound("/helpdesk" if user is not None and user.role == "agent" else "/fleet")  # agents see no fleet

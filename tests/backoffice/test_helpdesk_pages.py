@@ -42,7 +42,9 @@ def desk(client):
 
 
 async def test_an_agent_answers_calls_but_reads_no_fleet_and_sends_no_commands(client):
-    await sign_in(client, "li", PW)
+    signed = await sign_in(client, "li", PW)
+    home = await client.get(signed.headers["Location"], allow_redirects=False)
+    assert home.headers["Location"] == "/helpdesk"  # where an agent lands after signing in
     assert (await client.get("/helpdesk", allow_redirects=False)).status == 200
     for path in ("/audit", "/accounts", "/api/v1/kiosks", "/api/v1/ingest"):
         assert (await client.get(path, allow_redirects=False)).status == 403, path
