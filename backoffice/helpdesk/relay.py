@@ -74,8 +74,9 @@ class Hub:
                 await self.deliver()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a locked database, a closed socket: this round is lost, the next one runs
-                log.exception("helpdesk.relay_round_failed")
+            except Exception as exc:  # a locked database, a closed socket: this round is lost, the next one runs
+                # type only: a database error's text carries the statement's parameters (relayed context)
+                log.error("helpdesk.relay_round_failed", error=type(exc).__name__)
             self._wake.clear()
             pause = self.poll / 5 if time.monotonic() < self._busy_until else self.poll
             try:

@@ -52,6 +52,11 @@ async def _frames(ws: web.WebSocketResponse, table, who: str):
             await _error(ws, "", "malformed", str(err))
 
 
+def _failed(signal: sig.Signal, exc: Exception) -> None:
+    """Logged by kind and type only: a database error's text can carry the statement's parameters."""
+    log.error("helpdesk.frame_failed", kind=signal.kind, call=signal.call_id, error=type(exc).__name__)
+
+
 @public  # a kiosk has no console account: its first frame must be a valid hello, checked below
 async def kiosk_socket(request: web.Request) -> web.WebSocketResponse:
     hub, engine = request.app[HUB], request.app[ENGINE]
@@ -100,6 +105,9 @@ async def kiosk_socket(request: web.Request) -> web.WebSocketResponse:
                 hub.nudge()
             except DeskError as err:
                 await _error(ws, signal.call_id, err.code, err.detail)
+            except Exception as exc:  # a bug or a database fault: this frame fails, the socket stays
+                _failed(signal, exc)
+                await _error(ws, signal.call_id, "busy", "the help desk could not handle this; try again")
     finally:
         if hub.kiosks.get(kiosk_id) is not None and hub.kiosks[kiosk_id].conn == conn:
             del hub.kiosks[kiosk_id]
@@ -159,6 +167,9 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 hub.nudge()
             except DeskError as err:
                 await _error(ws, signal.call_id, err.code, err.detail)
+            except Exception as exc:  # a bug or a database fault: this frame fails, the socket stays
+                _failed(signal, exc)
+                await _error(ws, signal.call_id, "busy", "the help desk could not handle this; try again")
     finally:
         if hub.agents.get(name) is not None and hub.agents[name].conn == conn:
             del hub.agents[name]
