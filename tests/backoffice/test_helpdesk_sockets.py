@@ -155,3 +155,22 @@ async def test_a_bad_frame_is_answered_with_its_field_and_the_kiosk_stays_connec
         assert error["body"]["code"] == "malformed" and "kind" in error["body"]["detail"]
         await kiosk.send_str(frame("", sig.HelpRequest("item", "step", "zh-CN")))
         assert (await until(kiosk, "queue.update"))["body"]["agents_on_duty"] == 0
+
+
+async def test_a_frame_that_fails_inside_the_desk_is_answered_logged_without_its_values_and_the_socket_stays(
+        server, credential, capsys):
+    from backoffice.helpdesk.keys import HUB
+    desk = server.app[HUB].desk
+
+    def broken(*args):
+        raise RuntimeError("INSERT ... [parameters: ('110101199003071234',)]")
+    desk.enter = broken
+    async with aiohttp.ClientSession() as http, http.ws_connect(server.make_url("/ws/kiosk")) as kiosk:
+        await kiosk.send_str(frame("", sig.Hello("K-0001", credential)))
+        await until(kiosk, "welcome")
+        await kiosk.send_str(frame("", sig.HelpRequest("item", "step", "zh-CN")))
+        assert (await until(kiosk, "error"))["body"]["code"] == "busy"
+        await kiosk.send_str(frame("", sig.HelpCancel()))
+        assert (await until(kiosk, "error"))["body"]["code"] == "unknown_call"  # still served
+    out = capsys.readouterr().out
+    assert "helpdesk.frame_failed" in out and "110101199003071234" not in out
