@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class Section(BaseModel):
@@ -68,6 +68,14 @@ class TurnConfig(Section):
                                    "static-auth-secret (use-auth-secret): credentials are derived per call.")
     ttl_s: int = Field(default=3600, ge=60, le=86400, description="How long a call's TURN credentials live.")
 
+    @field_validator("urls")
+    @classmethod
+    def _ice_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        for url in urls:
+            if not url.startswith(("turn:", "turns:", "stun:", "stuns:")):
+                raise ValueError(f"{url!r}: a TURN or STUN URL starts with turn:, turns:, stun: or stuns:")
+        return urls
+
 
 class HelpdeskConfig(Section):
     ring_timeout_s: float = Field(default=20, gt=0, le=120, description="Ring an agent this long, then RONA: "
@@ -88,6 +96,16 @@ class HelpdeskConfig(Section):
     agent_skills: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Agent name -> the skill "
                                                      "queues they answer; an agent not listed answers every queue.")
     turn: TurnConfig = Field(default_factory=TurnConfig)
+
+    @field_validator("agent_skills")
+    @classmethod
+    def _known_skills(cls, skills: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        from wire.signaling import SKILLS
+        for agent, theirs in skills.items():
+            unknown = [x for x in theirs if x not in SKILLS]
+            if unknown:
+                raise ValueError(f"{agent}: unknown skill {unknown[0]!r} (one of {', '.join(SKILLS)})")
+        return skills
 
 
 class Config(Section):

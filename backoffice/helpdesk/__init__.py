@@ -22,7 +22,12 @@ def setup(app) -> None:
     from backoffice.helpdesk.keys import HUB
     from backoffice.helpdesk.relay import Hub
     from backoffice.keys import CONFIG, ENGINE
+    import os
+    from backoffice.config import ConfigError
     cfg, engine = app[CONFIG], app[ENGINE]
+    turn = cfg.helpdesk.turn
+    if turn.secret_env and not os.environ.get(turn.secret_env):
+        raise ConfigError(f"helpdesk.turn.secret_env: environment variable {turn.secret_env} is not set")
     seal = phone_seal(cfg)
     if HUB not in app:  # a test may have put in its own, with a clock it moves
         app[HUB] = Hub(Desk(engine, cfg.helpdesk, seal), cfg.helpdesk.poll_interval_s)

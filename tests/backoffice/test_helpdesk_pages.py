@@ -105,3 +105,24 @@ def test_turn_credentials_are_coturn_rest_credentials_that_expire(monkeypatch):
     expected = base64.b64encode(hmac.new(b"s3cret", b"1600:call1", hashlib.sha1).digest()).decode()
     assert server.credential == expected and server.urls == ["turn:10.0.0.5:3478"]
     assert ice_servers(TurnConfig(), "call1") == []  # nothing configured: no server at all, no public STUN
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"agent_skills": {"wang": ["astrology"]}}, "helpdesk.agent_skills: Value error, wang: unknown skill 'astrology'"),
+    ({"turn": {"urls": ["stun.l.google.com:19302"]}}, "helpdesk.turn.urls: Value error, 'stun.l.google.com:19302'"),
+])
+def test_a_wrong_helpdesk_option_is_one_located_line_at_start(tmp_path, section, message):
+    from backoffice.config import ConfigError
+    with pytest.raises(ConfigError) as err:
+        parse({"helpdesk": section}, "backoffice.toml", base=tmp_path)
+    assert str(err.value).startswith("backoffice.toml: " + message)
+
+
+def test_a_turn_secret_named_but_not_set_stops_the_start(db_engine, tmp_path, monkeypatch):
+    from backoffice.config import ConfigError
+    monkeypatch.delenv("NO_SUCH_TURN_SECRET", raising=False)
+    cfg = parse({"helpdesk": {"turn": {"urls": ["turn:10.0.0.5:3478"], "secret_env": "NO_SUCH_TURN_SECRET"}}},
+                "backoffice.toml", base=tmp_path)
+    store = FleetStore(db_engine)
+    with pytest.raises(ConfigError, match="NO_SUCH_TURN_SECRET is not set"):
+        console_app.build(cfg, store, Ingest(store, "127.0.0.1", 1))
