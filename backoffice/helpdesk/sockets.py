@@ -28,6 +28,27 @@ from wire.errors import WireError
 log = structlog.get_logger("backoffice.helpdesk")
 HELLO_TIMEOUT_S = 10
 UNAUTHORIZED = 4401  # WebSocket close code: the application's own range, as HTTP 401
+# A call's signaling is a few dozen frames (offer, answer, candidates, a context per step, a quality sample
+# every few seconds); a socket sending faster than this is broken or hostile, and each frame is a database
+# write, shared by every instance.
+BURST, PER_S = 60, 20
+CLOCK = time.monotonic  # the bucket's; a test freezes it
+
+
+class Bucket:
+    """A token bucket on monotonic time: BURST frames at once, then PER_S a second."""
+
+    def __init__(self):
+        self.tokens, self.at = float(BURST), CLOCK()
+
+    def take(self) -> bool:
+        now = CLOCK()
+        self.tokens = min(BURST, self.tokens + (now - self.at) * PER_S)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 def _socket() -> web.WebSocketResponse:
@@ -40,8 +61,16 @@ async def _error(ws: web.WebSocketResponse, call_id: str, code: str, detail: str
 
 
 async def _frames(ws: web.WebSocketResponse, table, who: str):
-    """(envelope, body) for each good text frame; bad ones are answered and skipped."""
+    """(envelope, body) for each good text frame; bad ones are answered and skipped, a flood is dropped."""
+    bucket, dropped = Bucket(), 0
     async for msg in ws:
+        if not bucket.take():
+            dropped += 1
+            if dropped == 1:  # once per flood, not once per frame
+                log.warning("helpdesk.flood", who=who)
+                await _error(ws, "", "busy", f"more than {PER_S} frames a second: frames dropped")
+            continue
+        dropped = 0
         if msg.type != WSMsgType.TEXT:
             await _error(ws, "", "malformed", "text frames only")
             continue

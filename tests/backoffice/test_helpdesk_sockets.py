@@ -174,3 +174,18 @@ async def test_a_frame_that_fails_inside_the_desk_is_answered_logged_without_its
         assert (await until(kiosk, "error"))["body"]["code"] == "unknown_call"  # still served
     out = capsys.readouterr().out
     assert "helpdesk.frame_failed" in out and "110101199003071234" not in out
+
+
+async def test_a_flooding_kiosk_is_told_once_and_its_extra_frames_dropped(server, credential, monkeypatch):
+    from backoffice.helpdesk import sockets
+    monkeypatch.setattr(sockets, "CLOCK", lambda: 1000.0)  # no refill: exactly the burst gets through
+    async with aiohttp.ClientSession() as http, http.ws_connect(server.make_url("/ws/kiosk")) as kiosk:
+        await kiosk.send_str(frame("", sig.Hello("K-0001", credential)))
+        await until(kiosk, "welcome")
+        for _ in range(sockets.BURST * 2):
+            await kiosk.send_str(frame("", sig.HelpCancel()))
+        answers = []
+        async with asyncio.timeout(10):
+            while not any(a["body"]["code"] == "busy" for a in answers):
+                answers.append(json.loads((await kiosk.receive()).data))
+        assert [a["body"]["code"] for a in answers] == ["unknown_call"] * sockets.BURST + ["busy"]
