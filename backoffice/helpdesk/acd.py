@@ -32,6 +32,7 @@ log = structlog.get_logger("backoffice.helpdesk")
 ACTIVE = ("waiting", "ringing", "connected", "wrap_up")
 QUEUED = ("waiting", "ringing")
 SIGNAL_TTL_S = 120  # a frame nobody took (its socket gone) is dropped after this
+RETRY_ON = ("database is locked", "deadlock detected", "could not serialize")
 
 
 class DeskError(Exception):
@@ -59,13 +60,15 @@ class Desk:
 
     # ------------------------------------------------------------------ plumbing
     def _tx(self, fn):
-        """Run `fn(session)` in one transaction; SQLite's 'database is locked' between processes is retried."""
+        """Run `fn(session)` in one transaction. Contention between processes is retried: SQLite's 'database is
+        locked', PostgreSQL's deadlock between two sweeps touching the same rows in another order."""
         for attempt in range(40):
             try:
                 with Session(self.engine) as s, s.begin():
                     return fn(s)
             except OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 39:
+                text = str(exc.orig) if exc.orig is not None else str(exc)
+                if not any(word in text for word in RETRY_ON) or attempt == 39:
                     raise
                 time.sleep(0.005 * (attempt + 1))  # another process holds the write lock for a few ms
 
