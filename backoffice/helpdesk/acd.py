@@ -1,11 +1,14 @@
 """The automatic call distributor: queues per skill, longest-idle agent first, ring timeout and RONA, transfer,
 callback offers. Its state is the database's, so every `backoffice serve` on one database is one help desk.
 
-Every change is a transaction that moves rows with conditional updates (`... WHERE state = 'waiting'`): two
-processes running the same sweep at once cannot ring one agent twice nor log one no-answer twice, on SQLite
-(one writer at a time) as on PostgreSQL (row locks). What a change says to a kiosk or an agent is written
-in the same transaction to `helpdesk_signals`, which the process holding that socket delivers (relay.py):
-one path for every frame, whether both ends are on this process or not.
+Every change is a transaction that locks the rows it reads (`FOR UPDATE`; a sweep skips rows another process
+holds) and claims an agent with a conditional update (`... WHERE state = 'available'`): two processes running
+the same sweep at once cannot ring one agent twice nor log one no-answer twice, on SQLite (one writer at a
+time; FOR UPDATE is not needed there and not emitted) as on PostgreSQL (row locks).
+
+What a change says to a kiosk or an agent is written in the same transaction to `helpdesk_signals`, which
+the process holding that socket delivers (relay.py): one path for every frame, whether both ends are on
+this process or not.
 
 Times are wall-clock seconds (`clock`, a parameter so tests move it): deadlines are stored and compared by
 several processes, which monotonic clocks, one per process, cannot do.
@@ -115,7 +118,7 @@ class Desk:
         return self._tx(run)
 
     def _kiosk_call(self, s: Session, kiosk_id: str, call_id: str, states=ACTIVE) -> HelpCall:
-        call = s.get(HelpCall, call_id)
+        call = s.get(HelpCall, call_id, with_for_update=True)
         if call is None or call.kiosk_id != kiosk_id or call.state not in states:
             raise DeskError("unknown_call", "no such call for this kiosk in that state")
         return call
@@ -237,14 +240,14 @@ class Desk:
         self._event(s, None, "agent_logoff", agent=agent.name)
 
     def _agent_call(self, s: Session, name: str, call_id: str, states) -> HelpCall:
-        call = s.get(HelpCall, call_id)
+        call = s.get(HelpCall, call_id, with_for_update=True)
         if call is None or call.agent != name or call.state not in states:
             raise DeskError("unknown_call", "no such call for this agent in that state")
         return call
 
     def set_state(self, name: str, state: str, reason: str = "") -> None:
         def run(s: Session) -> None:
-            agent = s.get(HelpAgent, name)
+            agent = s.get(HelpAgent, name, with_for_update=True)
             if agent is None or agent.state in ("offline", "ringing", "on_call"):
                 raise DeskError("not_allowed", f"cannot choose a state while {agent.state if agent else 'offline'}")
             if agent.state == "wrap_up" and agent.call_id and state != "wrap_up":
@@ -314,7 +317,7 @@ class Desk:
 
     def wrapup_done(self, name: str, call_id: str, outcome: str, note: str) -> None:
         def run(s: Session) -> None:
-            agent = s.get(HelpAgent, name)
+            agent = s.get(HelpAgent, name, with_for_update=True)
             if agent is None or agent.state != "wrap_up" or agent.call_id != call_id:
                 raise DeskError("unknown_call", "not wrapping up that call")
             self._wrapup(s, agent, outcome, note)
@@ -363,14 +366,17 @@ class Desk:
         def run(s: Session) -> None:
             now = self.clock()
             gone = now - self.cfg.presence_timeout_s
-            for agent in s.scalars(select(HelpAgent).where(HelpAgent.state != "offline", HelpAgent.seen_at < gone)):
+            for agent in s.scalars(select(HelpAgent).where(HelpAgent.state != "offline", HelpAgent.seen_at < gone)
+                                   .with_for_update(skip_locked=True)):
                 self._agent_offline(s, agent)
             lost = now - max(self.cfg.presence_timeout_s, self.cfg.resume_window_s)
             for call in s.scalars(select(HelpCall).where(
                     ((HelpCall.state.in_(QUEUED)) & (HelpCall.kiosk_seen_at < gone))
-                    | ((HelpCall.state == "connected") & (HelpCall.kiosk_seen_at < lost)))):
+                    | ((HelpCall.state == "connected") & (HelpCall.kiosk_seen_at < lost)))
+                    .with_for_update(skip_locked=True)):
                 self._end_for_kiosk(s, call, "lost")
-            for call in s.scalars(select(HelpCall).where(HelpCall.state == "ringing", HelpCall.ring_deadline <= now)):
+            for call in s.scalars(select(HelpCall).where(HelpCall.state == "ringing", HelpCall.ring_deadline <= now)
+                                  .with_for_update(skip_locked=True)):
                 self._no_answer(s, call)
             self._dispatch(s)
             self._tell_queue(s)
@@ -390,7 +396,8 @@ class Desk:
         """Each waiting call, oldest place first, to the longest-idle available agent who answers its skill."""
         now = self.clock()
         free = list(s.scalars(select(HelpAgent).where(HelpAgent.state == "available").order_by(HelpAgent.idle_since)))
-        for call in s.scalars(select(HelpCall).where(HelpCall.state == "waiting").order_by(HelpCall.queued_at)):
+        for call in s.scalars(select(HelpCall).where(HelpCall.state == "waiting").order_by(HelpCall.queued_at)
+                              .with_for_update(skip_locked=True)):
             pick = next((a for a in free if call.skill in self.skills_of(a.name) and a.name not in call.declined
                          and call.target_agent in (None, a.name)), None)
             if pick is None:
@@ -456,7 +463,8 @@ class Desk:
                                     c.agent or "")
                      for c in s.scalars(select(HelpCall).where(HelpCall.state.in_(ACTIVE))
                                         .order_by(HelpCall.queued_at).limit(sig.ITEMS_MAX))]
-            agents = [sig.AgentRow(a.name, a.state, round(now - (a.idle_since if a.state == "available" else a.since), 1))
+            agents = [sig.AgentRow(a.name, a.state,
+                                   round(now - (a.idle_since if a.state == "available" else a.since), 1))
                       for a in s.scalars(select(HelpAgent).where(HelpAgent.state != "offline")
                                          .order_by(HelpAgent.name).limit(sig.ITEMS_MAX))]
         return sig.QueueSnapshot(calls, agents)

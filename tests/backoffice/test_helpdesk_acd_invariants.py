@@ -1,8 +1,8 @@
 """The distributor under random sequences of what kiosks, agents and time do: its books always balance.
 
-After every step: a waiting call is with nobody; an agent ringing or on a call holds exactly that call and the call names them; no call
-rings or talks to an agent in another state; every kiosk has at most one live call; each call that entered
-the queue ended at most once. A refused step (DeskError) must change nothing of that.
+After every step: a waiting call is with nobody; an agent ringing or on a call holds exactly that call and
+the call names them; no call rings or talks to an agent in another state; every kiosk has at most one live
+call; each call that entered the queue ended at most once. A refused step (DeskError) must change nothing of that.
 """
 import itertools
 
