@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from backoffice.alerts.rules import RULES
 from backoffice.config import ConfigError
+from backoffice.helpdesk.metrics import helpdesk_metrics
 from backoffice.ingest import BAD_REASONS
 from backoffice.keys import ALERTS, CONFIG, ENGINE, INGEST
 from backoffice.models import Kiosk
@@ -75,7 +76,8 @@ async def metrics(request: web.Request) -> web.Response:
     out.family("backoffice_visits_total", "counter", "Visits the fleet reported, per item.")
     for item, n in sorted(_capped(visits, lambda key: key, lambda key: OTHER).items()):
         out.sample("backoffice_visits_total", {"item": item}, n)
-    return web.Response(text=out.text(), headers={"Content-Type": CONTENT_TYPE})
+    desk = await asyncio.to_thread(helpdesk_metrics, app[ENGINE], app[CONFIG].helpdesk.service_level_s)
+    return web.Response(text=out.text() + "".join(f"{line}\n" for line in desk), headers={"Content-Type": CONTENT_TYPE})
 
 
 def _admit(request: web.Request) -> None:
