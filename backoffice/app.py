@@ -5,14 +5,14 @@ from aiohttp import web
 
 from backoffice import api, keys, web as pages
 from backoffice.config import Config
-from backoffice.ingest import Ingest
+from backoffice.pipeline import Pipeline
 from backoffice.store import FleetStore
 
 # Each module has `setup(app)`, which adds its routes (and middlewares, for auth).
 PARTS = (pages, api)
 
 
-def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:
+def build(cfg: Config, store: FleetStore, ingest: Pipeline) -> web.Application:
     application = web.Application(client_max_size=256 * 1024)
     application[keys.CONFIG], application[keys.ENGINE] = cfg, store.engine
     application[keys.STORE], application[keys.INGEST] = store, ingest

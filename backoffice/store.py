@@ -1,6 +1,10 @@
-"""The fleet's current facts and history, written by ingest from messages wire has already checked.
+"""The fleet's current facts and history, written by ingest from reports wire has already checked.
 
-Blocking (SQLAlchemy sessions): called from ingest's single store thread, so writes land in arrival order.
+Blocking (SQLAlchemy): called from an ingest worker's single store thread, a batch of reports at a time,
+each batch one transaction: per-report sessions and commits would cap a worker far below the fleet's rate.
+Within a batch, reports are applied in arrival order; each kiosk's row is locked (PostgreSQL: FOR UPDATE,
+in id order so two workers never deadlock; SQLite has one writer anyway), so workers sharing a fleet see
+each other's writes. The same SQL runs on SQLite and PostgreSQL; the tests run it on both.
 """
 from __future__ import annotations
 
@@ -9,72 +13,108 @@ import json
 import time
 
 import structlog
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backoffice.models import Event, Kiosk
+from backoffice.reports import Report
 from wire import messages
 
 log = structlog.get_logger("backoffice.store")
+
+STORED, DUPLICATE, STALE, IGNORED = "stored", "duplicate", "stale", "ignored"
 
 
 class FleetStore:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[engine.dialect.name]
+        self._lock_rows = engine.dialect.name == "postgresql"
 
-    def _kiosk(self, s: Session, kiosk_id: str) -> Kiosk:
-        """The kiosk's row, created if new. Insert-or-nothing first: two workers meeting a new kiosk at once
-        must not fail one of them, and a transaction that starts by writing never has to upgrade a read."""
-        s.execute(self._insert(Kiosk).values(id=kiosk_id, session_seq=0, state="unknown")
-                  .on_conflict_do_nothing(index_elements=["id"]))
-        kiosk = s.get(Kiosk, kiosk_id)
-        kiosk.last_seen = time.time()
-        return kiosk
-
-    def birth(self, kiosk_id: str, msg: messages.Birth) -> bool:
-        """A new connection; an older session's birth (a stale retained copy) changes nothing."""
+    # ------------------------------------------------------------------ writing
+    def write(self, reports: list[Report]) -> list[str]:
+        """Apply a batch in one transaction; each report's outcome, in order: stored; duplicate (a report
+        already kept); stale (from an older session than the kiosk's latest birth, or a health older than the
+        one stored); ignored (command replies: tracked with the commands)."""
+        if not reports:
+            return []
+        now = time.time()
+        ids = sorted({r.kiosk_id for r in reports})
         with Session(self.engine) as s, s.begin():
-            kiosk = self._kiosk(s, kiosk_id)
-            if msg.session_seq < kiosk.session_seq:
-                return False
-            kiosk.session_seq, kiosk.birth, kiosk.birth_at = msg.session_seq, msg.as_dict(), msg.at
-            kiosk.hall, kiosk.region = msg.identity.get("hall") or None, msg.identity.get("region") or None
-            return True
+            s.execute(self._insert(Kiosk).on_conflict_do_nothing(index_elements=["id"]),
+                      [{"id": i, "session_seq": 0, "state": "unknown"} for i in ids])
+            query = select(Kiosk.id, Kiosk.session_seq, Kiosk.health_seq).where(Kiosk.id.in_(ids)).order_by(Kiosk.id)
+            rows = s.execute(query.with_for_update() if self._lock_rows else query)
+            kiosks = {i: _Pending(ss, hs) for i, ss, hs in rows}
+            outcomes = [self._apply(s, kiosks[r.kiosk_id], r, now) for r in reports]
+            self._update(s, kiosks, now)
+        return outcomes
+
+    def _apply(self, s: Session, k: _Pending, r: Report, now: float) -> str:
+        body, cls = r.body, r.cls
+        if cls is messages.Birth:
+            if body["session_seq"] < k.session_seq:
+                return STALE
+            identity = body.get("identity") or {}
+            k.set(session_seq=body["session_seq"], birth=body, birth_at=body["at"],
+                  hall=identity.get("hall") or None, region=identity.get("region") or None)
+            return STORED
+        if cls is messages.State:
+            # The Sparkplug bdSeq rule: a Will that arrives after the kiosk reconnected must not mark it lost.
+            if body["session_seq"] < k.session_seq:
+                return STALE
+            k.set(session_seq=body["session_seq"], state=body["state"], state_at=body["at"])
+            return STORED
+        if cls is messages.Health:
+            seq = body.get("seq")
+            if body["session_seq"] < k.session_seq:
+                return STALE
+            if seq is not None and k.health_seq is not None and seq <= k.health_seq:
+                return DUPLICATE if seq == k.health_seq else STALE
+            k.set(health=body, health_at=body["at"], **({"health_seq": seq} if seq is not None else {}))
+            return STORED
+        if issubclass(cls, messages.Event):
+            return STORED if self._event(s, r, now) else DUPLICATE
+        return IGNORED
+
+    def _event(self, s: Session, r: Report, now: float) -> bool:
+        """Kept once: on (kiosk, seq) when numbered, else on (kiosk, session, at, digest of the payload).
+        Events of older sessions are history replayed from the kiosk's outbox, so they are kept."""
+        body = r.body
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        done = s.execute(self._insert(Event).values(
+            kiosk_id=r.kiosk_id, session_seq=body["session_seq"], kind=body["kind"], at=body["at"], digest=digest,
+            payload=body, received_at=now, seq=body.get("seq")).on_conflict_do_nothing().returning(Event.id))
+        return done.first() is not None
+
+    def _update(self, s: Session, kiosks: dict[str, _Pending], now: float) -> None:
+        """One executemany per set of changed columns: most batches are health only, so one statement."""
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        for kiosk_id, k in kiosks.items():
+            groups.setdefault(tuple(sorted(k.changes)), []).append(
+                {"k_id": kiosk_id, "p_last_seen": now, **{f"p_{c}": v for c, v in k.changes.items()}})
+        for columns, params in groups.items():
+            values = {c: bindparam(f"p_{c}") for c in ("last_seen", *columns)}
+            s.connection().execute(update(Kiosk).where(Kiosk.id == bindparam("k_id")).values(values), params)
+
+    # The single-report forms, for callers with a typed message in hand.
+    def birth(self, kiosk_id: str, msg: messages.Birth) -> bool:
+        return self._one(kiosk_id, msg) == STORED
 
     def state(self, kiosk_id: str, msg: messages.State) -> bool:
-        """False for a state from an older session than the latest birth: a Will that arrived after the
-        kiosk had reconnected (the Sparkplug bdSeq rule) must not mark it lost."""
-        with Session(self.engine) as s, s.begin():
-            kiosk = self._kiosk(s, kiosk_id)
-            if msg.session_seq < kiosk.session_seq:
-                return False
-            kiosk.session_seq = msg.session_seq
-            kiosk.state, kiosk.state_at = msg.state, msg.at
-            return True
+        return self._one(kiosk_id, msg) == STORED
 
     def health(self, kiosk_id: str, msg: messages.Health) -> bool:
-        with Session(self.engine) as s, s.begin():
-            kiosk = self._kiosk(s, kiosk_id)
-            if msg.session_seq < kiosk.session_seq:
-                return False
-            kiosk.health, kiosk.health_at = msg.as_dict(), msg.at
-            return True
+        return self._one(kiosk_id, msg) == STORED
 
     def event(self, kiosk_id: str, msg: messages.Event) -> bool:
-        """Stored once: a redelivery (same kiosk, session, time and payload) is a no-op that returns False.
-        Events of older sessions are history replayed from the kiosk's outbox, so they are kept."""
-        payload = msg.as_dict()
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-        with Session(self.engine) as s, s.begin():
-            self._kiosk(s, kiosk_id)
-            s.flush()  # the kiosk row first: the event refers to it
-            done = s.execute(self._insert(Event).values(
-                kiosk_id=kiosk_id, session_seq=msg.session_seq, kind=msg.KIND, at=msg.at, digest=digest,
-                payload=payload, received_at=time.time()).on_conflict_do_nothing())
-            return done.rowcount == 1
+        return self._one(kiosk_id, msg) == STORED
 
+    def _one(self, kiosk_id: str, msg) -> str:
+        return self.write([Report(kiosk_id, type(msg), msg.as_dict())])[0]
+
+    # ------------------------------------------------------------------ reading
     def kiosks(self) -> list[dict]:
         with Session(self.engine) as s:
             return [_row(k) for k in s.scalars(select(Kiosk).order_by(Kiosk.id))]
@@ -82,7 +122,22 @@ class FleetStore:
     def events(self, kiosk_id: str) -> list[dict]:
         with Session(self.engine) as s:
             rows = s.scalars(select(Event).where(Event.kiosk_id == kiosk_id).order_by(Event.at, Event.id))
-            return [{"session_seq": e.session_seq, "kind": e.kind, "at": e.at, "payload": e.payload} for e in rows]
+            return [{"session_seq": e.session_seq, "seq": e.seq, "kind": e.kind, "at": e.at, "payload": e.payload}
+                    for e in rows]
+
+
+class _Pending:
+    """A kiosk's row as a batch goes through it: what the checks read, and the columns to write."""
+    __slots__ = ("session_seq", "health_seq", "changes")
+
+    def __init__(self, session_seq: int, health_seq: int | None):
+        self.session_seq, self.health_seq = session_seq, health_seq
+        self.changes: dict = {}
+
+    def set(self, **columns) -> None:
+        self.changes.update(columns)
+        self.session_seq = columns.get("session_seq", self.session_seq)
+        self.health_seq = columns.get("health_seq", self.health_seq)
 
 
 def _row(k: Kiosk) -> dict:
@@ -90,3 +145,4 @@ def _row(k: Kiosk) -> dict:
             "session_seq": k.session_seq, "last_seen": k.last_seen, "birth_at": k.birth_at,
             "versions": (k.birth or {}).get("versions", {}),
             "identity": (k.birth or {}).get("identity", {}), "health": k.health, "health_at": k.health_at}
+

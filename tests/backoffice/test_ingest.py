@@ -25,8 +25,9 @@ def broker(tmp_path):
 
 
 @pytest.fixture
-async def server(tmp_path, broker):
-    cfg = parse({"broker": {"host": "127.0.0.1", "port": broker.port}}, "backoffice.toml", base=tmp_path)
+async def server(tmp_path, broker, db_url):
+    cfg = parse({"broker": {"host": "127.0.0.1", "port": broker.port}, "database": {"url": db_url}},
+                "backoffice.toml", base=tmp_path)
     s = Server(cfg, port=0)
     await s.start()
     await asyncio.wait_for(s.ingest.subscribed.wait(), 10)
