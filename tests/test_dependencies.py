@@ -34,7 +34,6 @@ NOT_IMPORTED = {
     "ffpyplayer": "Kivy's video provider, loaded by Kivy by name for the media area (#14)",
     "pypinyin": "home-screen search by pinyin initials (#14)",
     "argon2-cffi": "console passwords (#12)",
-    "nats-py": "the JetStream ingest path (#12)",
     "aiosmtpd": "the SMTP sink of the alert tests (#12)",
 }
 

@@ -1,0 +1,109 @@
+"""The production ingest path against a real three-node NATS cluster: kiosks speak MQTT 3.1.1 to its MQTT
+listeners, unchanged; the back office consumes a replicated JetStream stream as a durable, shared consumer."""
+import asyncio
+import logging
+
+import paho.mqtt.client as mqtt
+import pytest
+from aiohttp import ClientSession
+
+from backoffice.config import parse
+from backoffice.server import Server
+from tests.backoffice.nats_cluster import NatsCluster
+from tests.backoffice.test_ingest import BAD_INPUT, SECRET, api_kiosks, birth, health, publish, visit
+from wire import messages, topics
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    (tmp_path / "nats").mkdir()
+    c = NatsCluster(tmp_path / "nats").start()
+    yield c
+    c.stop()
+
+
+def nats_config(tmp_path, cluster, db_url, **ingest):
+    return parse({"broker": {"kind": "nats", "servers": cluster.servers}, "database": {"url": db_url},
+                  "ingest": ingest}, "backoffice.toml", base=tmp_path)
+
+
+@pytest.fixture
+async def server(tmp_path, cluster, db_url):
+    s = Server(nats_config(tmp_path, cluster, db_url), port=0)
+    await s.start()
+    await asyncio.wait_for(s.ingest.subscribed.wait(), 30)
+    yield s
+    await s.stop()
+
+
+def mqtt_kiosk(port: int, client_id: str = "fake-kiosk") -> mqtt.Client:
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    return c
+
+
+@pytest.fixture
+def kiosk(cluster):
+    c = mqtt_kiosk(cluster.nodes[0].mqtt)
+    yield c
+    c.disconnect()
+    c.loop_stop()
+
+
+async def ingest_status(server) -> dict:
+    async with ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{server.port}/api/v1/ingest") as r:
+            return await r.json()
+
+
+async def test_a_kiosk_speaking_mqtt_to_the_cluster_reaches_the_store(server, kiosk):
+    await publish(server, kiosk, topics.topic("K-001", topics.BIRTH), birth().encode())
+    await publish(server, kiosk, topics.topic("K-001", topics.STATE), messages.State("degraded", 3, 1000.5).encode())
+    await publish(server, kiosk, topics.topic("K-001", topics.HEALTH), health().encode())
+    await publish(server, kiosk, topics.topic("K-001", topics.EVENTS), visit().encode())
+    k = (await api_kiosks(server))["K-001"]
+    assert (k["state"], k["session_seq"]) == ("degraded", 3)
+    assert k["health"]["devices"]["receipt"]["reasons"] == ["paper_low"]
+    assert [e["payload"]["flow"] for e in server.store.events("K-001")] == ["queue"]
+    assert (await ingest_status(server))["stale"] is False
+
+
+@pytest.mark.parametrize("topic, payload, reason", [b for b in BAD_INPUT if b[2] != "topic"])
+async def test_bad_input_on_the_nats_path_is_counted_never_stored(server, kiosk, caplog, capsys, topic, payload,
+                                                                  reason):
+    """The same list as the MQTT path's (a topic with '.' cannot even be a NATS subject token, so that one
+    stays with MQTT)."""
+    caplog.set_level(logging.DEBUG)
+    await publish(server, kiosk, topic, payload)
+    assert server.ingest.bad == {reason: 1}
+    assert await api_kiosks(server) == {}
+    await publish(server, kiosk, topics.topic("K-003", topics.STATE), messages.State("in_service", 1, 1.0).encode())
+    assert list(await api_kiosks(server)) == ["K-003"]  # the worker carried on
+    out = capsys.readouterr()
+    assert SECRET not in caplog.text + out.out + out.err
+
+
+async def test_ingest_reconnects_after_the_whole_cluster_restarts_and_says_it_was_stale(server, cluster, tmp_path):
+    for node in cluster.nodes:
+        cluster.kill(node)
+    await asyncio.wait_for(_until(lambda: not server.ingest.connected.is_set()), 20)
+    status = await ingest_status(server)
+    assert (status["stale"], status["reason"]) == (True, "broker_unreachable")
+    cluster.start()  # same ports, same stores
+    await asyncio.wait_for(_until(server.ingest.connected.is_set), 60)  # reconnected with backoff
+    c = mqtt_kiosk(cluster.nodes[1].mqtt, "fake-kiosk-2")
+    try:
+        await publish(server, c, topics.topic("K-004", topics.STATE), messages.State("in_service", 1, 1.0).encode())
+    finally:
+        c.disconnect()
+        c.loop_stop()
+    assert list(await api_kiosks(server)) == ["K-004"]
+    assert (await ingest_status(server))["stale"] is False
+
+
+async def _until(pred):
+    while not pred():
+        await asyncio.sleep(0.05)  # polling a flag another task sets; bounded by the caller's wait_for
