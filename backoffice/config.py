@@ -57,6 +57,9 @@ class IngestConfig(Section):
                        description="Shared-subscription group (MQTT) or durable consumer (NATS): every worker of "
                                    "one back office uses the same.")
     max_payload: int = Field(default=65536, ge=1024, description="Bigger reports are counted as bad, not read.")
+    ack_wait_s: int = Field(default=30, ge=1, le=3600,
+                            description="NATS: a report a worker took and did not store in this time (the worker "
+                                        "died) goes to another worker.")
 
 
 class Config(Section):

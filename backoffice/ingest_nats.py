@@ -32,7 +32,6 @@ log = structlog.get_logger("backoffice.ingest")
 # The kiosks' own topics (not `cmd`, which is the back office's): MQTT levels are subject tokens.
 SUBJECTS = [f"{topics.PREFIX.replace('/', '.')}.*.{t.name.replace('/', '.')}" for t in topics.ALL
             if t.publisher == "kiosk"]
-ACK_WAIT_S = 30  # a batch not acknowledged by then (its worker died) goes to another worker
 MAX_ACK_PENDING = 20_000  # across all workers: enough batches in flight for a dozen workers
 
 
@@ -44,12 +43,13 @@ def topic_of(subject: str) -> str:
 class NatsIngest(Pipeline):
     def __init__(self, store: FleetStore, servers: list[str], *, durable: str = "backoffice",
                  stream: str = "KIOSKS", replicas: int = 3, username: str | None = None,
-                 password: str | None = None, ca_file: str | None = None, max_payload: int = 65536):
+                 password: str | None = None, ca_file: str | None = None, max_payload: int = 65536,
+                 ack_wait_s: int = 30):
         super().__init__(store, max_payload)
         self.servers, self.durable, self.stream, self.replicas = servers, durable, stream, replicas
         self._auth = {"user": username, "password": password} if username else {}
         self._tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
-        self.max_payload = max_payload
+        self.max_payload, self.ack_wait_s = max_payload, ack_wait_s
         self.connected = asyncio.Event()
         self.subscribed = asyncio.Event()  # bound to the durable consumer: reports flow
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backoffice-store")
@@ -100,7 +100,7 @@ class NatsIngest(Pipeline):
                 retention=RetentionPolicy.WORK_QUEUE))  # a report leaves the stream once it is stored
         await js.add_consumer(self.stream, ConsumerConfig(
             durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-            ack_wait=ACK_WAIT_S, max_ack_pending=MAX_ACK_PENDING, max_deliver=-1))
+            ack_wait=self.ack_wait_s, max_ack_pending=MAX_ACK_PENDING, max_deliver=-1))
         sub = await js.pull_subscribe_bind(self.durable, self.stream)
         self._mark_up()
         self.subscribed.set()

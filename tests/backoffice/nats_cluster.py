@@ -42,7 +42,7 @@ def config(node: Node, nodes: list[Node], store: Path) -> str:
     return (f'server_name: "{node.name}"\nlisten: "127.0.0.1:{node.client}"\nhttp: "127.0.0.1:{node.http}"\n'
             f'jetstream {{\n  store_dir: "{store}"\n}}\n'
             f'cluster {{\n  name: "kiosks"\n  listen: "127.0.0.1:{node.route}"\n  routes: [{routes}]\n}}\n'
-            f'mqtt {{\n  listen: "127.0.0.1:{node.mqtt}"\n}}\n')
+            f'mqtt {{\n  listen: "127.0.0.1:{node.mqtt}"\n  stream_replicas: {len(nodes)}\n}}\n')
 
 
 class NatsCluster:
