@@ -11,8 +11,10 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def engine(url: str) -> Engine:
-    """WAL lets the console read while ingest writes; busy_timeout rides over a writer's short lock."""
-    eng = create_engine(url)
+    """WAL lets the console read while ingest writes; busy_timeout rides over a writer's short lock. A
+    server database is pinged before a pooled connection is reused: after a restart of the server, the
+    first query after an outage must not fail on a connection that died with it."""
+    eng = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if eng.dialect.name == "sqlite":
         @event.listens_for(eng, "connect")
         def _pragmas(dbapi_conn, _record):

@@ -2,8 +2,9 @@
 
 `initdb` refuses to run as root, and the tests run as root: the cluster's directory belongs to the
 `postgres` user and its programs run through `runuser -u postgres --`. It listens on a free loopback port
-(and a socket in its own directory, so it never meets the system's cluster). fsync is off: a test cluster
-that loses its data at a power cut loses nothing of value, and every test gets a fresh database anyway.
+(and a socket in its own directory, so it never meets the system's cluster). Unless `durable`, fsync and
+synchronous commits are off: a test cluster that loses its last commits at a crash loses nothing of value.
+A test that crashes the server on purpose asks for a durable one, as production runs.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 class PostgresServer:
-    def __init__(self):
+    def __init__(self, durable: bool = False):
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
         self.data = self.root / "data"
         self.port = 0
@@ -49,8 +51,9 @@ class PostgresServer:
                                          "-E", "UTF8", "--no-sync", "--locale=C.UTF-8"]),
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
         self.port = self.port or free_port()
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(_as_postgres([str(BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.log),
                                      "-w", "-t", "60", "start"]),
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=90)

@@ -186,6 +186,10 @@ async def test_ingest_survives_a_broker_restart(server, broker, tmp_path):
     broker.stop()
     await asyncio.wait_for(_until(lambda: not server.ingest.connected.is_set()), 10)
     assert server.ingest.status()["connected"] is False
+    async with ClientSession() as http:  # what the console shows: the data is not current, and why
+        async with http.get(f"http://127.0.0.1:{server.port}/api/v1/ingest") as r:
+            assert {k: v for k, v in (await r.json()).items() if k in ("stale", "reason")} == {
+                "stale": True, "reason": "broker_unreachable"}
     again = Broker(tmp_path, port=broker.port).start()
     try:
         await asyncio.wait_for(server.ingest.subscribed.wait(), 15)  # paho reconnects with backoff, resubscribes

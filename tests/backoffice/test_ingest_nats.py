@@ -9,6 +9,8 @@ from aiohttp import ClientSession
 
 from backoffice.config import parse
 from backoffice.server import Server
+from tests.backoffice import pg
+from tests.backoffice.fleet_sim import SimKiosk
 from tests.backoffice.nats_cluster import NatsCluster
 from tests.backoffice.test_ingest import BAD_INPUT, SECRET, api_kiosks, birth, health, publish, visit
 from wire import messages, topics
@@ -107,3 +109,48 @@ async def test_ingest_reconnects_after_the_whole_cluster_restarts_and_says_it_wa
 async def _until(pred):
     while not pred():
         await asyncio.sleep(0.05)  # polling a flag another task sets; bounded by the caller's wait_for
+
+
+@pytest.fixture
+def own_pg():
+    """A PostgreSQL of this test's own, since the test stops it; durable, since it is crashed."""
+    why = pg.missing()
+    if why:
+        pytest.skip(why)
+    server = pg.PostgresServer(durable=True).start()
+    yield server
+    server.remove()
+
+
+async def test_a_database_outage_is_waited_out_nothing_acknowledged_is_lost_and_the_api_says_stale(
+        tmp_path, cluster, own_pg):
+    """PostgreSQL stops mid-run: the worker keeps running, the cluster keeps what kiosks hand over (the worker
+    acknowledges only after commit), the API says the data is stale; when the database is back, all of it
+    is stored and the data is current again."""
+    s = Server(nats_config(tmp_path, cluster, own_pg.create_database()), port=0)
+    await s.start()
+    kiosk = SimKiosk("K-001", cluster.nodes[0].mqtt)
+    try:
+        await asyncio.wait_for(s.ingest.subscribed.wait(), 30)
+        for seq in range(1, 11):
+            kiosk.publish(seq)
+        await asyncio.wait_for(_until(lambda: s.ingest.counts["stored"] >= 10), 30)
+        own_pg.stop("immediate")
+        for seq in range(11, 41):
+            kiosk.publish(seq)
+        await asyncio.wait_for(_until(lambda: kiosk.handed_over() == 40), 30)
+        await asyncio.wait_for(_until(lambda: not s.ingest.database.up), 30)
+        status = await ingest_status(s)
+        assert (status["stale"], status["reason"]) == (True, "database_unreachable")
+        async with ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{s.port}/api/v1/kiosks") as r:
+                assert r.status == 503 and (await r.json())["freshness"]["stale"] is True
+        await asyncio.to_thread(own_pg.start)
+        await asyncio.wait_for(_until(lambda: s.ingest.database.up and s.ingest.counts["stored"] >= 40), 60)
+        assert [e["seq"] for e in s.store.events("K-001")] == list(range(1, 41, 2))
+        k = (await api_kiosks(s))["K-001"]
+        assert k["health"]["seq"] == 40
+        assert (await ingest_status(s))["stale"] is False
+    finally:
+        kiosk.close()
+        await s.stop()
