@@ -8,6 +8,7 @@ reason and logged with where and why, never with the payload, and never reaches 
 from __future__ import annotations
 
 import collections
+import functools
 import re
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ class Reader:
     def read(self, topic: str, payload: bytes) -> Report | None:
         """The report in `payload`, or None when it is not one the store may keep (counted and logged)."""
         try:
-            kiosk_id, which = topics.parse_topic(topic)
+            kiosk_id, which = _parse_topic(topic)
         except WireError as exc:
             return self._refuse("topic", topic, exc)
         if which is topics.CMD:
@@ -61,6 +62,11 @@ class Reader:
         self.bad[reason] += 1
         log.warning("ingest.bad_report", reason=reason, topic="/".join(topic.split("/")[:3])[:48],
                     **(_located(exc) if exc else {}))
+
+
+@functools.lru_cache(maxsize=1 << 18)  # a few topics per kiosk: a province's fleet fits
+def _parse_topic(topic: str) -> tuple[str, topics.Topic]:
+    return topics.parse_topic(topic)
 
 
 def _located(exc: WireError) -> dict:

@@ -13,7 +13,7 @@ import json
 import time
 
 import structlog
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,8 @@ from wire import messages
 log = structlog.get_logger("backoffice.store")
 
 STORED, DUPLICATE, STALE, IGNORED = "stored", "duplicate", "stale", "ignored"
+JSON_COLUMNS = frozenset({"birth", "health"})
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class FleetStore:
@@ -31,6 +33,9 @@ class FleetStore:
         self.engine = engine
         self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[engine.dialect.name]
         self._lock_rows = engine.dialect.name == "postgresql"
+        self._p = "?" if engine.dialect.paramstyle == "qmark" else "%s"  # sqlite3; psycopg
+        self._sql = {"new_kiosk": f"INSERT INTO kiosks (id, session_seq, state) VALUES ({self._p}, 0, 'unknown') "
+                                  "ON CONFLICT (id) DO NOTHING"}
 
     # ------------------------------------------------------------------ writing
     def write(self, reports: list[Report]) -> list[str]:
@@ -42,13 +47,13 @@ class FleetStore:
         now = time.time()
         ids = sorted({r.kiosk_id for r in reports})
         with Session(self.engine) as s, s.begin():
-            s.execute(self._insert(Kiosk).on_conflict_do_nothing(index_elements=["id"]),
-                      [{"id": i, "session_seq": 0, "state": "unknown"} for i in ids])
+            conn = s.connection()
+            conn.exec_driver_sql(self._sql["new_kiosk"], [(i,) for i in ids])
             query = select(Kiosk.id, Kiosk.session_seq, Kiosk.health_seq).where(Kiosk.id.in_(ids)).order_by(Kiosk.id)
-            rows = s.execute(query.with_for_update() if self._lock_rows else query)
+            rows = conn.execute(query.with_for_update() if self._lock_rows else query)
             kiosks = {i: _Pending(ss, hs) for i, ss, hs in rows}
             outcomes = [self._apply(s, kiosks[r.kiosk_id], r, now) for r in reports]
-            self._update(s, kiosks, now)
+            self._update(conn, kiosks, now)
         return outcomes
 
     def _apply(self, s: Session, k: _Pending, r: Report, now: float) -> str:
@@ -88,15 +93,21 @@ class FleetStore:
             payload=body, received_at=now, seq=body.get("seq")).on_conflict_do_nothing().returning(Event.id))
         return done.first() is not None
 
-    def _update(self, s: Session, kiosks: dict[str, _Pending], now: float) -> None:
-        """One executemany per set of changed columns: most batches are health only, so one statement."""
-        groups: dict[tuple[str, ...], list[dict]] = {}
+    def _update(self, conn, kiosks: dict[str, _Pending], now: float) -> None:
+        """One executemany per set of changed columns (most batches: health only, so one statement), straight
+        to the driver: SQLAlchemy's per-row parameter handling cost more than the database's work here."""
+        groups: dict[tuple[str, ...], list[tuple]] = {}
         for kiosk_id, k in kiosks.items():
-            groups.setdefault(tuple(sorted(k.changes)), []).append(
-                {"k_id": kiosk_id, "p_last_seen": now, **{f"p_{c}": v for c, v in k.changes.items()}})
-        for columns, params in groups.items():
-            values = {c: bindparam(f"p_{c}") for c in ("last_seen", *columns)}
-            s.connection().execute(update(Kiosk).where(Kiosk.id == bindparam("k_id")).values(values), params)
+            columns = tuple(sorted(k.changes))
+            values = [_dumps(v) if c in JSON_COLUMNS else v for c, v in sorted(k.changes.items())]
+            groups.setdefault(columns, []).append((*values, now, kiosk_id))
+        for columns, rows in groups.items():
+            sets = ", ".join(f"{c} = {self._ph(c)}" for c in (*columns, "last_seen"))
+            conn.exec_driver_sql(f"UPDATE kiosks SET {sets} WHERE id = {self._p}", rows)
+
+    def _ph(self, column: str) -> str:
+        """A column's placeholder; PostgreSQL takes JSON as text only when told it is JSON."""
+        return f"CAST({self._p} AS json)" if column in JSON_COLUMNS and self._lock_rows else self._p
 
     # The single-report forms, for callers with a typed message in hand.
     def birth(self, kiosk_id: str, msg: messages.Birth) -> bool:

@@ -247,4 +247,4 @@ def read(topic: topics.Topic, raw: bytes | str) -> tuple[type[Message], dict]:
     else:
         (cls,) = ON_TOPIC[topic]
     check(cls, body)
-    return cls, {"v": cls.VERSION, **cls.CONST, **known(cls, body)}
+    return cls, known(cls, body, ("v", *cls.CONST))

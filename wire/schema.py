@@ -97,26 +97,44 @@ def check_fields(cls, body: dict, at: str = "") -> None:
             raise WireError(f"{at}{name}", f"must be one of {', '.join(map(str, allowed))}")
 
 
-def known(cls, body: dict) -> dict:
-    """A checked body with only the fields `cls` declares, nested parts too: what a receiver may keep of it
-    without building the dataclasses (fields it does not know are ignored, never stored)."""
-    return {name: prune(body[name]) for name, prune in _pruners(cls) if name in body}
+def known(cls, body: dict, keep: tuple[str, ...] = ()) -> dict:
+    """A checked body with only the fields `cls` declares (and `keep`), nested parts too: what a receiver
+    may keep of it without building the dataclasses (fields it does not know are ignored, never stored).
+    The body itself when it has nothing else, as is usual: no copy on the hot path."""
+    names, nested = _shape(cls, keep)
+    out = body if body.keys() <= names else {k: v for k, v in body.items() if k in names}
+    for name, prune in nested:
+        if name in out:
+            value = out[name]
+            pruned = prune(value)
+            if pruned is not value:
+                out = dict(out) if out is body else out
+                out[name] = pruned
+    return out
+
+
+def _known_each(part, values: dict) -> dict:
+    out = values
+    for key, value in values.items():
+        pruned = known(part, value)
+        if pruned is not value:
+            out = dict(out) if out is values else out
+            out[key] = pruned
+    return out
 
 
 @functools.cache
-def _pruners(cls) -> tuple:
-    keep = (lambda v: v)
-    out = []
+def _shape(cls, keep: tuple[str, ...] = ()) -> tuple[frozenset, tuple]:
+    """The names a body of `cls` may hold, and a pruner for each field that holds parts (dataclasses)."""
+    nested = []
     for f in dataclasses.fields(cls):
         kind = _hints(cls)[f.name]
         args = typing.get_args(kind)
         if dataclasses.is_dataclass(kind):
-            out.append((f.name, functools.partial(known, kind)))
+            nested.append((f.name, functools.partial(known, kind)))
         elif typing.get_origin(kind) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
-            out.append((f.name, lambda v, part=args[1]: {k: known(part, x) for k, x in v.items()}))
-        else:
-            out.append((f.name, keep))
-    return tuple(out)
+            nested.append((f.name, functools.partial(_known_each, args[1])))
+    return frozenset(keep) | {f.name for f in dataclasses.fields(cls)}, tuple(nested)
 
 
 @functools.cache
