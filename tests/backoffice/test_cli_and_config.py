@@ -72,7 +72,7 @@ def test_serve_with_no_configuration_answers_and_stops_cleanly_on_sigterm(tmp_pa
                 break
         assert url, "serve never said where it listens"
         with urllib.request.urlopen(url + "api/v1/kiosks", timeout=10) as r:
-            assert json.load(r) == {"kiosks": []}
+            assert json.load(r)["kiosks"] == []
         children = _children(proc.pid)
         assert [Path(f"/proc/{c}/comm").read_text().strip() for c in children] == ["mosquitto"]
         proc.send_signal(signal.SIGTERM)
