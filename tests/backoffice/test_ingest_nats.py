@@ -154,3 +154,32 @@ async def test_a_database_outage_is_waited_out_nothing_acknowledged_is_lost_and_
     finally:
         kiosk.close()
         await s.stop()
+
+
+async def test_the_kiosks_own_reporter_reports_through_the_cluster_unchanged(server, cluster, tmp_path):
+    """The kiosk runtime's MQTT reporter, as shipped (Will, retained birth and state, outbox), pointed at a
+    NATS node's MQTT listener: its birth, health and numbered events reach the back office."""
+    from kiosk.fleet.outbox import Outbox
+    from kiosk.fleet.reporter import MqttReporter
+    reporter = MqttReporter("K-010", "127.0.0.1", cluster.nodes[2].mqtt, Outbox(tmp_path / "outbox.db"), tmp_path,
+                            identity={"hall": "Hall 7"})
+    await reporter.start()
+    try:
+        await asyncio.wait_for(reporter.listening.wait(), 30)  # subscribed to its commands: MQTT fully up
+        reporter.set_health(health())
+        reporter.event(visit())
+        reporter.event(visit(at=1003.0))
+        await asyncio.wait_for(_until(lambda: len(s_events(server, "K-010")) == 2), 30)
+        events = s_events(server, "K-010")
+        assert events[0]["seq"] < events[1]["seq"]  # numbered by the kiosk, in order
+        await asyncio.wait_for(_until(lambda: (server.store.kiosks() or [{}])[0].get("health") is not None), 30)
+        (k,) = server.store.kiosks()
+        assert (k["id"], k["hall"], k["state"]) == ("K-010", "Hall 7", "starting")
+        assert k["health"]["seq"] is not None
+    finally:
+        await reporter.stop()
+        reporter.outbox.close()
+
+
+def s_events(server, kiosk_id):
+    return server.store.events(kiosk_id)
