@@ -25,6 +25,11 @@ log = structlog.get_logger("backoffice.store")
 
 STORED, DUPLICATE, STALE, IGNORED = "stored", "duplicate", "stale", "ignored"
 JSON_COLUMNS = frozenset({"birth", "health"})
+# The kiosks table's columns that ingest writes, with their PostgreSQL types (birth and health: json).
+PG_TYPES = {"id": "text", "hall": "text", "region": "text", "session_seq": "int4", "birth": "json",
+            "birth_at": "float8", "state": "text", "state_at": "float8", "health": "json", "health_at": "float8",
+            "last_seen": "float8", "health_seq": "int8"}
+FLOAT_COLUMNS = frozenset(c for c, t in PG_TYPES.items() if t == "float8")
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -33,9 +38,10 @@ class FleetStore:
         self.engine = engine
         self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[engine.dialect.name]
         self._lock_rows = engine.dialect.name == "postgresql"
-        self._p = "?" if engine.dialect.paramstyle == "qmark" else "%s"  # sqlite3; psycopg
-        self._sql = {"new_kiosk": f"INSERT INTO kiosks (id, session_seq, state) VALUES ({self._p}, 0, 'unknown') "
-                                  "ON CONFLICT (id) DO NOTHING"}
+        self._new_kiosks = ("INSERT INTO kiosks (id, session_seq, state) SELECT unnest(%s::text[]), 0, 'unknown' "
+                            "ON CONFLICT (id) DO NOTHING" if self._lock_rows else
+                            "INSERT INTO kiosks (id, session_seq, state) VALUES (?, 0, 'unknown') "
+                            "ON CONFLICT (id) DO NOTHING")
 
     # ------------------------------------------------------------------ writing
     def write(self, reports: list[Report]) -> list[str]:
@@ -48,7 +54,7 @@ class FleetStore:
         ids = sorted({r.kiosk_id for r in reports})
         with Session(self.engine) as s, s.begin():
             conn = s.connection()
-            conn.exec_driver_sql(self._sql["new_kiosk"], [(i,) for i in ids])
+            conn.exec_driver_sql(self._new_kiosks, (ids,) if self._lock_rows else [(i,) for i in ids])
             query = select(Kiosk.id, Kiosk.session_seq, Kiosk.health_seq).where(Kiosk.id.in_(ids)).order_by(Kiosk.id)
             rows = conn.execute(query.with_for_update() if self._lock_rows else query)
             kiosks = {i: _Pending(ss, hs) for i, ss, hs in rows}
@@ -94,20 +100,30 @@ class FleetStore:
         return done.first() is not None
 
     def _update(self, conn, kiosks: dict[str, _Pending], now: float) -> None:
-        """One executemany per set of changed columns (most batches: health only, so one statement), straight
-        to the driver: SQLAlchemy's per-row parameter handling cost more than the database's work here."""
-        groups: dict[tuple[str, ...], list[tuple]] = {}
+        """One statement per set of changed columns (most batches: health only, so one), straight to the
+        driver: SQLAlchemy's per-row parameter handling cost more than the database's work here. SQLite
+        takes an executemany (its loop is in C); PostgreSQL one UPDATE ... FROM the batch as one JSON
+        array, encoded once here and taken apart by the server: a round trip and a plan for the batch
+        instead of one per kiosk, and no per-value escaping in the worker."""
+        groups: dict[tuple[str, ...], list] = {}
         for kiosk_id, k in kiosks.items():
             columns = tuple(sorted(k.changes))
-            values = [_dumps(v) if c in JSON_COLUMNS else v for c, v in sorted(k.changes.items())]
-            groups.setdefault(columns, []).append((*values, now, kiosk_id))
+            if self._lock_rows:
+                groups.setdefault(columns, []).append({"id": kiosk_id, "last_seen": now, **k.changes})
+            else:
+                values = [_dumps(v) if c in JSON_COLUMNS else float(v) if c in FLOAT_COLUMNS else v
+                          for c, v in sorted(k.changes.items())]  # JSON allows 1000 for 1000.0
+                groups.setdefault(columns, []).append((*values, now, kiosk_id))
         for columns, rows in groups.items():
-            sets = ", ".join(f"{c} = {self._ph(c)}" for c in (*columns, "last_seen"))
-            conn.exec_driver_sql(f"UPDATE kiosks SET {sets} WHERE id = {self._p}", rows)
-
-    def _ph(self, column: str) -> str:
-        """A column's placeholder; PostgreSQL takes JSON as text only when told it is JSON."""
-        return f"CAST({self._p} AS json)" if column in JSON_COLUMNS and self._lock_rows else self._p
+            names = (*columns, "last_seen")
+            if self._lock_rows:
+                sets = ", ".join(f"{c} = v->'{c}'" if c in JSON_COLUMNS else f"{c} = (v->>'{c}')::{PG_TYPES[c]}"
+                                 for c in names)
+                conn.exec_driver_sql(f"UPDATE kiosks AS k SET {sets} FROM json_array_elements(%s::json) AS v "
+                                     "WHERE k.id = v->>'id'", (_dumps(rows),))
+            else:
+                sets = ", ".join(f"{c} = ?" for c in names)
+                conn.exec_driver_sql(f"UPDATE kiosks SET {sets} WHERE id = ?", rows)
 
     # The single-report forms, for callers with a typed message in hand.
     def birth(self, kiosk_id: str, msg: messages.Birth) -> bool:

@@ -35,7 +35,7 @@ def test_a_will_from_an_older_session_is_stale_within_one_batch(db_engine):
     store = FleetStore(db_engine)
     birth = messages.Birth(kiosk_id="K-1", boot_id="b", session_seq=5, versions={}, commands=[], command_envelope=1,
                            commands_enabled=False, at=1.0, identity={"hall": "Hall 1"})
-    out = store.write([report("K-1", birth), report("K-1", messages.State("in_service", 5, 2.0)),
+    out = store.write([report("K-1", birth), report("K-1", messages.State("in_service", 5, 2)),  # an int `at`
                        report("K-1", messages.State("lost", 4, 3.0))])
     assert out == ["stored", "stored", "stale"]
     (k,) = store.kiosks()
@@ -45,6 +45,7 @@ def test_a_will_from_an_older_session_is_stale_within_one_batch(db_engine):
 def test_many_kiosks_in_one_batch(db_engine):
     store = FleetStore(db_engine)
     batch = [report(f"K-{i}", health(2 * n)) for n in range(1, 4) for i in range(50)]
+    batch += [report(f"K-{i}", messages.State("in_service", 1, i)) for i in range(25)]  # two kinds of change
     assert set(store.write(batch)) == {"stored"}
     assert {k["health"]["seq"] for k in store.kiosks()} == {6}
     assert len(store.kiosks()) == 50
