@@ -6,9 +6,12 @@ beside the data instead of presenting old states as current.
 """
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from backoffice.keys import INGEST
+from backoffice.web import i18n
 
 REASONS = ("database_unreachable", "broker_unreachable")
 
@@ -21,3 +24,26 @@ def status(app: web.Application) -> dict:
         if not link.up:
             return {"stale": True, "reason": reason, "since": link.since, "detail": link.detail}
     return {"stale": False, "reason": "", "since": max(ingest.database.since, ingest.broker.since), "detail": ""}
+
+
+def banner(request: web.Request, lang: str) -> str:
+    """The line every page shows above its data while that data is stale; "" while it is current."""
+    if INGEST not in request.app:
+        return ""
+    now = status(request.app)
+    if not now["stale"]:
+        return ""
+    return i18n.text(f"stale.{now['reason']}", lang, since=time.strftime("%Y-%m-%d %H:%M:%S",
+                                                                          time.localtime(now["since"])))
+
+
+i18n.add({
+    "stale.database_unreachable": {
+        "zh-CN": "数据库无法访问（自 {since} 起）：页面显示的是最后已知的状态，不是设备当前的状态。",
+        "en": "The database is unreachable (since {since}): this page shows the last known states, "
+              "not the kiosks' current ones."},
+    "stale.broker_unreachable": {
+        "zh-CN": "与设备消息服务器的连接已中断（自 {since} 起）：页面显示的是最后已知的状态，不是设备当前的状态。",
+        "en": "The connection to the kiosks' message broker is down (since {since}): this page shows the last "
+              "known states, not the kiosks' current ones."},
+})
