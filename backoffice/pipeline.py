@@ -6,7 +6,8 @@ them. `process` returns only once its batch is committed: the NATS path acknowle
 after that, so a report is either in the database or will be delivered again. When the database is
 unreachable the batch waits and is retried with backoff (and no more is taken in meanwhile); the outage is
 logged once when it starts and once when it ends, and `freshness` turns stale. A report the database itself
-refuses (not an outage) is written alone, counted as failed and skipped, so one bad row cannot stop a worker.
+refuses (not an outage), or that trips a bug in the store, is written alone, counted as failed and skipped,
+so one bad report cannot stop a worker, nor come back forever from JetStream.
 """
 from __future__ import annotations
 
@@ -95,10 +96,10 @@ class Pipeline:
     def _write(self, reports: list[Report]) -> list[str]:
         try:
             return self.store.write(reports)
-        except SQLAlchemyError as exc:
-            if _outage(exc):
+        except Exception as exc:  # noqa: BLE001  (a bug on one report must not stop the fleet's ingest either)
+            if isinstance(exc, SQLAlchemyError) and _outage(exc):
                 raise
-            if len(reports) > 1:  # find the one the database refuses; keep the others
+            if len(reports) > 1:  # find the one the database (or the store) refuses; keep the others
                 return [o for r in reports for o in self._write([r])]
             # The error's text can quote the row's values, a report's payload: only its kind is logged.
             log.error("ingest.store_refused", error=_what(exc), kind=reports[0].cls.__name__)
@@ -110,7 +111,7 @@ def _outage(exc: SQLAlchemyError) -> bool:
         isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
-def _what(exc: SQLAlchemyError) -> str:
+def _what(exc: Exception) -> str:
     """The error's class and, on PostgreSQL, its SQLSTATE: never its message, which can hold the parameters."""
     orig = getattr(exc, "orig", None)
     code = getattr(orig, "sqlstate", None)
