@@ -87,3 +87,10 @@ def test_serve_with_no_configuration_answers_and_stops_cleanly_on_sigterm(tmp_pa
 def _children(pid: int) -> list[int]:
     """Children of every thread: the broker is started from a worker thread."""
     return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+
+
+def test_the_nats_broker_needs_its_servers_said_in_one_located_line(tmp_path):
+    with pytest.raises(config.ConfigError, match=r"^backoffice.toml: broker: .*needs servers"):
+        config.parse({"broker": {"kind": "nats"}}, "backoffice.toml", base=tmp_path)
+    with pytest.raises(config.ConfigError, match=r"'http://n1:4222' is not a nats:// or tls:// URL"):
+        config.parse({"broker": {"kind": "nats", "servers": ["http://n1:4222"]}}, "backoffice.toml", base=tmp_path)

@@ -183,3 +183,4 @@ async def test_the_kiosks_own_reporter_reports_through_the_cluster_unchanged(ser
 
 def s_events(server, kiosk_id):
     return server.store.events(kiosk_id)
+
