@@ -32,9 +32,6 @@ class BrokerConfig(Section):
         default="mqtt", description="mqtt: a shared subscription on an MQTT broker (host, port); nats: a durable "
                                     "JetStream consumer on a NATS cluster (servers), whose MQTT listener the kiosks use.")
     servers: list[str] = Field(default_factory=list, description="NATS URLs (nats://host:4222), several for a cluster.")
-    stream: str = Field(default="KIOSKS", pattern=r"^[A-Za-z0-9_-]{1,32}$",
-                        description="The JetStream stream holding the kiosks' reports; created if missing.")
-    replicas: int = Field(default=3, ge=1, le=5, description="Copies of the stream across the cluster's nodes.")
     host: str | None = Field(default=None, description="MQTT broker; unset: start a local mosquitto on loopback.")
     port: int = Field(default=1883, ge=1, le=65535)
     username: str | None = None

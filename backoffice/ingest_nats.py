@@ -1,15 +1,21 @@
 """Fleet ingest from a NATS cluster with JetStream, the production path.
 
-Kiosks are unchanged: they speak MQTT 3.1.1 to the cluster's MQTT listeners, and NATS maps the topic
-kiosk/v1/<id>/health to the subject kiosk.v1.<id>.health. A replicated stream (`replicas` copies, 3 by
-default) holds the kiosks' subjects as a work queue, and every worker of one back office pulls from the
-same durable consumer (named by [ingest] group), so JetStream shares the reports among them like a queue
-group and adding workers adds throughput. A message is acknowledged only after its batch is committed
-(backoffice/pipeline.py): a worker killed mid-batch leaves its messages to be delivered again after
-`ack_wait`, to whichever worker asks next, and the store keeps each report once (kiosk, seq).
+Kiosks are unchanged: they speak MQTT 3.1.1 to the cluster's MQTT listeners. A node answers a kiosk's QoS 1
+PUBLISH with PUBACK only once it has stored the message in JetStream, in the stream the MQTT listener keeps
+for itself, `$MQTT_msgs` (subjects `$MQTT.msgs.<topic with / as .>`, replicated on `mqtt { stream_replicas }`
+nodes). So that is the stream the back office reads: a report a kiosk has handed over is in it. (A stream
+of our own capturing the plain subjects kiosk.v1.> would get a copy with no such promise: while it elects
+a new leader after a node's loss, kiosks still get their PUBACKs and the copies are lost; the failover
+test showed it.) The stream keeps a message while a consumer is interested in it, so the back office's
+durable consumer (named by [ingest] group, filtered on the kiosks' topics) holds every report until it is
+stored; every worker pulls from that one consumer, so JetStream shares the reports among them like a
+queue group, and adding workers adds throughput. A message is acknowledged only after its batch is
+committed (backoffice/pipeline.py): a worker killed mid-batch leaves its messages to be delivered again
+after `ack_wait`, to whichever worker asks next, and the store keeps each report once (kiosk, seq).
 
-nats-py reconnects by itself to another node of the cluster; when none answers at start, or the
-connection is closed, this loop tries again with backoff.
+The listener creates `$MQTT_msgs` when the first MQTT client connects; until then (a new cluster) the worker
+waits for it, retrying with backoff. nats-py reconnects by itself to another node of the cluster; when none
+answers at start, or the connection is closed, this loop tries again with backoff.
 """
 from __future__ import annotations
 
@@ -20,8 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nats
 import structlog
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from backoffice.pipeline import BACKOFF_S, BATCH, Pipeline, Stopped
 from backoffice.store import FleetStore
@@ -29,24 +34,24 @@ from wire import topics
 
 log = structlog.get_logger("backoffice.ingest")
 
-# The kiosks' own topics (not `cmd`, which is the back office's): MQTT levels are subject tokens.
-SUBJECTS = [f"{topics.PREFIX.replace('/', '.')}.*.{t.name.replace('/', '.')}" for t in topics.ALL
-            if t.publisher == "kiosk"]
+STREAM = "$MQTT_msgs"  # nats-server's own stream of the QoS 1 messages MQTT clients publish
+SUBJECT_PREFIX = "$MQTT.msgs."
+FILTER = SUBJECT_PREFIX + topics.PREFIX.replace("/", ".") + ".>"  # the kiosks' topics only
 MAX_ACK_PENDING = 20_000  # across all workers: enough batches in flight for a dozen workers
 
 
 def topic_of(subject: str) -> str:
-    """kiosk.v1.K-001.cmd.resp -> kiosk/v1/K-001/cmd/resp (kiosk ids hold no '.', wire.topics)."""
-    return subject.replace(".", "/")
+    """$MQTT.msgs.kiosk.v1.K-001.cmd.resp -> kiosk/v1/K-001/cmd/resp (kiosk ids hold no '.', wire.topics)."""
+    return subject.removeprefix(SUBJECT_PREFIX).replace(".", "/")
 
 
 class NatsIngest(Pipeline):
     def __init__(self, store: FleetStore, servers: list[str], *, durable: str = "backoffice",
-                 stream: str = "KIOSKS", replicas: int = 3, username: str | None = None,
+                 username: str | None = None,
                  password: str | None = None, ca_file: str | None = None, max_payload: int = 65536,
                  ack_wait_s: int = 30):
         super().__init__(store, max_payload)
-        self.servers, self.durable, self.stream, self.replicas = servers, durable, stream, replicas
+        self.servers, self.durable = servers, durable
         self._auth = {"user": username, "password": password} if username else {}
         self._tls = ssl.create_default_context(cafile=ca_file) if ca_file else None
         self.max_payload, self.ack_wait_s = max_payload, ack_wait_s
@@ -92,19 +97,15 @@ class NatsIngest(Pipeline):
             disconnected_cb=self._on_disconnected, reconnected_cb=self._on_reconnected,
             error_cb=self._on_error, **self._auth)
         js = self._nc.jetstream(timeout=10)
-        try:
-            await js.stream_info(self.stream)
-        except NotFoundError:
-            await js.add_stream(StreamConfig(
-                name=self.stream, subjects=SUBJECTS, num_replicas=self.replicas, storage=StorageType.FILE,
-                retention=RetentionPolicy.WORK_QUEUE))  # a report leaves the stream once it is stored
-        await js.add_consumer(self.stream, ConsumerConfig(
-            durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.ack_wait_s, max_ack_pending=MAX_ACK_PENDING, max_deliver=-1))
-        sub = await js.pull_subscribe_bind(self.durable, self.stream)
+        await js.stream_info(STREAM)  # NotFoundError until the first kiosk connects: retried with backoff
+        await js.add_consumer(STREAM, ConsumerConfig(
+            durable_name=self.durable, filter_subject=FILTER, ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait_s, max_ack_pending=MAX_ACK_PENDING,
+            max_deliver=-1))
+        sub = await js.pull_subscribe_bind(self.durable, STREAM)
         self._mark_up()
         self.subscribed.set()
-        log.info("ingest.connected", servers=self.servers, stream=self.stream, consumer=self.durable)
+        log.info("ingest.connected", servers=self.servers, stream=STREAM, consumer=self.durable)
         return sub
 
     async def _consume(self, sub) -> None:

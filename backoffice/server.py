@@ -48,9 +48,8 @@ class Server:
         ca_file = str(b.ca_file) if b.ca_file else None
         if b.kind == "nats":
             from backoffice.ingest_nats import NatsIngest  # nats-py only where NATS is the broker
-            return NatsIngest(self.store, b.servers, durable=i.group, stream=b.stream, replicas=b.replicas,
-                              username=b.username, password=password, ca_file=ca_file, max_payload=i.max_payload,
-                              ack_wait_s=i.ack_wait_s)
+            return NatsIngest(self.store, b.servers, durable=i.group, username=b.username, password=password,
+                              ca_file=ca_file, max_payload=i.max_payload, ack_wait_s=i.ack_wait_s)
         host, port = b.host, b.port
         if host is None:
             self.broker = LocalBroker(self.cfg.var_dir)

@@ -14,6 +14,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+
 from tests.fleet.mqtt_helpers import free_port
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -63,7 +65,28 @@ class NatsCluster:
         deadline = time.monotonic() + timeout
         for node in self.nodes:
             self._wait_healthy(node, deadline)
+        self._first_mqtt_client(deadline)
         return self
+
+    def _first_mqtt_client(self, deadline: float) -> None:
+        """The MQTT listener creates its JetStream streams (the back office reads `$MQTT_msgs`) when the
+        first MQTT client connects: as the first kiosk of a new cluster would."""
+        while time.monotonic() < deadline:
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="first-client")
+            try:
+                c.connect("127.0.0.1", self.nodes[0].mqtt, keepalive=10)
+                c.loop_start()
+                info = c.publish("cluster/ready", b"", qos=1)
+                info.wait_for_publish(5)
+                if info.is_published():
+                    return
+            except (OSError, RuntimeError, ValueError):
+                pass
+            finally:
+                c.disconnect()
+                c.loop_stop()
+            time.sleep(0.2)  # the cluster's MQTT streams are being placed; bounded by the deadline
+        raise TimeoutError("the cluster's MQTT listener never took a client")
 
     def start_node(self, node: Node) -> None:
         log = (self.workdir / f"{node.name}.log").open("ab")

@@ -1,9 +1,9 @@
 """kill -9 one NATS node and one back-office worker while a fleet reports: nothing a kiosk handed over is lost.
 
 A simulated fleet publishes numbered reports (events and health, wire's `seq`) over MQTT 3.1.1 to two
-nodes of a three-node cluster; two `backoffice serve` processes consume the replicated stream through one
-durable consumer into PostgreSQL. Mid-run the node leading the stream and one worker are killed with
-SIGKILL. Every report a kiosk got a PUBACK for must then be in the store exactly once, and each kiosk's
+nodes of a three-node cluster; two `backoffice serve` processes consume the replicated stream the MQTT
+listener stores them in through one durable consumer into PostgreSQL. Mid-run the node leading that stream
+and one worker are killed with SIGKILL. Every report a kiosk got a PUBACK for must then be in the store exactly once, and each kiosk's
 current health must be its newest report, never an older one redelivered after the crash.
 """
 import json
@@ -69,7 +69,7 @@ class Worker:
                 self.proc.wait()
 
 
-def stream_leader(cluster: NatsCluster, stream: str = "KIOSKS") -> str:
+def stream_leader(cluster: NatsCluster, stream: str = "$MQTT_msgs") -> str:
     for node in cluster.nodes:
         with urllib.request.urlopen(f"http://127.0.0.1:{node.http}/jsz?accounts=true&streams=true", timeout=2) as r:
             for account in json.load(r).get("account_details", []):
