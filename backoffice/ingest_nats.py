@@ -47,9 +47,8 @@ def topic_of(subject: str) -> str:
 
 class NatsIngest(Pipeline):
     def __init__(self, store: FleetStore, servers: list[str], *, durable: str = "backoffice",
-                 username: str | None = None,
-                 password: str | None = None, ca_file: str | None = None, max_payload: int = 65536,
-                 ack_wait_s: int = 30):
+                 username: str | None = None, password: str | None = None, ca_file: str | None = None,
+                 max_payload: int = 65536, ack_wait_s: int = 30):
         super().__init__(store, max_payload)
         self.servers, self.durable = servers, durable
         self._auth = {"user": username, "password": password} if username else {}
