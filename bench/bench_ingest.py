@@ -60,7 +60,7 @@ def publish(port: int, n: int) -> None:
     """Child process: n health reports, round-robin over the fleet, each with its own seq."""
     from wire import topics
     from tests.backoffice.fleet_sim import health
-    payloads = [health(seq).encode().encode() for seq in range(2, 2 * 50 + 2, 2)]
+    payloads = [health(2 * (j + 1)).encode().encode() for j in range(n // KIOSKS + 1)]  # each newer than the last
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-publisher")
     c.max_inflight_messages_set(1000)
     c.max_queued_messages_set(0)
@@ -69,7 +69,7 @@ def publish(port: int, n: int) -> None:
     names = [topics.topic(f"K-{i:05d}", topics.HEALTH) for i in range(KIOSKS)]
     last = None
     for i in range(n):
-        body = payloads[(i // KIOSKS) % len(payloads)]  # a kiosk's reports in order of seq
+        body = payloads[i // KIOSKS]  # a kiosk's reports in order of seq
         last = c.publish(names[i % KIOSKS], body, qos=1)
     last.wait_for_publish(300)
     c.disconnect()
