@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backoffice.auth import require
+from backoffice import freshness
+from backoffice.auth import public
 from backoffice.keys import INGEST
 
 
-@require("viewer")
+@public  # a worker's own health, for load balancers and monitors: counts and link states, nothing of a kiosk
 async def ingest_status(request: web.Request) -> web.Response:
-    return web.json_response(request.app[INGEST].status())
+    return web.json_response({**request.app[INGEST].status(), **freshness.status(request.app)})
 
 
 def setup(application: web.Application) -> None:

@@ -7,8 +7,8 @@ from backoffice import api, audit_page, commands_http, helpdesk, keys, metrics, 
 from backoffice.alerts import pages as alerts
 from backoffice.auth import admin_page, public, signin
 from backoffice.config import Config
-from backoffice.ingest import Ingest
 from backoffice.pages import fleet
+from backoffice.pipeline import Pipeline
 from backoffice.stats import pages as stats
 from backoffice.store import FleetStore
 
@@ -16,7 +16,7 @@ from backoffice.store import FleetStore
 PARTS = (pages, signin, audit_page, admin_page, api, openapi, fleet, alerts, stats, metrics, commands_http, helpdesk)
 
 
-def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:
+def build(cfg: Config, store: FleetStore, ingest: Pipeline) -> web.Application:
     application = web.Application(client_max_size=256 * 1024)
     application[keys.CONFIG], application[keys.ENGINE] = cfg, store.engine
     application[keys.STORE], application[keys.INGEST] = store, ingest

@@ -36,6 +36,10 @@ class DatabaseConfig(Section):
 
 
 class BrokerConfig(Section):
+    kind: Literal["mqtt", "nats"] = Field(
+        default="mqtt", description="mqtt: a shared subscription on an MQTT broker (host, port); nats: a durable "
+                                    "JetStream consumer on a NATS cluster (servers), whose MQTT listener the kiosks use.")
+    servers: list[str] = Field(default_factory=list, description="NATS URLs (nats://host:4222), several for a cluster.")
     host: str | None = Field(default=None, description="MQTT broker; unset: start a local mosquitto on loopback.")
     port: int = Field(default=1883, ge=1, le=65535)
     username: str | None = None
@@ -43,11 +47,24 @@ class BrokerConfig(Section):
     ca_file: Path | None = Field(default=None, description="CA bundle: connect with TLS.")
     keepalive: int = Field(default=30, ge=5, le=600)
 
+    @model_validator(mode="after")
+    def _servers_for_nats(self):
+        if self.kind == "nats" and not self.servers:
+            raise ValueError("kind = \"nats\" needs servers (nats://host:4222, one per node)")
+        bad = [u for u in self.servers if not u.startswith(("nats://", "tls://"))]
+        if bad:
+            raise ValueError(f"servers: {bad[0]!r} is not a nats:// or tls:// URL")
+        return self
+
 
 class IngestConfig(Section):
     group: str = Field(default="backoffice", pattern=r"^[A-Za-z0-9_-]{1,32}$",
-                       description="Shared-subscription group: every worker of one back office uses the same.")
+                       description="Shared-subscription group (MQTT) or durable consumer (NATS): every worker of "
+                                   "one back office uses the same.")
     max_payload: int = Field(default=65536, ge=1024, description="Bigger reports are counted as bad, not read.")
+    ack_wait_s: int = Field(default=30, ge=1, le=3600,
+                            description="NATS: a report a worker took and did not store in this time (the worker "
+                                        "died) goes to another worker.")
 
 
 class AuthConfig(Section):

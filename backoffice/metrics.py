@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from backoffice.alerts.rules import RULES
 from backoffice.config import ConfigError
 from backoffice.helpdesk.metrics import helpdesk_metrics
-from backoffice.ingest import BAD_REASONS
+from backoffice.reports import BAD_REASONS
 from backoffice.keys import ALERTS, CONFIG, ENGINE, INGEST
 from backoffice.models import Kiosk
 from backoffice.stats import facts

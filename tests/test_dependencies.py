@@ -33,7 +33,6 @@ NOT_IMPORTED = {
     "av": "camera and microphone of the help panel (#13)",
     "ffpyplayer": "Kivy's video provider, loaded by Kivy by name for the media area (#14)",
     "pypinyin": "home-screen search by pinyin initials (#14)",
-    "nats-py": "the JetStream ingest path (#12)",
 }
 
 

@@ -15,11 +15,13 @@ MAX_DEPTH = 32
 
 def load_object(raw: bytes | str) -> dict:
     def pairs(items):
-        out = {}
-        for k, v in items:
-            if k in out:
-                raise WireError("", f"duplicate key {k[:20]!r}")
-            out[k] = v
+        out = dict(items)
+        if len(out) != len(items):
+            seen = set()
+            for k, _ in items:
+                if k in seen:
+                    raise WireError("", f"duplicate key {k[:20]!r}")
+                seen.add(k)
         return out
 
     def no_constant(name):
@@ -35,7 +37,9 @@ def load_object(raw: bytes | str) -> dict:
         raise WireError("", "not JSON") from None
     if not isinstance(msg, dict):
         raise WireError("", "not a JSON object")
-    _depth(msg, 0)
+    opened = raw.count(b"{") + raw.count(b"[") if isinstance(raw, bytes) else raw.count("{") + raw.count("[")
+    if opened > MAX_DEPTH:  # fewer brackets than the limit cannot nest deeper than it: no need to walk
+        _depth(msg, 0)
     return msg
 
 

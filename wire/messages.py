@@ -12,7 +12,7 @@ from typing import ClassVar
 from wire import codec, topics
 from wire.commands import REASONS
 from wire.errors import WireError
-from wire.schema import Message
+from wire.schema import Message, check, known
 
 # `starting` until the first fact; `disconnected` after a clean stop; `lost` is the broker's Last Will.
 STATES = ("starting", "in_service", "degraded", "maintenance", "out_of_service", "disconnected", "lost")
@@ -112,18 +112,23 @@ class Health(Message):
     at: float = 0.0
     # The visit under way: {"item": flow id, "step": step id}, empty between visits. Never who the citizen is.
     visit: dict[str, str] = dataclasses.field(default_factory=dict)
+    seq: int | None = None  # the kiosk's report number, see Event.seq
     CHOICES: ClassVar = {"state": STATES, "mode": MODES}
 
     def facts(self) -> dict:
         """What a change is judged by: everything but the figures that move by themselves and the stamps. A
         step is not a change worth a report of its own: the visit's start (mode) is, and steps ride along."""
         return {k: v for k, v in self.as_dict().items()
-                if k not in ("system", "outbox", "session_seq", "at", "visit")}
+                if k not in ("system", "outbox", "session_seq", "at", "visit", "seq")}
 
 
 @dataclasses.dataclass(frozen=True)
 class Event(Message):
-    """History, sent in order from the kiosk's outbox; one subclass per kind."""
+    """History, sent in order from the kiosk's outbox; one subclass per kind.
+
+    `seq` (health has it too) numbers a kiosk's reports: it only grows, across restarts (kept in the
+    outbox's database), so the back office stores each report once on (kiosk, seq) and never lets an older
+    health overwrite a newer one. Kiosks from before it leave it out (None)."""
     KIND: ClassVar[str] = ""
 
 
@@ -137,6 +142,7 @@ class Visit(Event):
     tickets: int
     session_seq: int = 0
     at: float = 0.0
+    seq: int | None = None
     KIND: ClassVar = "visit"
     CONST: ClassVar = {"kind": "visit"}
     CHOICES: ClassVar = {"result": VISIT_RESULTS}
@@ -153,6 +159,7 @@ class DeviceChange(Event):
     changes: dict[str, str | list]
     session_seq: int = 0
     at: float = 0.0
+    seq: int | None = None
     KIND: ClassVar = "device"
     CONST: ClassVar = {"kind": "device"}
 
@@ -169,6 +176,7 @@ class Rating(Event):
     reasons: list[str]  # codes of the kiosk's [aftercare] low_reasons, for a low level
     session_seq: int = 0
     at: float = 0.0
+    seq: int | None = None
     KIND: ClassVar = "rating"
     CONST: ClassVar = {"kind": "rating"}
     CHOICES: ClassVar = {"result": ENDINGS, "level": (0, 1, 2, 3, 4, 5)}
@@ -189,6 +197,7 @@ class CallbackRequest(Event):
     phone: str
     session_seq: int = 0
     at: float = 0.0
+    seq: int | None = None
     KIND: ClassVar = "callback_request"
     CONST: ClassVar = {"kind": "callback_request"}
 
@@ -204,10 +213,14 @@ EVENTS: dict[str, type[Event]] = {cls.KIND: cls for cls in (Visit, DeviceChange,
 
 def decode_event(raw: bytes | str | dict) -> Event:
     body = raw if isinstance(raw, dict) else codec.load_object(raw)
+    return _event_class(body).decode(body)
+
+
+def _event_class(body: dict) -> type[Event]:
     cls = EVENTS.get(body.get("kind")) if isinstance(body.get("kind"), str) else None
     if cls is None:
         raise WireError("kind", f"must be one of {', '.join(EVENTS)}")
-    return cls.decode(body)
+    return cls
 
 
 # ------------------------------------------------------------- command replies
@@ -247,11 +260,15 @@ ON_TOPIC = {topics.STATE: (State,), topics.BIRTH: (Birth,), topics.HEALTH: (Heal
 
 def decode_reply(raw: bytes | str | dict) -> Result | Refused | Failed:
     body = raw if isinstance(raw, dict) else codec.load_object(raw)
+    return _reply_class(body).decode(body)
+
+
+def _reply_class(body: dict) -> type[Message]:
     if body.get("ok") is True:
-        return Result.decode(body)
+        return Result
     if body.get("ok") is not False:
         raise WireError("ok", "must be true or false")
-    return Refused.decode(body) if "refused" in body else Failed.decode(body)
+    return Refused if "refused" in body else Failed
 
 
 def decode(topic: topics.Topic, raw: bytes | str) -> Message:
@@ -264,3 +281,20 @@ def decode(topic: topics.Topic, raw: bytes | str) -> Message:
         raise WireError("topic", "commands are read and verified with wire.signing")
     (cls,) = ON_TOPIC[topic]
     return cls.decode(raw)
+
+
+def read(topic: topics.Topic, raw: bytes | str) -> tuple[type[Message], dict]:
+    """What decode checks, without building it: the message's class and its body, cut to the fields that
+    class declares. The back office stores bodies as they are, and building dataclasses only to turn them
+    back into dicts would cost most of a worker's time at fleet scale."""
+    if topic is topics.CMD:
+        raise WireError("topic", "commands are read and verified with wire.signing")
+    body = codec.load_object(raw)
+    if topic is topics.EVENTS:
+        cls = _event_class(body)
+    elif topic is topics.CMD_RESP:
+        cls = _reply_class(body)
+    else:
+        (cls,) = ON_TOPIC[topic]
+    check(cls, body)
+    return cls, known(cls, body, ("v", *cls.CONST))

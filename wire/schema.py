@@ -10,6 +10,7 @@ receivers; changing a field's meaning needs a new version.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any, ClassVar, TypeVar
@@ -47,8 +48,14 @@ class Message:
 
 def build(cls, body: dict):
     """An instance of dataclass `cls` from a checked body, nested parts (dataclasses) built too."""
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     return cls(**{f.name: _value(hints[f.name], body[f.name]) for f in dataclasses.fields(cls) if f.name in body})
+
+
+@functools.cache
+def _hints(cls) -> dict:
+    """A class's resolved annotations: resolving them is most of a decode's cost, and they never change."""
+    return typing.get_type_hints(cls)
 
 
 def _optional(f: dataclasses.Field) -> bool:
@@ -79,53 +86,121 @@ def check(cls: type[Message], body: dict) -> None:
 
 def check_fields(cls, body: dict, at: str = "") -> None:
     """Every dataclass field of `cls` present in `body`, of its type, among its CHOICES; `at` prefixes names."""
-    hints = typing.get_type_hints(cls)
-    choices = getattr(cls, "CHOICES", {})
-    for f in dataclasses.fields(cls):
-        where = f"{at}{f.name}"
-        if f.name not in body:
-            if _optional(f):
+    for name, optional, typed, allowed in _plan(cls):
+        if name not in body:
+            if optional:
                 continue
-            raise WireError(where, "missing")
-        _typed(where, body[f.name], hints[f.name])
-        allowed = choices.get(f.name)
-        if allowed is not None and body[f.name] not in allowed:
-            raise WireError(where, f"must be one of {', '.join(map(str, allowed))}")
+            raise WireError(f"{at}{name}", "missing")
+        value = body[name]
+        typed(f"{at}{name}", value)
+        if allowed is not None and value not in allowed:
+            raise WireError(f"{at}{name}", f"must be one of {', '.join(map(str, allowed))}")
+
+
+def known(cls, body: dict, keep: tuple[str, ...] = ()) -> dict:
+    """A checked body with only the fields `cls` declares (and `keep`), nested parts too: what a receiver
+    may keep of it without building the dataclasses (fields it does not know are ignored, never stored).
+    The body itself when it has nothing else, as is usual: no copy on the hot path."""
+    names, nested = _shape(cls, keep)
+    out = body if body.keys() <= names else {k: v for k, v in body.items() if k in names}
+    for name, prune in nested:
+        if name in out:
+            value = out[name]
+            pruned = prune(value)
+            if pruned is not value:
+                out = dict(out) if out is body else out
+                out[name] = pruned
+    return out
+
+
+def _known_each(part, values: dict) -> dict:
+    out = values
+    for key, value in values.items():
+        pruned = known(part, value)
+        if pruned is not value:
+            out = dict(out) if out is values else out
+            out[key] = pruned
+    return out
+
+
+@functools.cache
+def _shape(cls, keep: tuple[str, ...] = ()) -> tuple[frozenset, tuple]:
+    """The names a body of `cls` may hold, and a pruner for each field that holds parts (dataclasses)."""
+    nested = []
+    for f in dataclasses.fields(cls):
+        kind = _hints(cls)[f.name]
+        args = typing.get_args(kind)
+        if dataclasses.is_dataclass(kind):
+            nested.append((f.name, functools.partial(known, kind)))
+        elif typing.get_origin(kind) is dict and len(args) == 2 and dataclasses.is_dataclass(args[1]):
+            nested.append((f.name, functools.partial(_known_each, args[1])))
+    return frozenset(keep) | {f.name for f in dataclasses.fields(cls)}, tuple(nested)
+
+
+@functools.cache
+def _plan(cls) -> tuple:
+    """(name, optional, checker, choices) per field, worked out once per class: checking is on ingest's hot path."""
+    hints = _hints(cls)
+    choices = getattr(cls, "CHOICES", {})
+    return tuple((f.name, _optional(f), _checker(hints[f.name]), choices.get(f.name)) for f in dataclasses.fields(cls))
 
 
 def _typed(at: str, value, kind) -> None:
+    _checker(kind)(at, value)
+
+
+@functools.cache
+def _checker(kind):
+    """A function (at, value) that raises a WireError located at `at` unless `value` is of `kind`."""
     if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
         options = typing.get_args(kind)
-        for option in options:
-            try:
-                return _typed(at, value, option)
-            except WireError:
-                continue
-        raise WireError(at, "must be " + " or ".join(_name(typing.get_origin(o) or o) for o in options))
+        each = tuple(_checker(o) for o in options)
+        expected = "must be " + " or ".join(_name(typing.get_origin(o) or o) for o in options)
+
+        def either(at, value):
+            for option in each:
+                try:
+                    return option(at, value)
+                except WireError:
+                    continue
+            raise WireError(at, expected)
+        return either
     if kind is type(None):
-        if value is not None:
-            raise WireError(at, "must be null")
-        return
+        def null(at, value):
+            if value is not None:
+                raise WireError(at, "must be null")
+        return null
     if dataclasses.is_dataclass(kind):
-        if not isinstance(value, dict):
-            raise WireError(at, "must be an object")
-        return check_fields(kind, value, f"{at}.")
+        def part(at, value):
+            if not isinstance(value, dict):
+                raise WireError(at, "must be an object")
+            check_fields(kind, value, f"{at}.")
+        return part
     base = typing.get_origin(kind) or kind
     if base is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        def ok(value):
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
     elif base is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
+        def ok(value):
+            return isinstance(value, int) and not isinstance(value, bool)
     else:
-        ok = isinstance(value, base)
-    if not ok:
-        raise WireError(at, f"must be {_name(base)}")
+        def ok(value):
+            return isinstance(value, base)
+    expected = f"must be {_name(base)}"
     args = typing.get_args(kind)
-    if base is list and args:
-        for i, item in enumerate(value):
-            _typed(f"{at}[{i}]", item, args[0])
-    elif base is dict and len(args) == 2:
-        for key, item in value.items():
-            _typed(f"{at}.{key}"[:80], item, args[1])
+    item = _checker(args[0]) if base is list and args else None
+    entry = _checker(args[1]) if base is dict and len(args) == 2 else None
+
+    def plain(at, value):
+        if not ok(value):
+            raise WireError(at, expected)
+        if item is not None:
+            for i, x in enumerate(value):
+                item(f"{at}[{i}]", x)
+        elif entry is not None:
+            for key, x in value.items():
+                entry(f"{at}.{key}"[:80], x)
+    return plain
 
 
 def _name(kind) -> str:

@@ -16,7 +16,9 @@ import secrets
 
 import structlog
 from aiohttp import web
+from sqlalchemy.exc import OperationalError
 
+from backoffice import freshness
 from backoffice.audit import record
 from backoffice.auth import public
 from backoffice.auth.accounts import StartRefused
@@ -34,6 +36,16 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 @web.middleware
 async def authenticate(request: web.Request, handler):
+    """Who is asking. While the database is unreachable no one can be told apart: 503 with the data's
+    freshness, never a 500 or a sign-in page that cannot work."""
+    try:
+        return await _authenticate(request, handler)
+    except OperationalError:
+        return web.json_response({"error": "database unreachable", "freshness": freshness.status(request.app)},
+                                 status=503)
+
+
+async def _authenticate(request: web.Request, handler):
     auth = request.app[AUTH]
     header = request.headers.get("Authorization")
     if header is not None:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from backoffice import charts, commands_http, fleetstate, history
+from backoffice import charts, commands_http, fleetstate, freshness, history
 from backoffice.auth import require
 from backoffice.fleetview import FleetView, matches
 from backoffice.keys import COMMANDS, CONFIG, ENGINE, FLEET, STORE
@@ -133,10 +133,14 @@ def _filtered(request: web.Request) -> list[dict]:
 
 @require("viewer")
 async def api_kiosks(request: web.Request) -> web.Response:
+    """The fleet with `freshness`: while the database is unreachable the rows are the last ones known, so the
+    answer is 503 (with them) rather than a 200 that another system would take for current."""
     view = request.app[FLEET]
     rows = sorted(_filtered(request), key=lambda r: r["id"])
-    return web.json_response({"now": view.clock(), "kiosks": rows,
-                              "counts": fleetstate.counts([r["state"] for r in view.rows.values()])})
+    fresh = freshness.status(request.app)
+    return web.json_response({"now": view.clock(), "kiosks": rows, "freshness": fresh,
+                              "counts": fleetstate.counts([r["state"] for r in view.rows.values()])},
+                             status=503 if fresh["reason"] == "database_unreachable" else 200)
 
 
 @require("viewer")

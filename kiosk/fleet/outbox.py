@@ -40,6 +40,15 @@ class Outbox:
                                 "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value", (over,))
             return cur.lastrowid
 
+    def next_seq(self) -> int:
+        """The next report number (wire: Health.seq, Event.seq), durable before it is used, so it only grows
+        across restarts. A new outbox starts from the wall clock in milliseconds rather than 1: a kiosk whose
+        disk was replaced must not send numbers the back office has already stored, and would drop as repeats."""
+        with self._lock, self.db:
+            self.db.execute("INSERT INTO meta(key, value) VALUES ('seq', ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = value + 1", (int(time.time() * 1000),))
+            return self.db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0]
+
     def pending(self, limit: int = 100) -> list[tuple[int, str, str]]:
         with self._lock:
             return self.db.execute("SELECT id, topic, payload FROM outbox ORDER BY id LIMIT ?", (limit,)).fetchall()

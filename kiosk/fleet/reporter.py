@@ -139,7 +139,7 @@ class MqttReporter:
 
     def event(self, event: Event) -> None:
         """Store first, then send: an event the caller has handed over is never lost."""
-        stamped = dataclasses.replace(event, session_seq=self.session_seq, at=time.time())
+        stamped = dataclasses.replace(event, session_seq=self.session_seq, at=time.time(), seq=self.outbox.next_seq())
         self.outbox.put(self._topic(topics.EVENTS), stamped.encode())
         self._flush()
 
@@ -160,7 +160,7 @@ class MqttReporter:
     def _publish_health(self) -> None:
         if self.client.is_connected() and self._health is not None:
             body = dataclasses.replace(self._health, outbox=OutboxFigures(self.outbox.depth(), self.outbox.dropped()),
-                                       session_seq=self.session_seq, at=time.time())
+                                       session_seq=self.session_seq, at=time.time(), seq=self.outbox.next_seq())
             self._publish(topics.HEALTH, body.encode(), retain=True)
 
     def _flush(self) -> None:

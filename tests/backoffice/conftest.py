@@ -5,19 +5,48 @@ import os
 
 import pytest
 
+from tests.backoffice import pg
 from tests.backoffice.console import CHROMIUM, CHROMIUM_ARGS, Console
 from tests.fleet.mqtt_helpers import Broker, free_port
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL 15 cluster for the session; each test gets its own database in it."""
+    why = pg.missing()
+    if why:
+        pytest.skip(why)
+    server = pg.PostgresServer().start()
+    yield server
+    server.remove()
+
+
 @pytest.fixture
-def db_engine(tmp_path):
-    """A migrated database for storage tests: SQLite (WAL) here; the PostgreSQL part parametrizes this
-    fixture so every storage test runs on both."""
+def db_url(request, tmp_path):
+    """An empty database's URL, on each of the two engines the back office supports: every storage test that
+    takes it (or db_engine) runs on SQLite, the embedded default, and on PostgreSQL 15, the production one."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'backoffice.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture
+def db_engine(db_url):
+    """A migrated database for storage tests, on both engines (see db_url)."""
     from backoffice import db
-    eng = db.engine(f"sqlite:///{tmp_path / 'backoffice.db'}")
+    eng = db.engine(db_url)
     db.upgrade(eng)
     yield eng
     eng.dispose()
+
+
+def pytest_generate_tests(metafunc):
+    if "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture

@@ -111,3 +111,8 @@ def test_a_secret_the_configuration_names_but_the_environment_lacks_stops_serve_
     assert out.returncode == 1
     assert out.stderr.strip().endswith(
         "alerts.webhooks.ops.secret_env: environment variable NO_SUCH_HOOK_KEY is not set")
+def test_the_nats_broker_needs_its_servers_said_in_one_located_line(tmp_path):
+    with pytest.raises(config.ConfigError, match=r"^backoffice.toml: broker: .*needs servers"):
+        config.parse({"broker": {"kind": "nats"}}, "backoffice.toml", base=tmp_path)
+    with pytest.raises(config.ConfigError, match=r"'http://n1:4222' is not a nats:// or tls:// URL"):
+        config.parse({"broker": {"kind": "nats", "servers": ["http://n1:4222"]}}, "backoffice.toml", base=tmp_path)

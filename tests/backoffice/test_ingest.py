@@ -5,6 +5,7 @@ import logging
 
 import paho.mqtt.client as mqtt
 import pytest
+from aiohttp import ClientSession
 
 from backoffice.config import parse
 from backoffice.server import Server
@@ -24,8 +25,9 @@ def broker(tmp_path):
 
 
 @pytest.fixture
-async def server(tmp_path, broker):
-    cfg = parse({"broker": {"host": "127.0.0.1", "port": broker.port}}, "backoffice.toml", base=tmp_path)
+async def server(tmp_path, broker, db_url):
+    cfg = parse({"broker": {"host": "127.0.0.1", "port": broker.port}, "database": {"url": db_url}},
+                "backoffice.toml", base=tmp_path)
     s = Server(cfg, port=0)
     await s.start()
     await asyncio.wait_for(s.ingest.subscribed.wait(), 10)
@@ -107,7 +109,8 @@ async def test_a_late_will_does_not_mark_a_reconnected_kiosk_lost(server, kiosk)
     assert (await api_kiosks(server))["K-001"]["state"] == "lost"  # the current session's Will counts
 
 
-@pytest.mark.parametrize("topic, payload, reason", [
+# Each bad report, with the reason it is counted under; the NATS path is tested with the same list.
+BAD_INPUT = [
     (topics.topic("K-001", topics.HEALTH), f'{{"v":1,"state":"{SECRET}"', "malformed"),
     (topics.topic("K-001", topics.STATE), json.dumps({"v": 1, "state": "lost", "session_seq": SECRET, "at": 1}),
      "malformed"),
@@ -120,7 +123,10 @@ async def test_a_late_will_does_not_mark_a_reconnected_kiosk_lost(server, kiosk)
     (topics.topic("K-001", topics.STATE), f'{{"v":1,"{SECRET}":1,"{SECRET}":2}}', "malformed"),
     (topics.topic("K-001", topics.HEALTH), "x" * 70000, "too_large"),
     ("kiosk/v1/K.001/state", messages.State("lost", 1, 1.0).encode(), "topic"),
-])
+]
+
+
+@pytest.mark.parametrize("topic, payload, reason", BAD_INPUT)
 async def test_bad_input_is_counted_logged_without_payload_never_stored(server, kiosk, caplog, capsys, topic,
                                                                            payload, reason):
     caplog.set_level(logging.DEBUG)
@@ -178,6 +184,10 @@ async def test_ingest_survives_a_broker_restart(server, broker, tmp_path):
     broker.stop()
     await asyncio.wait_for(_until(lambda: not server.ingest.connected.is_set()), 10)
     assert server.ingest.status()["connected"] is False
+    async with ClientSession() as http:  # what the console shows: the data is not current, and why
+        async with http.get(f"http://127.0.0.1:{server.port}/api/v1/ingest") as r:
+            assert {k: v for k, v in (await r.json()).items() if k in ("stale", "reason")} == {
+                "stale": True, "reason": "broker_unreachable"}
     again = Broker(tmp_path, port=broker.port).start()
     try:
         await asyncio.wait_for(server.ingest.subscribed.wait(), 15)  # paho reconnects with backoff, resubscribes
