@@ -18,6 +18,7 @@ from typing import Callable
 import paho.mqtt.client as mqtt
 import structlog
 
+from backoffice import callbacks_inbox
 from backoffice.store import FleetStore
 from wire import messages, topics
 from wire.errors import WireError
@@ -144,6 +145,8 @@ class Ingest:
             return self._refuse("version" if exc.at == "v" and "version" in exc.detail else "malformed", topic, exc)
         if isinstance(msg, messages.Birth) and msg.kiosk_id != kiosk_id:
             return self._refuse("wrong_kiosk", topic, None)
+        if isinstance(msg, messages.CallbackRequest):  # its phone number is stored masked, never in clear
+            msg = callbacks_inbox.take(self.store.engine, kiosk_id, msg)
         stored = self._store(kiosk_id, msg)
         for observe in self.observers if stored else ():
             try:
