@@ -72,6 +72,8 @@ def test_an_operator_signs_in_filters_acknowledges_and_pings_a_kiosk(console, fl
         page.wait_for_function("document.querySelector('tr[data-command-id]').dataset.state === 'done'")
         assert command.locator("[data-test=command-state]").inner_text() == text["done"]
         assert "link check after a paper-out call" in command.inner_text()
+        page.reload()  # the timeline tells it too, beside the kiosk's faults and restarts
+        page.locator("[data-test=timeline] [data-kind=command_answered]", has_text="ping: done").wait_for()
 
         page.goto(f"{console.url}/audit?actor={OPERATOR}")
         audit = page.locator("[data-test=audit]").inner_text()
