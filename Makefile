@@ -36,9 +36,10 @@ schema: $(STAMP)
 	$(VENV)/bin/kiosk flows schema --scenario > kiosk/schema/flow-test.schema.json
 	$(VENV)/bin/kiosk flows schema --markdown > docs/flow-reference.md
 
-# The console's fleet and kiosk pages, seeded and photographed in Chromium, into docs/screenshots/console/.
+# The console's pages, seeded, signed in through /login and photographed in Chromium, into docs/screenshots/console/.
 console-screenshots: $(STAMP)
 	PYTHONPATH=. $(PY) scripts/console_screenshots.py
+	PYTHONPATH=. $(PY) scripts/shoot_alerts_stats.py
 
 # The lock (requirements/*.txt, hashed) from pyproject.toml and requirements/build.in.
 # dev.txt holds the back office's group too (the suite tests it); runtime.txt, the kiosk image's, does not.

@@ -123,6 +123,23 @@ class Commands:
                              .order_by(Command.created.desc()).limit(limit))
             return [as_dict(r) for r in rows]
 
+    def timeline(self, kiosk_id: str, since: float, limit: int = 200) -> list[dict]:
+        """The kiosk page's timeline entries: each command sent, answered (done, failed, refused) or expired,
+        at the time it happened, with who sent it and why."""
+        with Session(self.engine) as s:
+            rows = s.scalars(select(Command).where(Command.kiosk_id == kiosk_id, Command.created >= since)
+                             .order_by(Command.created.desc()).limit(limit)).all()
+        out: list[dict] = []
+        for r in rows:
+            subject = f"{r.name} · {r.actor}: {r.reason}"
+            if r.sent_at is not None:
+                out.append({"at": r.sent_at, "kind": "command_sent", "subject": subject})
+            if r.state in ("done", "failed", "refused") and r.answered_at is not None:
+                out.append({"at": r.answered_at, "kind": "command_answered", "subject": f"{r.name}: {r.state}"})
+            elif r.state == "expired":
+                out.append({"at": r.expires, "kind": "command_expired", "subject": subject})
+        return out
+
     def get(self, command_id: str) -> dict | None:
         with Session(self.engine) as s:
             row = s.get(Command, command_id)

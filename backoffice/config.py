@@ -99,11 +99,6 @@ class HistoryConfig(Section):
         if self.hourly_days < self.full_days:
             raise ValueError("hourly_days must be at least full_days")
         return self
-class MetricsConfig(Section):
-    token_env: str | None = Field(default=None, description="Environment variable holding the bearer token "
-                                  "Prometheus sends; unset: /metrics answers loopback clients only.")
-
-
 class StatsConfig(Section):
     timezone: str = Field(default="Asia/Shanghai", description="Days and hours of the service statistics are "
                           "counted in this IANA time zone.")
@@ -184,7 +179,6 @@ class Config(Section):
     fleet: FleetConfig = Field(default_factory=FleetConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     helpdesk: HelpdeskConfig = Field(default_factory=HelpdeskConfig)

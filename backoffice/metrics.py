@@ -2,16 +2,15 @@
 open alerts per rule, ingest and notification counters, visits per item). Never a series per kiosk: ten
 thousand kiosks are the same handful of series as ten; each kiosk's detail stays in the console's own store.
 
-Access: with `[metrics] token_env` set, every scrape must send `Authorization: Bearer <token>`; without it,
-only loopback clients are answered (a Prometheus on the same host, or an SSH tunnel). Behind a reverse proxy
-every client looks local: set a token there.
+Access: a scrape from elsewhere sends an API token like any other system (`backoffice tokens add prometheus
+--role viewer`, then `Authorization: Bearer <token>`); the sign-in middleware resolves it, so a token is
+created, expired and revoked in one place. Without a token only loopback clients are answered (a Prometheus
+on the same host, or an SSH tunnel). Behind a reverse proxy every client looks local: send a token there.
 """
 from __future__ import annotations
 
 import asyncio
-import hmac
 import ipaddress
-import os
 import time
 
 from aiohttp import web
@@ -19,6 +18,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from backoffice.alerts.rules import RULES
+from backoffice.auth import allows, public
 from backoffice.config import ConfigError
 from backoffice.helpdesk.metrics import helpdesk_metrics
 from backoffice.reports import BAD_REASONS
@@ -26,7 +26,6 @@ from backoffice.keys import ALERTS, CONFIG, ENGINE, INGEST
 from backoffice.models import Kiosk
 from backoffice.stats import facts
 
-TOKEN = web.AppKey("metrics_token", str)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Hall names and items come from the kiosks' own reports: however many there are, a scrape stays bounded.
 MAX_LABELS = 1000
@@ -34,14 +33,10 @@ OTHER = "(other)"
 
 
 def setup(app: web.Application) -> None:
-    env = app[CONFIG].metrics.token_env
-    token = os.environ.get(env, "") if env else ""
-    if env and not token:
-        raise ConfigError(f"metrics.token_env: environment variable {env} is not set")
-    app[TOKEN] = token
     app.router.add_get("/metrics", metrics)
 
 
+@public  # checked here: an API token with the viewer role, or loopback
 async def metrics(request: web.Request) -> web.Response:
     _admit(request)
     app = request.app
@@ -81,19 +76,20 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def _admit(request: web.Request) -> None:
-    token = request.app[TOKEN]
-    if token:
-        sent = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-            raise web.HTTPUnauthorized(text="metrics: send Authorization: Bearer <token>",
-                                       headers={"WWW-Authenticate": "Bearer"})
+    """A caller the middleware knows (an unknown token never gets here: it is refused with 401) needs the
+    viewer role; an anonymous one must be on loopback."""
+    user = request.get("user")
+    if user is not None:
+        if not allows(user.role, "viewer"):
+            raise web.HTTPForbidden(text="metrics: needs the viewer role")
         return
     try:
         local = ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:
         local = False
     if not local:
-        raise web.HTTPForbidden(text="metrics: loopback only; set [metrics] token_env to scrape from elsewhere")
+        raise web.HTTPForbidden(text="metrics: loopback only; from elsewhere send an API token "
+                                 "(backoffice tokens add prometheus --role viewer)")
 
 
 def _fleet(engine, offline_s: float, tz: str) -> tuple[dict[tuple[str, str], int], dict[str, int]]:

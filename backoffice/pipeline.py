@@ -19,6 +19,7 @@ import time
 import structlog
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
+from backoffice import callbacks_inbox
 from backoffice.reports import BAD_REASONS, Reader, Report
 from backoffice.store import STORED, FleetStore
 from wire import messages
@@ -98,7 +99,10 @@ class Pipeline:
                         _contained(listener.heard, report.kiosk_id, msg)
 
     def _read(self, item: tuple[str, bytes]) -> Report | None:
-        return self.reader.read(*item)
+        report = self.reader.read(*item)
+        if report is not None and report.cls is messages.CallbackRequest:  # the one personal field: masked first
+            report = callbacks_inbox.take(self.store.engine, report)
+        return report
 
     def _commit(self, reports: list[Report]) -> list[str]:
         wait = BACKOFF_S[0]

@@ -8,7 +8,7 @@ publish to a bare paho subscriber on the same broker, which is what the network 
 
     PYTHONPATH=. .venv/bin/python bench/bench_alert_latency.py [rounds]
 
-The console runs in-process with a stand-in sign-in (tests/backoffice/served.py) until the accounts part lands.
+The console runs in-process (tests/backoffice/served.py); the page signs in through /login as an operator.
 """
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def console_rounds(port: int, rounds: int, workdir: Path) -> tuple[list[float], 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page()
-            page.goto(f"{console.url}/alerts?status=open")
+            console.sign_in(page, "/alerts?status=open")
             page.evaluate(WATCH)
             for i in range(rounds):
                 k = f"K-{i:03d}"

@@ -2,7 +2,7 @@
 
 A throwaway database is filled through the same stores and evaluator that ingest uses (a dozen kiosks in
 three halls, a mix of faults, a week of visits drawn from a fixed seed), then the pages are shot in
-Debian's Chromium. The console runs with the tests' stand-in sign-in (tests/backoffice/served.py).
+Debian's Chromium, signed in through /login as an operator (tests/backoffice/served.py).
 
     PYTHONPATH=. .venv/bin/python scripts/shoot_alerts_stats.py
 """
@@ -80,6 +80,7 @@ def main() -> None:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
                 for lang in ("zh-CN", "en"):
                     page = browser.new_page(viewport={"width": 1440, "height": 900}, locale=lang)
+                    console.sign_in(page, f"/alerts?lang={lang}")
                     for name in ("alerts", "stats"):
                         page.goto(f"{console.url}/{name}?lang={lang}")
                         page.screenshot(path=str(OUT / f"{name}-{lang}.png"), full_page=True)

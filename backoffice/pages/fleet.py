@@ -211,7 +211,7 @@ async def _detail(request: web.Request, kiosk_id: str) -> dict:
 
 async def _timeline(request: web.Request, kiosk_id: str, since: float) -> list[dict]:
     """Faults and recoveries (device events), restarts and reconnects (births), maintenance and other state
-    changes, newest first. Commands join with the commands part (kiosk_commands.html)."""
+    changes, and commands (sent, answered, expired), newest first."""
     engine = request.app[ENGINE]
     changes = await asyncio.to_thread(history.changes, engine, kiosk_id, since)
     devices = await asyncio.to_thread(history.device_events, engine, kiosk_id, since)
@@ -233,6 +233,8 @@ async def _timeline(request: web.Request, kiosk_id: str, since: float) -> list[d
         kind = "recovery" if p.get("state") == "ok" else "fault"
         out.append({"at": e["at"], "kind": kind, "subject": f"{p.get('device', '')}: {p.get('state', '')}"
                     + (f" ({', '.join(map(str, p.get('reasons') or []))})" if p.get("reasons") else "")})
+    if COMMANDS in request.app:
+        out += await asyncio.to_thread(request.app[COMMANDS].timeline, kiosk_id, since)
     # maintenance ends when a state after it is anything else
     ordered = sorted(out, key=lambda e: e["at"])
     in_maintenance = False

@@ -1,45 +1,17 @@
-"""A back office in this process against a real Mosquitto, with a stand-in for the sign-in middleware.
-
-Until an account signs in (the accounts part), `require()` reads request["user"]; these tests say who is
-asking in a header, set by a middleware added last (innermost), so it speaks for the request whatever the
-middlewares before it decided.
+"""A back office in this process against a real Mosquitto, and callers who are who they say by real means:
+other systems by API token (`who` = "name:role" makes a token of that name and role, acting as `token:name`),
+people by an account signed in through /login.
 """
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
-from backoffice import app as app_module
 from backoffice.config import parse
 from backoffice.server import Server
-
-
-@dataclass(frozen=True)
-class User:
-    name: str
-    role: str
-
-
-@web.middleware
-async def as_header_says(request: web.Request, handler):
-    who = request.headers.get("X-Test-User")
-    if who:
-        name, _, role = who.partition(":")
-        request["user"] = User(name, role)
-    return await handler(request)
-
-
-class _TestSignIn:
-    @staticmethod
-    def setup(application: web.Application) -> None:
-        application.middlewares.append(as_header_says)
-
-
-def with_test_sign_in(monkeypatch) -> None:
-    monkeypatch.setattr(app_module, "PARTS", (*app_module.PARTS, _TestSignIn))
+from tests.backoffice.auth_helpers import add_account, api_token, sign_in_page, signed_in_session
 
 
 async def start_server(tmp_path, broker_port: int, **commands) -> Server:
@@ -54,14 +26,22 @@ async def start_server(tmp_path, broker_port: int, **commands) -> Server:
 class Api:
     def __init__(self, server: Server):
         self.base = f"http://127.0.0.1:{server.port}"
+        self.engine = server.engine
         self.http = ClientSession()
+        self.tokens: dict[str, str] = {}
+
+    def auth(self, who: str) -> dict:
+        if who not in self.tokens:
+            name, _, role = who.partition(":")
+            self.tokens[who] = api_token(self.engine, name, role)
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
 
     async def post(self, path: str, body, who: str = "olga:operator"):
-        async with self.http.post(self.base + path, json=body, headers={"X-Test-User": who}) as r:
+        async with self.http.post(self.base + path, json=body, headers=self.auth(who)) as r:
             return r.status, (await r.json() if r.content_type == "application/json" else {"text": await r.text()})
 
     async def get(self, path: str, who: str = "vera:viewer"):
-        async with self.http.get(self.base + path, headers={"X-Test-User": who}) as r:
+        async with self.http.get(self.base + path, headers=self.auth(who)) as r:
             return r.status, await r.json()
 
     async def command(self, kiosk: str, command_id: str) -> dict:
@@ -76,6 +56,12 @@ class Api:
                 return c
             await asyncio.sleep(0.1)  # polling another component's progress, bounded
 
+    async def person(self, who: str) -> ClientSession:
+        """A browser-like session signed in through /login as a person with an account ("name:role")."""
+        name, _, role = who.partition(":")
+        await asyncio.to_thread(add_account, self.engine, name, role)
+        return await signed_in_session(self.base, name)
+
     async def close(self) -> None:
         await self.http.close()
 
@@ -88,3 +74,10 @@ async def until(predicate, timeout: float = 20, what: str = "condition"):
             return value
         await asyncio.sleep(0.05)  # polling another component's progress, bounded
     raise AssertionError(f"no {what} within {timeout} s")
+
+
+def sign_in_as(page, server: Server, who: str, path: str) -> None:
+    """A Playwright page signed in through /login as a new account "name:role", landing on `path`."""
+    name, _, role = who.partition(":")
+    add_account(server.engine, name, role)
+    sign_in_page(page, f"http://127.0.0.1:{server.port}", name, path=path)

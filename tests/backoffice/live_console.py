@@ -1,43 +1,22 @@
-"""The console served in this process for page tests, with a signed-in viewer and no login page.
+"""The console served in this process for page tests, with a viewer account and an API token.
 
-The real sign-in (accounts, sessions) is another part's; until it is merged these tests put a user on every
-request with a middleware placed first, so `@require("viewer")` sees one. `LiveConsole` runs
+Pages sign in through /login (`live.sign_in(page, path)`); API calls send `live.token`. `LiveConsole` runs
 backoffice.server.Server (ingest against a real broker, the real app from backoffice.app.build) on its own
 event loop in a background thread, because Playwright's sync API owns the test thread's loop.
 """
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 
 import pytest
 
-from aiohttp import web
-
 from backoffice import app as app_module
 from backoffice.config import parse
 from backoffice.server import Server
+from tests.backoffice.auth_helpers import add_account, api_token, sign_in_page
 
-
-@dataclasses.dataclass(frozen=True)
-class FakeUser:
-    name: str = "tester"
-    role: str = "viewer"
-
-
-class SignedIn:
-    """A PARTS entry: a middleware, first in line, that signs every request in as `user`."""
-
-    def __init__(self, user=FakeUser()):
-        self.user = user
-
-    def setup(self, application: web.Application) -> None:
-        @web.middleware
-        async def signed_in(request, handler):
-            request["user"] = self.user
-            return await handler(request)
-        application.middlewares.insert(0, signed_in)
+USER = "tester"  # a viewer
 
 
 class LiveConsole:
@@ -51,7 +30,8 @@ class LiveConsole:
     def call(self, coro, timeout: float = 30):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def start(self, parts=(SignedIn(),)) -> "LiveConsole":
+    def start(self, parts=(), account: bool = True) -> "LiveConsole":
+        """`parts`: extra PARTS entries (a bench adds its baseline page); `account`: make the viewer and token."""
         self.thread.start()
         saved = app_module.PARTS
         app_module.PARTS = (*saved, *parts)
@@ -62,7 +42,14 @@ class LiveConsole:
         finally:
             app_module.PARTS = saved
         self.url = f"http://127.0.0.1:{self.server.port}"
+        self.token = None
+        if account:
+            add_account(self.server.engine, USER, "viewer")
+            self.token = api_token(self.server.engine, "tests", "viewer")
         return self
+
+    def sign_in(self, page, path: str = "/fleet") -> None:
+        sign_in_page(page, self.url, USER, path=path)
 
     @property
     def store(self):
@@ -83,7 +70,7 @@ class LiveConsole:
 
 @pytest.fixture
 def live(tmp_path, console_broker):
-    """The console in-process against the conftest's broker, every request signed in as a viewer."""
+    """The console in-process against the conftest's broker, with a viewer account and token."""
     c = LiveConsole(tmp_path, console_broker.port).start()
     yield c
     c.stop()

@@ -1,6 +1,5 @@
-"""The console assembled as `backoffice serve` assembles it (database, ingest on a real broker, app.build), plus
-a test middleware that sets request["user"], standing in for sign-in until the accounts part lands: the lead
-switches these tests to real login by dropping `as_user` and signing in through /login instead.
+"""The console assembled as `backoffice serve` assembles it (database, ingest on a real broker, app.build), with
+one account (`user`: name and role) that tests sign in as through /login: `async with console.session() as http`.
 
 `start_console` is for asyncio tests; `ThreadedConsole` runs the same in a thread of its own, for Playwright's
 sync API, which cannot share pytest-asyncio's loop.
@@ -8,37 +7,33 @@ sync API, which cannot share pytest-asyncio's loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-import types
-import warnings
 from pathlib import Path
 
 from aiohttp import web
-from aiohttp.web_exceptions import NotAppKeyWarning
 
 from backoffice import app as console_app, db
 from backoffice.config import parse
 from backoffice.ingest import Ingest
 from backoffice.store import FleetStore
-
-
-def as_user(name: str, role: str):
-    user = types.SimpleNamespace(name=name, role=role)
-
-    @web.middleware
-    async def signed_in(request: web.Request, handler):
-        with warnings.catch_warnings():  # backoffice.auth's key is the plain string "user"
-            warnings.simplefilter("ignore", NotAppKeyWarning)
-            request["user"] = user
-        return await handler(request)
-    return signed_in
+from tests.backoffice.auth_helpers import add_account, sign_in_page, signed_in_session
 
 
 class Running:
-    def __init__(self, app: web.Application, runner: web.AppRunner, ingest: Ingest, engine):
-        self.app, self.runner, self.ingest, self.engine = app, runner, ingest, engine
+    def __init__(self, app: web.Application, runner: web.AppRunner, ingest: Ingest, engine, user: str | None):
+        self.app, self.runner, self.ingest, self.engine, self.user = app, runner, ingest, engine, user
         self.port = runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{self.port}"
+
+    @contextlib.asynccontextmanager
+    async def session(self, name: str | None = None):
+        """An HTTP session signed in as `name` (default: the console's account) through /login."""
+        http = await signed_in_session(self.url, name or self.user)
+        try:
+            yield http
+        finally:
+            await http.close()
 
     async def stop(self) -> None:
         await self.runner.cleanup()
@@ -59,13 +54,13 @@ async def start_console(workdir: Path, broker_port: int | None, *, user=("op1", 
     if broker_port:  # None: no broker, the tests write the store themselves
         await ingest.start()
         await asyncio.wait_for(ingest.subscribed.wait(), 10)
-    application = console_app.build(cfg, store, ingest)
     if user:
-        application.middlewares.append(as_user(*user))
+        await asyncio.to_thread(add_account, engine, *user)
+    application = console_app.build(cfg, store, ingest)
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return Running(application, runner, ingest, engine)
+    return Running(application, runner, ingest, engine, user[0] if user else None)
 
 
 class ThreadedConsole:
@@ -78,6 +73,10 @@ class ThreadedConsole:
 
     def call(self, coro, timeout: float = 30):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def sign_in(self, page, path: str = "/", name: str | None = None) -> None:
+        """Sign a Playwright page in through /login as `name` (default: the console's account)."""
+        sign_in_page(page, self.url, name or self.running.user, path=path)
 
     def stop(self) -> None:
         self.call(self.running.stop())

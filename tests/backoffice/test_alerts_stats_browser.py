@@ -32,7 +32,7 @@ def test_a_paper_out_appears_live_and_an_operator_acknowledges_it(tmp_path, cons
     console = ThreadedConsole(tmp_path, console_broker.port)
     try:
         send(kiosk, "K-7", topics.BIRTH, reports.birth("K-7"))
-        page.goto(f"{console.url}/alerts")
+        console.sign_in(page, "/alerts")
         assert page.locator("tr.alert").count() == 0
         send(kiosk, "K-7", topics.HEALTH, reports.health(paper="paper_out"))
         row = page.locator('tr.alert[data-kiosk="K-7"][data-rule="paper_out"]')
@@ -59,7 +59,7 @@ def test_a_hall_manager_reads_the_counts_and_downloads_the_csv(tmp_path, db_engi
                                          result == "failed" else "", pages=2, at=at))
     console = ThreadedConsole(tmp_path, None, engine=db_engine, user=("m1", "viewer"))
     try:
-        page.goto(f"{console.url}/stats?lang=en")
+        console.sign_in(page, "/stats?lang=en")
         row = page.locator('#items tr[data-flow="social_security"] td')
         assert row.all_inner_texts()[:4] == ["social_security", "4", "3", "1"]
         assert "75.0%" in row.all_inner_texts()

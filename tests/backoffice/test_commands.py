@@ -13,7 +13,7 @@ from kiosk.fleet.gate import CommandGate, SeenIds
 from kiosk.fleet.outbox import Outbox
 from kiosk.fleet.reporter import MqttReporter
 from sqlalchemy.orm import Session
-from tests.backoffice.commands_helpers import Api, start_server, until, with_test_sign_in
+from tests.backoffice.commands_helpers import Api, start_server, until
 from tests.fleet.mqtt_helpers import Broker
 from wire import messages, signing
 
@@ -30,10 +30,9 @@ def broker(tmp_path):
 
 @pytest.fixture
 async def office(tmp_path, broker, monkeypatch):
-    with_test_sign_in(monkeypatch)
     audited = []
     monkeypatch.setattr(audit, "record", lambda engine, actor, action, target="", detail=None:
-                        audited.append((actor, action, target, detail)))
+                        action.startswith(("command.", "alert.")) and audited.append((actor, action, target, detail)))
     server = await start_server(tmp_path, broker.port)
     api = Api(server)
     api.audited = audited
@@ -81,7 +80,7 @@ async def test_a_ping_signed_by_the_back_office_is_obeyed_by_the_real_kiosk_and_
         await until(reporter.listening.is_set, what="the kiosk listening")
         status, created = await api.post(f"/api/v1/kiosks/{KIOSK}/commands",
                                          {"name": "ping", "reason": "checking the link after a call"})
-        assert status == 201 and created["state"] in ("sent", "done") and created["actor"] == "olga"
+        assert status == 201 and created["state"] in ("sent", "done") and created["actor"] == "token:olga"
         done = await api.until_state(KIOSK, created["id"], ("done", "failed", "refused", "expired"))
         assert done["state"] == "done" and done["result"] == {"pong": True, "state": "starting"}
         assert reporter.gate.accepted == 1
@@ -90,8 +89,13 @@ async def test_a_ping_signed_by_the_back_office_is_obeyed_by_the_real_kiosk_and_
         failed = await api.until_state(KIOSK, reload["id"], ("done", "failed", "refused", "expired"))
         assert failed["state"] == "failed" and "no handler" in failed["result"]["error"]
         assert [(a, action, target) for a, action, target, _ in api.audited] == [
-            ("olga", "command.create", KIOSK), ("olga", "command.create", KIOSK)]
+            ("token:olga", "command.create", KIOSK), ("token:olga", "command.create", KIOSK)]
         assert api.audited[0][3]["reason"] == "checking the link after a call"
+        # The kiosk's timeline tells the same story beside its faults and restarts.
+        _, events = await api.get(f"/api/v1/kiosks/{KIOSK}/events")
+        told = [(e["kind"], e["subject"]) for e in events["timeline"] if e["kind"].startswith("command_")]
+        assert ("command_answered", "ping: done") in told and ("command_answered", "reload_flows: failed") in told
+        assert ("command_sent", "ping · token:olga: checking the link after a call") in told
     finally:
         await stop_kiosk(reporter)
 
@@ -137,25 +141,29 @@ async def test_permission_and_reason_are_checked_before_anything_is_sent(office)
                                   who="ada:admin")
     assert status == 201 and body["args"] == {"force": True}
     assert [c["name"] for c in (await api.get(path))[1]["commands"]] == ["restart"]
-    assert api.audited[0][:3] == ("ada", "command.create", KIOSK)
+    assert api.audited[0][:3] == ("token:ada", "command.create", KIOSK)
 
 
 async def test_the_console_page_sends_a_command_from_its_form_and_lists_it(office):
     server, api = office
     server.store.birth(KIOSK, messages.Birth(KIOSK, "b", 1, {}, ["ping"], 1, True, 1.0, {}))
-    page = f"{api.base}/kiosks/{KIOSK}/commands"
-    headers = {"X-Test-User": "olga:operator"}
-    async with api.http.post(page, data={"name": "ping", "reason": "", "back": f"/kiosks/{KIOSK}"},
-                             headers=headers, allow_redirects=False) as r:
-        assert r.status == 400 and "a reason is required" in await r.text()
-    async with api.http.post(page, data={"name": "ping", "reason": "after the repair", "back": "//evil.example/"},
-                             headers=headers, allow_redirects=False) as r:
-        assert r.status == 303 and r.headers["Location"] == f"/kiosks/{KIOSK}/commands"
-    async with api.http.get(page, headers={**headers, "Accept-Language": "en"}) as r:
-        text = await r.text()
-    assert "after the repair" in text and 'data-test="command-form"' in text and "Ping" in text
-    async with api.http.get(page, headers={"X-Test-User": "vera:viewer"}) as r:
-        assert 'data-test="command-form"' not in await r.text()  # a viewer sees the list, not the form
+    page = f"/kiosks/{KIOSK}/commands"
+    olga, vera = await api.person("olga:operator"), await api.person("vera:viewer")
+    try:
+        async with olga.post(page, data={"name": "ping", "reason": "", "back": f"/kiosks/{KIOSK}"},
+                             allow_redirects=False) as r:
+            assert r.status == 400 and "a reason is required" in await r.text()
+        async with olga.post(page, data={"name": "ping", "reason": "after the repair", "back": "//evil.example/"},
+                             allow_redirects=False) as r:
+            assert r.status == 303 and r.headers["Location"] == f"/kiosks/{KIOSK}/commands"
+        async with olga.get(page, headers={"Accept-Language": "en"}) as r:
+            text = await r.text()
+        assert "after the repair" in text and 'data-test="command-form"' in text and "Ping" in text
+        async with vera.get(page) as r:
+            assert 'data-test="command-form"' not in await r.text()  # a viewer sees the list, not the form
+    finally:
+        await olga.close()
+        await vera.close()
 
 
 # --------------------------------------------------------------- the component, on a real database
@@ -196,6 +204,7 @@ def test_an_offline_kiosks_command_expires_unsent_and_a_late_or_foreign_answer_i
     book.sweep()
     assert book.get(waiting["id"])["state"] == "expired" and book.get(other["id"])["state"] == "expired"
     assert len(sent) == 2
+    assert [(e["kind"], e["at"]) for e in book.timeline("K-1", 0)] == [("command_expired", waiting["expires"])]
     # The kiosk did run it (an answer that arrives late is still the truth); a copy refused as replayed is not.
     assert not book.reply("K-2", messages.Refused(other["id"], "replayed", "seen"))
     assert book.reply("K-2", messages.Result(other["id"], {"pong": True, "state": "in_service"}))

@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 from backoffice.simulator import Fleet
-from tests.backoffice.commands_helpers import start_server, with_test_sign_in
+from tests.backoffice.commands_helpers import sign_in_as, start_server
 from tests.fleet.mqtt_helpers import Broker
 from wire import signing
 
@@ -53,8 +53,7 @@ async def until_state(server, state: str, timeout: float = 20) -> None:
     raise AssertionError(f"SIM-0001 never {state}")
 
 
-def test_a_command_waits_for_an_offline_kiosk_and_shows_done_live_when_it_returns(tmp_path, monkeypatch, page):
-    with_test_sign_in(monkeypatch)
+def test_a_command_waits_for_an_offline_kiosk_and_shows_done_live_when_it_returns(tmp_path, page):
     (tmp_path / "mqtt").mkdir()
     broker = Broker(tmp_path / "mqtt").start()
     loop = Loop()
@@ -68,8 +67,7 @@ def test_a_command_waits_for_an_offline_kiosk_and_shows_done_live_when_it_return
         loop.run(kiosk.off())
         loop.run(until_state(server, "disconnected"))
 
-        page.context.set_extra_http_headers({"X-Test-User": "olga:operator"})
-        page.goto(f"http://127.0.0.1:{server.port}/kiosks/SIM-0001/commands?lang=en")
+        sign_in_as(page, server, "olga:operator", "/kiosks/SIM-0001/commands?lang=en")
         page.select_option("[data-test=command-name]", "ping")
         page.fill("[data-test=command-reason]", "is it back after the power cut?")
         page.click("[data-test=command-send]")

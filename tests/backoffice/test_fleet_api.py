@@ -16,8 +16,14 @@ from tests.backoffice.live_console import LiveConsole, live  # noqa: F401  (fixt
 from wire import messages
 
 
+def opened(c, path, timeout=10):
+    """GET as another system does: with the console's API token."""
+    request = urllib.request.Request(c.url + path, headers={"Authorization": f"Bearer {c.token}"})
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
 def get(c, path):
-    with urllib.request.urlopen(c.url + path, timeout=10) as r:
+    with opened(c, path) as r:
         return json.loads(r.read())
 
 
@@ -26,7 +32,7 @@ def ids(c, query):
 
 
 def test_without_a_signed_in_user_the_api_and_pages_refuse(tmp_path, console_broker):
-    c = LiveConsole(tmp_path, console_broker.port).start(parts=())
+    c = LiveConsole(tmp_path, console_broker.port).start(account=False)
     try:
         for path in ("/api/v1/kiosks", "/api/v1/kiosks/K-1/history"):
             with pytest.raises(urllib.error.HTTPError) as err:
@@ -80,7 +86,7 @@ def test_the_event_stream_carries_a_stored_change(live):
     seed(live.store, 3)
     live.settle()
     view = live.server.runner.app[FLEET]
-    stream = urllib.request.urlopen(f"{live.url}/fleet/events?since={view.version}", timeout=10)
+    stream = opened(live, f"/fleet/events?since={view.version}")
     assert stream.readline() == b": hello\n"
     live.store.health("K-00001", health("paper_out", time.time(), 2, 9999.0))
     deadline = time.monotonic() + 10
@@ -145,9 +151,9 @@ def test_a_change_log_that_no_longer_reaches_back_asks_for_a_resync():
 def test_the_fleet_page_reads_filters_and_pages_without_script(live):
     seed(live.store, 150)
     live.settle()
-    with urllib.request.urlopen(live.url + "/fleet?lang=en&paper=out", timeout=10) as r:
+    with opened(live, "/fleet?lang=en&paper=out") as r:
         page = r.read().decode()
     assert page.count('<tr data-id="') == 8 and "K-00007" in page and "paper out" in page  # i % 20 == 7
-    with urllib.request.urlopen(live.url + "/fleet?page=2", timeout=10) as r:
+    with opened(live, "/fleet?page=2") as r:
         second = r.read().decode()
     assert second.count('<tr data-id="') == 50 and "第 101–150 台，共 150 台" in second

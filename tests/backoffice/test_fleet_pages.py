@@ -1,6 +1,6 @@
 """The fleet and kiosk pages in Chromium, as an operator uses them: counts, filters, search, live rows.
 
-The console runs in-process (tests/backoffice/live_console.py) with every request signed in as a viewer;
+The console runs in-process (tests/backoffice/live_console.py) with a viewer account that signs in through /login;
 the reports come through the real broker and ingest.
 """
 import time
@@ -24,7 +24,7 @@ def test_fleet_page_counts_filters_and_search_in_chinese(live, page):
     live.store.birth("K-00040", messages.Birth("K-00040", "b", 1, {}, [], 1, False, time.time(),
                                                {"name": HOSTILE, "hall": HOSTILE, "region": "西城区"}, 60.0))
     live.settle()
-    page.goto(live.url + "/fleet")
+    live.sign_in(page, "/fleet")
     page.wait_for_selector("#rows tr[data-id]")
     page.fill("[data-test=search]", "onerror")
     page.wait_for_function("document.querySelectorAll('#rows tr[data-id]').length === 1")
@@ -57,7 +57,7 @@ def test_fleet_page_counts_filters_and_search_in_chinese(live, page):
 def test_a_report_through_the_broker_changes_the_row_without_a_reload(live, page, console_broker):
     seed(live.store, 5)
     live.settle()
-    page.goto(live.url + "/fleet")
+    live.sign_in(page, "/fleet")
     page.wait_for_selector("[data-live='1']")
     page.evaluate("window.notReloaded = true")
     degraded = int(page.inner_text("[data-count='degraded']"))
@@ -80,7 +80,7 @@ def test_a_report_through_the_broker_changes_the_row_without_a_reload(live, page
 def test_kiosk_page_shows_identity_state_charts_and_timeline_in_english(live, page):
     seed(live.store, 8, history_for=("K-00007",))
     live.settle()
-    page.goto(live.url + "/fleet?lang=en")
+    live.sign_in(page, "/fleet?lang=en")
     page.click("a[href='/kiosks/K-00007']")
     page.wait_for_selector("[data-test=identity]")
     assert page.inner_text("[data-field=maintainer_phone]") == "010-5555-0100"

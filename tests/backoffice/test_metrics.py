@@ -1,5 +1,5 @@
 """/metrics: the fleet as a few series whose number does not grow with the fleet, never one per kiosk;
-answered on loopback, or to a bearer token when one is configured."""
+answered on loopback, or to an API token with the viewer role."""
 from __future__ import annotations
 
 import types
@@ -9,6 +9,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import make_mocked_request
 
 from backoffice import metrics
+from backoffice.auth.tokens import Tokens
 from backoffice.store import FleetStore
 from tests.backoffice import reports
 from tests.backoffice.served import start_console
@@ -57,13 +58,17 @@ async def test_fifty_kiosks_are_as_many_series_as_six_and_none_is_named(tmp_path
     assert not any(k in large for k in ("S-0", "L-0"))
 
 
-async def test_a_configured_token_is_required(tmp_path, db_engine, monkeypatch):
-    monkeypatch.setenv("METRICS_TOKEN", "s3cret-token")
-    console = await start_console(tmp_path, None, engine=db_engine, config={"metrics": {"token_env": "METRICS_TOKEN"}})
+async def test_a_scrape_sends_an_api_token_with_the_viewer_role(tmp_path, db_engine):
+    """The token Prometheus sends is an ordinary API token: unknown or revoked ones are refused."""
+    tokens = Tokens(db_engine)
+    token = tokens.issue("prometheus", "viewer", actor="test")
+    console = await start_console(tmp_path, None, engine=db_engine)
     try:
-        assert (await scrape(console.url))[0] == 401
         assert (await scrape(console.url, Authorization="Bearer wrong"))[0] == 401
-        assert (await scrape(console.url, Authorization="Bearer s3cret-token"))[0] == 200
+        status, text = await scrape(console.url, Authorization=f"Bearer {token}")
+        assert status == 200 and "backoffice_kiosks" in text
+        tokens.revoke("prometheus", actor="test")
+        assert (await scrape(console.url, Authorization=f"Bearer {token}"))[0] == 401
     finally:
         await console.stop()
 
@@ -72,7 +77,7 @@ def test_without_a_token_only_loopback_is_answered():
     for peer, allowed in ((("10.1.2.3", 40000), False), (("127.0.0.1", 40000), True), (("::1", 40000, 0, 0), True)):
         transport = types.SimpleNamespace(get_extra_info=lambda name, default=None, p=peer:
                                           p if name == "peername" else default)
-        request = make_mocked_request("GET", "/metrics", app={metrics.TOKEN: ""}, transport=transport)
+        request = make_mocked_request("GET", "/metrics", app={}, transport=transport)
         if allowed:
             metrics._admit(request)
         else:

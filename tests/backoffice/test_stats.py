@@ -9,7 +9,6 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import ClientSession
 
 from backoffice.stats import facts
 from backoffice.store import FleetStore
@@ -75,7 +74,7 @@ def test_a_hall_and_a_range_narrow_it(visits):
 async def test_the_csv_opens_in_excel_in_the_readers_language(tmp_path, visits):
     console = await start_console(tmp_path, None, engine=visits, user=("m1", "viewer"))
     try:
-        async with ClientSession() as http:
+        async with console.session() as http:
             async with http.get(f"{console.url}/stats.csv?from=2025-05-01&to=2025-05-02") as r:
                 assert r.status == 200 and r.headers["Content-Type"].startswith("text/csv")
                 assert "attachment" in r.headers["Content-Disposition"]
