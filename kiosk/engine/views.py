@@ -46,6 +46,7 @@ class StepView:
     locale: str
     title: str = ""
     text: str = ""
+    text_short: str = ""  # the flow's shorter text, shown instead of text in elderly mode
     speak: str = ""
     consent: str = ""
     options: tuple[OptionView, ...] = ()
