@@ -72,7 +72,7 @@ class StepView:
 
     def all_text(self) -> str:
         """Everything a citizen can read on this screen, for tests and privacy scans."""
-        parts = [self.flow_title, self.title, self.text, self.consent]
+        parts = [self.flow_title, self.title, self.text, self.text_short, self.consent]
         parts += [o.label for o in self.options]
         for f in self.fields:
             parts += [f.label, f.help, f.error] + [c.label for c in f.choices]
