@@ -199,3 +199,18 @@ def test_real_screens_pass_both_checks_in_elderly_mode(show):
     img = check_contrast.screen_image(root)
     assert check_layout.problems(root, SCREEN) == []
     assert check_contrast.problems(root, img, SCREEN) == []
+
+
+def test_elderly_mode_shows_the_flows_short_text_where_it_gives_one(show):
+    from kiosk.ui.screens import step_screen
+    from kiosk.ui.widgets import walk
+
+    def texts(elderly):
+        view = StepView(session="s", flow="f", flow_title="无犯罪记录证明", step="consent", kind="notice",
+                        locale="zh-CN", title="本人申请确认", text="钱**，本证明只能由本人申请。我们将向公安机关查询您的违法犯罪记录。",
+                        text_short="钱**，仅限本人申请。", consent="我是本人，同意查询", elderly=elderly)
+        root = show(step_screen(view, th.Theme(), chrome(), {}))
+        return [getattr(w, "text", "") for w in walk(root)]
+
+    assert "钱**，仅限本人申请。" in texts(True) and not any("公安机关" in t for t in texts(True))
+    assert any("公安机关" in t for t in texts(False)) and "钱**，仅限本人申请。" not in texts(False)
