@@ -24,7 +24,7 @@ class UiDriver:
     not the engine's extra time, so a scenario's ``wait:`` keeps its
     meaning); ``locale`` starts every visit in that language (the engine
     words the screens; a scenario's own `text:` expectations, written in
-    its language, are then not checked). ``contrast``: measure the pixels
+    its language, are then not checked; what must not show still is). ``contrast``: measure the pixels
     of every new screen (kiosk.ui.check_contrast). The overlap check
     (kiosk.ui.check_layout) always runs.
     """

@@ -214,3 +214,39 @@ def test_elderly_mode_shows_the_flows_short_text_where_it_gives_one(show):
 
     assert "钱**，仅限本人申请。" in texts(True) and not any("公安机关" in t for t in texts(True))
     assert any("公安机关" in t for t in texts(False)) and "钱**，仅限本人申请。" not in texts(False)
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080)], ids=["portrait", "landscape"])
+@pytest.mark.parametrize("elderly", [False, True], ids=["standard", "elderly"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_home_and_out_of_service_screens_pass_both_checks(show, size, elderly, locale):
+    """Screens the scenario runner does not draw, built from the real controller; a screen of either
+    orientation is laid out at its own size inside the test window (the pixels are read off-screen)."""
+    import asyncio
+
+    from kiosk.controller import KioskController
+    from kiosk.engine.clock import VirtualClock
+    from kiosk.flow.registry import FlowRegistry
+    from kiosk.scenario.twins import open_devices
+    from kiosk.ui import check_contrast, check_layout
+    from kiosk.ui.screens import home_screen, out_of_service_screen
+    from tests.ui.test_touch_ui import ROOT
+
+    reg = FlowRegistry(ROOT / "flows")
+    reg.reload()
+    devices = asyncio.run(open_devices())
+    devices["document_printer"].inject("paper_out")  # greyed tiles with their reason: the issue's 1.16:1 case
+    c = KioskController(reg, devices, None, VirtualClock(), kiosk={"id": "K1"})
+    c.set_locale(locale)
+    c.set_elderly(elderly)
+    c.refresh_home()
+    assert any(not t.available for t in c.state.tiles)
+    theme = th.Theme(width=size[0], height=size[1])
+    for screen in (home_screen(c.state, theme, chrome(), lambda flow: None),
+                   out_of_service_screen(locale, theme.for_view(elderly))):
+        screen.size_hint = (None, None)
+        screen.size = size
+        show(screen)
+        found = check_layout.problems(screen, size)
+        found += check_contrast.problems(screen, check_contrast.screen_image(screen), size)
+        assert found == [], found
