@@ -116,7 +116,8 @@ def test_landscape_layout_renders():
 
 @needs_x
 def test_scenarios_run_through_the_real_ui_with_one_png_per_step(tmp_path):
-    r = under_x(sys.executable, "-m", "kiosk.cli", "flows", "test", "--ui", "--screenshots", tmp_path, "flows/")
+    r = under_x(sys.executable, "-m", "kiosk.cli", "flows", "test", "--ui", "--screenshots", tmp_path, "flows/",
+                timeout=900)  # about 45 s of CPU; the rest is waiting for a shared machine
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
     assert r.stdout.splitlines()[-1].endswith(" passed, 0 failed")
     pngs = sorted(p.name for p in (tmp_path / "social-security-certificate").glob("*.png"))
