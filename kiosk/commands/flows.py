@@ -1,6 +1,7 @@
 """`kiosk flows ...`: the integrator's tools (check, test, list, graph, schema, migrate)."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -74,6 +75,7 @@ def _coverage(outcomes: list, bundles: dict) -> list[str]:
 
 
 def _run_ui(files, args, bundles: dict) -> list:
+    """All files through one window: Kivy opens one per process, and reusing it keeps a variant affordable."""
     import asyncio
 
     from kiosk.scenario.runner import run_file_async
@@ -81,22 +83,36 @@ def _run_ui(files, args, bundles: dict) -> list:
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.theme import Theme
 
-    width, height = (int(x) for x in args.size.split("x"))
+    width, height = args.size
     theme = Theme(width=width, height=height, low_reach=args.low_reach)
 
     async def main():
         window = KioskWindow(theme)
         await window.start()
-        driver = UiDriver(window, theme, Path(args.screenshots) if args.screenshots else None)
+        driver = UiDriver(window, theme, Path(args.screenshots) if args.screenshots else None,
+                          elderly=args.elderly, locale=args.locale, contrast=args.contrast)
         out = []
+        started = time.monotonic()
         try:
             for f in files:
                 out += await run_file_async(f, bundles, ui=driver)
         finally:
             await window.stop()
+        print(f"{driver.checked} screens checked [{driver.variant}] in {time.monotonic() - started:.1f}s",
+              file=sys.stderr)
         return out
 
     return asyncio.run(main())
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1080x1920 or 1920x1080") from None
+    if not (480 <= w <= 7680 and 480 <= h <= 7680):
+        raise argparse.ArgumentTypeError(f"{text!r}: each side must be 480 to 7680 px")
+    return w, h
 
 
 def _flows_root(args) -> Path:
@@ -178,8 +194,14 @@ def register(sub) -> None:
     t.add_argument("paths", nargs="*")
     t.add_argument("--ui", action="store_true", help="run through the real touch UI")
     t.add_argument("--screenshots", metavar="DIR", help="with --ui: one PNG per step")
-    t.add_argument("--size", default="1080x1920", help="with --ui: window size, 1080x1920 or 1920x1080")
+    t.add_argument("--size", default=(1080, 1920), type=_size,
+                   help="with --ui: window size, 1080x1920 (portrait) or 1920x1080 (landscape)")
     t.add_argument("--low-reach", action="store_true", help="with --ui: controls in the lower half")
+    t.add_argument("--elderly", action="store_true", help="with --ui: every screen in elderly mode (长辈模式)")
+    t.add_argument("--locale", choices=["zh-CN", "en"], help="with --ui: every visit in this language "
+                   "(the scenarios' own text expectations are then skipped)")
+    t.add_argument("--contrast", action="store_true", help="with --ui: measure text (4.5:1) and control "
+                   "boundary (3:1) contrast on the drawn pixels of every screen")
     t.set_defaults(func=test)
     ls = fs.add_parser("list", help="the items in a bundle")
     ls.add_argument("--json", action="store_true")

@@ -69,7 +69,7 @@ class ViewBuilder:
         progress = self.progress(step)
         depth = len(s.frames)
         return StepView(
-            **common, title=title, text=text, speak=self.text((step.id, "speak")) or " ".join(x for x in (title, text) if x),
+            **common, title=title, text=text, text_short=self.text((step.id, "text_short")), speak=self.text((step.id, "speak")) or " ".join(x for x in (title, text) if x),
             consent=self.text((step.id, "consent")), options=tuple(self.options(step)), fields=fields, items=items,
             progress=progress, busy=s.busy, waiting_for=WAITING_FOR.get(step.kind, ""),
             timeout_s=s.remaining("step"),

@@ -48,6 +48,7 @@ class StepView:
     locale: str
     title: str = ""
     text: str = ""
+    text_short: str = ""  # the flow's shorter text, shown instead of text in elderly mode
     speak: str = ""
     consent: str = ""
     options: tuple[OptionView, ...] = ()
@@ -75,7 +76,7 @@ class StepView:
 
     def all_text(self) -> str:
         """Everything a citizen can read on this screen, for tests and privacy scans."""
-        parts = [self.flow_title, self.title, self.text, self.consent]
+        parts = [self.flow_title, self.title, self.text, self.text_short, self.consent]
         parts += [o.label for o in self.options]
         for f in self.fields:
             parts += [f.label, f.help, f.error] + [c.label for c in f.choices]

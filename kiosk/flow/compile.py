@@ -124,7 +124,7 @@ class Compiler:
         for i, step in enumerate(f.steps):
             base = ("steps", i)
             sid = step.id
-            for name in ("title", "text", "speak", "consent", "service_name"):
+            for name in ("title", "text", "text_short", "speak", "consent", "service_name"):
                 self.text((sid, name), base + (name,), getattr(step, name, None))
             for j, opt in enumerate(getattr(step, "options", None) or []):
                 self.text((sid, "option", opt.id), base + ("options", j, "label"), opt.label)

@@ -64,6 +64,8 @@ class StepBase(Strict):
     id: Ident = Field(description="Unique within the flow; the target of `next`.")
     title: Text | None = None
     text: Text | None = None
+    text_short: Text | None = Field(default=None, description="Fewer words for the same step, shown instead of "
+                                    "`text` in elderly mode (长辈模式); unset, elderly mode shows `text`.")
     speak: Text | None = Field(default=None, description="Voice prompt; defaults to the text.")
     next: Next | None = Field(default=None, description="Outcome -> step id; a plain id means the `ok` outcome.")
     timeout_s: Seconds | None = Field(default=None, description="Wait limit; needs a `timeout` branch in `next`.")

@@ -104,7 +104,7 @@ def all_texts(flow: model.Flow):
         yield ("description",), flow.description
     for i, step in enumerate(flow.steps):
         base = ("steps", i)
-        for name in ("title", "text", "speak", "consent", "service_name"):
+        for name in ("title", "text", "text_short", "speak", "consent", "service_name"):
             value = getattr(step, name, None)
             if value is not None:
                 yield base + (name,), value

@@ -9,6 +9,7 @@ is written per screen, for integrators to review every step of a flow.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from kiosk.scenario.runner import Failure
@@ -17,12 +18,32 @@ NAV = {"back": "nav:back", "cancel": "nav:cancel", "help": "nav:help", "home": "
 
 
 class UiDriver:
-    def __init__(self, window, theme, shots: Path | None):
+    """Draws each view in the window, taps for the scenario, and checks every new screen.
+
+    The variant: ``elderly`` draws every view in elderly mode (the layout,
+    not the engine's extra time, so a scenario's ``wait:`` keeps its
+    meaning); ``locale`` starts every visit in that language (the engine
+    words the screens; a scenario's own `text:` expectations, written in
+    its language, are then not checked; what must not show still is). ``contrast``: measure the pixels
+    of every new screen (kiosk.ui.check_contrast). The overlap check
+    (kiosk.ui.check_layout) always runs.
+    """
+
+    def __init__(self, window, theme, shots: Path | None, *, elderly: bool = False, locale: str | None = None,
+                 contrast: bool = False):
         self.win, self.theme, self.shots = window, theme, shots
+        self.elderly, self.locale, self.contrast = elderly, locale, contrast
         self.run = None
         self._pending = None
         self._count = 0
         self._last_drawn = None
+        self.checked = 0  # screens checked, for the summary
+
+    @property
+    def variant(self) -> str:
+        t = self.theme
+        parts = [f"{t.width}x{t.height}", "elderly" if self.elderly else "standard", self.locale or "scenario locale"]
+        return " ".join(parts + (["low-reach"] if t.low_reach else []))
 
     def attach(self, run, flow_id: str, index: int) -> None:
         self.run, self.flow_id, self.index, self._count = run, flow_id, index, 0
@@ -41,6 +62,8 @@ class UiDriver:
         view, self._pending = self._pending, None
         if view is None:
             return
+        if self.elderly and not view.elderly:
+            view = replace(view, elderly=True)
         act = self.run.runner.act
         chrome = Chrome(act, lambda loc: act("set_locale", loc), lambda on: act("set_elderly", on),
                         self.win.speaker.toggle, lambda: self.win.speaker.enabled, self._redraw)
@@ -54,12 +77,33 @@ class UiDriver:
     async def settled(self) -> None:
         await self.win.frame()
         view = getattr(self, "_drawn", None)
-        if self.shots is not None and view is not None and view is not self._last_drawn:
-            self._last_drawn = view
-            self._count += 1
+        if view is None or view is self._last_drawn:
+            return
+        self._last_drawn = view
+        self._count += 1
+        found = self.check(view)
+        if found:
+            raise Failure(self.run.line(), f"step {view.step!r} [{self.variant}]: " + "; ".join(found[:6])
+                          + (f" (and {len(found) - 6} more)" if len(found) > 6 else ""))
+
+    def check(self, view) -> list[str]:
+        """The overlap check on every new screen; with pixels (screenshots, contrast) the contrast check too."""
+        from kiosk.ui import check_contrast, check_layout
+
+        screen = self.win.screen.children[0] if self.win.screen.children else self.win.screen
+        size = (self.theme.width, self.theme.height)
+        found = check_layout.problems(screen, size)
+        self.checked += 1
+        if self.shots is None and not self.contrast:
+            return found
+        img = check_contrast.screen_image(self.win.screen)
+        if self.shots is not None:
             folder = self.shots / self.flow_id
             folder.mkdir(parents=True, exist_ok=True)
-            self.win.screenshot(str(folder / f"{self.index + 1:02d}-{self._count:02d}-{_slug(view.step)}.png"))
+            img.save(folder / f"{self.index + 1:02d}-{self._count:02d}-{_slug(view.step)}.png")
+        if self.contrast:
+            found += check_contrast.problems(screen, img, size)
+        return found
 
     async def perform(self, key: str, value, line: int) -> str | None:
         """Tap the widget for a scenario action; returns the engine's refusal, if any."""

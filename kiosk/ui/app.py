@@ -102,11 +102,13 @@ class KioskWindow:
         """Press and release the widget's centre as a finger would; False if it is not on screen."""
         from kivy.tests.common import UnitTestTouch
 
+        from kiosk.ui.scroll import reveal
         from kiosk.ui.widgets import find
 
         widget = find(self.app.root, kid)  # the simulator panel's buttons too
         if widget is None or widget.disabled:
             return False
+        reveal(widget)  # scrolled out of view: a citizen scrolls to it first
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()

@@ -24,7 +24,6 @@ LOOKS = {"success": (SUCCESS_BG, SUCCESS, "✓"), "neutral": (th.SECONDARY, th.O
          "problem": (PROBLEM_BG, th.DANGER, "!")}
 SIGNS = {"timeout": "ⓘ"}
 # Kivy dims a disabled button over its colours; what is off must still be read, with its reason (muted pair)
-READABLE_WHEN_OFF = {"disabled_color": th.MUTED, "background_disabled_normal": "", "background_disabled_down": ""}
 STARS = {5: "★★★★★", 4: "★★★★☆", 3: "★★★☆☆", 2: "★★☆☆☆", 1: "★☆☆☆☆"}
 
 
@@ -99,8 +98,7 @@ def _offers(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:
         style = "primary" if opt.enabled and opt.id != "hotline" else "warning" if opt.id == "hotline" else "muted"
         label = ("☎  " + opt.label) if opt.id == "hotline" else opt.label
         box.add_widget(_grows(TapButton(label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t, style,
-                                        height=t.target * (1.0 if lines == 1 else 1.5), disabled=not opt.enabled,
-                                        **READABLE_WHEN_OFF), t))
+                                        height=t.target * (1.0 if lines == 1 else 1.5), disabled=not opt.enabled), t))
 
 
 def _levels(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:

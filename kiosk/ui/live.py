@@ -20,6 +20,7 @@ class LiveUi:
         self.chrome = Chrome(self.c.act, self.c.set_locale, self.c.set_elderly, self._toggle_voice,
                              lambda: self.win.speaker.enabled, lambda: self.changed(self.c.state))
         self.countdowns: list[Countdown] = []
+        self._voice_before: bool | None = None  # the voice setting before elderly mode turned it on
         self.unsubscribe = controller.subscribe(self.changed)
         self.changed(controller.state)
         self._ticker = Clock.schedule_interval(lambda _dt: self.tick(), TICK_S)
@@ -48,8 +49,21 @@ class LiveUi:
         finally:
             self._scheduled = False
 
+    def _elderly_voice(self, elderly: bool) -> None:
+        """Elderly mode reads aloud by default (MIIT: voice reading); leaving it restores the citizen's setting."""
+        speaker = self.win.speaker
+        if elderly and self._voice_before is None:
+            self._voice_before = speaker.enabled
+            if not speaker.enabled:
+                speaker.toggle()
+        elif not elderly and self._voice_before is not None:
+            if speaker.enabled != self._voice_before:
+                speaker.toggle()
+            self._voice_before = None
+
     def draw(self) -> None:
         s = self.c.state
+        self._elderly_voice(s.elderly)
         self.countdowns = []
         theme = self.win.theme
         if s.mode == "pin":

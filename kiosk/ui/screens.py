@@ -14,10 +14,12 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from kiosk.engine.views import StepView
+from kiosk.ui import layout
 from kiosk.ui import theme as th
 from kiosk.ui.ending_screens import after_screen
-from kiosk.ui.texts import reason_text, ui
-from kiosk.ui.widgets import Countdown, Panel, TapButton, Text
+from kiosk.ui.scroll import ScrollArea
+from kiosk.ui.texts import TEXTS, reason_text, ui
+from kiosk.ui.widgets import Countdown, FieldBox, Panel, TapButton, Text
 
 Act = Callable[..., object]
 WAIT_TEXT = {"id_card": "wait_id_card", "code": "wait_code", "printer": "wait_printer", "backend": "wait_backend",
@@ -40,34 +42,35 @@ def _column(theme: th.Theme, **kw) -> BoxLayout:
 
 
 def footer(t: th.Theme, locale: str, elderly: bool, chrome: Chrome, view: StepView | None) -> Panel:
-    rows = 2 if t.scale > 1 and t.portrait else 1  # elderly mode: two rows of wide buttons, nothing wraps
-    panel = Panel(bg=th.SECONDARY, orientation="vertical", size_hint_y=None,
-                  height=rows * t.target + (rows + 1) * t.gap, padding=t.gap)
-    bar = GridLayout(rows=rows, spacing=t.gap)
+    """One row in every mode, no taller than in standard mode (kiosk.ui.layout): the step gets the room."""
+    gap = layout.STANDARD.gap
+    panel = Panel(bg=th.SECONDARY, orientation="vertical", size_hint_y=None, height=layout.footer_height(t),
+                  padding=gap)
+    bar = GridLayout(rows=1, spacing=gap)
     panel.add_widget(bar)
+    bt = layout.STANDARD
+
+    def button(text, kid, tap, style="secondary", **kw):
+        b = TapButton(text, kid, tap, bt, style, grow=False, **kw)
+        b.font_size = layout.footer_font(t)
+        bar.add_widget(b)
+
     if view is not None:  # 首页 ends the whole visit from any step; not while printing or calling
-        bar.add_widget(TapButton(ui("home", locale), "nav:home", lambda: chrome.act("home"), t, "secondary",
-                                 disabled=view.busy))
+        button(ui("home", locale), "nav:home", lambda: chrome.act("home"), disabled=view.busy)
     if view is not None and view.result == "":
-        bar.add_widget(TapButton(ui("back", locale), "nav:back", lambda: chrome.act("back"), t, "secondary",
-                                 disabled=not view.can_back))
-        bar.add_widget(TapButton(ui("cancel", locale), "nav:cancel", lambda: chrome.act("cancel"), t, "secondary",
-                                 disabled=not view.can_cancel))
-        bar.add_widget(TapButton(ui("help", locale), "nav:help", lambda: chrome.act("help"), t, "warning"))
+        button(ui("back", locale), "nav:back", lambda: chrome.act("back"), disabled=not view.can_back)
+        button(ui("cancel", locale), "nav:cancel", lambda: chrome.act("cancel"), disabled=not view.can_cancel)
+        button(ui("help", locale), "nav:help", lambda: chrome.act("help"), "warning")
     other = "en" if locale == "zh-CN" else "zh-CN"
-    bar.add_widget(TapButton(ui("elderly_off" if elderly else "elderly_on", locale), "toggle:elderly",
-                             lambda: chrome.set_elderly(not elderly), t, "secondary"))
-    bar.add_widget(TapButton(ui("other_locale", locale), "toggle:locale", lambda: chrome.set_locale(other), t,
-                             "secondary"))
-    bar.add_widget(TapButton(ui("voice_on" if chrome.voice_on() else "voice_off", locale), "toggle:voice",
-                             chrome.toggle_voice, t, "secondary"))
-    if rows == 1 and t.portrait:  # seven buttons in 1080 px: at body size 视频求助 and 长辈模式 would wrap
-        for button in bar.children:
-            button.font_size = t.small
+    button(ui("elderly_off" if elderly else "elderly_on", locale), "toggle:elderly",
+           lambda: chrome.set_elderly(not elderly))
+    button(ui("other_locale", locale), "toggle:locale", lambda: chrome.set_locale(other))
+    button(ui("voice_on" if chrome.voice_on() else "voice_off", locale), "toggle:voice", chrome.toggle_voice)
     return panel
 
 
 def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) -> Panel:
+    """Header and footer fixed; the idle banner fixed under the header; everything else scrolls."""
     t = t.for_view(view.elderly)
     loc = view.locale
     root = Panel(orientation="vertical")
@@ -81,11 +84,12 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
         after_screen(root, view, t, chrome, form_values)
         root.add_widget(footer(t, loc, view.elderly, chrome, view))
         return root
-    body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
+    body = BoxLayout(orientation="vertical", padding=(2 * t.gap, t.gap, t.gap, t.gap), spacing=t.gap)
     info = _column(t)
     info.add_widget(Text(view.title, t.title, bold=True))
-    if view.text:
-        info.add_widget(Text(view.text, t.body))
+    text = view.text_short if view.elderly and view.text_short else view.text  # fewer words where the flow has them
+    if text:
+        info.add_widget(Text(text, t.body))
     if view.items:
         grid = GridLayout(cols=2, spacing=t.gap, size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))
@@ -105,19 +109,12 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
         body.add_widget(_idle_banner(view, t, chrome))
     controls = _column(t)
     _controls(controls, view, t, chrome, form_values)
-    if t.low_reach:  # information above, every control within the lower half of the screen
-        top = BoxLayout(orientation="vertical", size_hint_y=0.45)
-        top.add_widget(info)
-        top.add_widget(Widget())
-        bottom = BoxLayout(orientation="vertical", size_hint_y=0.55)
-        bottom.add_widget(Widget())
-        bottom.add_widget(controls)
-        body.add_widget(top)
-        body.add_widget(bottom)
-    else:
-        body.add_widget(info)
-        body.add_widget(controls)
-        body.add_widget(Widget())
+    content = BoxLayout(orientation="vertical", spacing=t.gap, size_hint_y=None)
+    parts = (info, Widget(), controls) if t.low_reach else (info, controls, Widget())  # low reach: controls low
+    for part in parts:
+        content.add_widget(part)
+    memory = form_values.setdefault("_scroll", {}).setdefault(view.step, {}) if view.kind == "form" else None
+    body.add_widget(ScrollArea(content, t, loc, memory))
     root.add_widget(body)
     root.add_widget(footer(t, loc, view.elderly, chrome, view))
     return root
@@ -185,8 +182,8 @@ def _form(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome, values: d
                                          lambda n=f.name, v=c.id: _pick(values, n, v, chrome), t,
                                          "primary" if chosen else "secondary"))
         else:
-            value = TapButton(values.get(f.name) or " ", f"field:{f.name}", lambda n=f.name: _focus(values, n, chrome),
-                              t, "primary" if f.name == focus else "secondary")
+            value = FieldBox(values.get(f.name) or "", _placeholder(f, loc), f"field:{f.name}",
+                             lambda n=f.name: _focus(values, n, chrome), t, f.name == focus)
             shown[f.name] = value
             box.add_widget(value)
         if f.error:
@@ -201,12 +198,26 @@ def _form(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome, values: d
 
         def typed(text, name=field.name):
             values[name] = text
-            shown[name].text = text or " "
+            shown[name].value = text
 
-        box.add_widget(OnScreenKeyboard(kind, typed, view.elderly, text=values.get(field.name, ""), field=hint,
-                                        max_length=field.max_length, locale=loc))
+        pad = kind in ("digits", "phone", "id_number")
+        keyboard = OnScreenKeyboard(kind, typed, view.elderly, text=values.get(field.name, ""), field=hint,
+                                    max_length=field.max_length, locale=loc)
+        if pad:  # a digit pad is centred; in elderly mode it takes the whole width (kiosk.ui.layout)
+            keyboard.pos_hint = {"center_x": 0.5}
+            if layout.keypad_full_width(t):
+                keyboard.size_hint_x = 1
+        box.add_widget(keyboard)
     box.add_widget(TapButton(ui("submit", loc), "action:submit",
                              lambda: chrome.act("submit", {k: v for k, v in values.items() if not k.startswith("_")}), t))
+
+
+def _placeholder(f, loc: str) -> str:
+    """What goes into an empty field: the flow's help for it, else what the field's type expects."""
+    if f.help:
+        return f.help
+    key = f"placeholder:{f.type}"
+    return ui(key if key in TEXTS else "placeholder", loc)
 
 
 def _focus(values: dict, name: str, chrome: Chrome) -> None:
@@ -225,8 +236,7 @@ def home_screen(state, t: th.Theme, chrome: Chrome, start: Callable[[str], None]
     root = Panel(orientation="vertical")
     body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
     body.add_widget(Text(ui("home_title", loc), t.title, bold=True))
-    one_column = (state.elderly or t.portrait) and not t.low_reach and len(state.tiles) <= 6
-    grid = GridLayout(cols=1 if one_column else 2, spacing=t.gap, size_hint_y=None)
+    grid = GridLayout(cols=layout.home_columns(t, len(state.tiles)), spacing=t.gap, size_hint_y=None)
     grid.bind(minimum_height=grid.setter("height"))
     for tile in state.tiles:
         label = tile.title if tile.available else f"{tile.title}\n{ui('unavailable', loc)}：{reason_text(tile.reasons, loc)}"
@@ -234,11 +244,10 @@ def home_screen(state, t: th.Theme, chrome: Chrome, start: Callable[[str], None]
                                   "primary" if tile.available else "muted",
                                   height=t.target * (1.0 if t.low_reach else 1.4),
                                   disabled=not tile.available))
-    if t.low_reach:
-        body.add_widget(Widget())
-    body.add_widget(grid)
-    if not t.low_reach:
-        body.add_widget(Widget())
+    content = BoxLayout(orientation="vertical", size_hint_y=None)
+    for part in (Widget(), grid) if t.low_reach else (grid, Widget()):
+        content.add_widget(part)
+    body.add_widget(ScrollArea(content, t, loc))
     root.add_widget(body)
     root.add_widget(footer(t, loc, state.elderly, chrome, None))
     return root

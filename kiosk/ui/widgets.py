@@ -12,11 +12,16 @@ from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
+from kivy.utils import escape_markup
 
 from kiosk.ui import theme as th
 
 STYLES = {"primary": (th.PRIMARY, th.ON_PRIMARY), "secondary": (th.SECONDARY, th.ON_SECONDARY),
-          "muted": (th.MUTED_BG, th.MUTED), "warning": (th.WARN_BG, th.WARN)}
+          "muted": (th.MUTED_BG, th.MUTED), "warning": (th.WARN_BG, th.WARN), "field": (th.PAPER, th.INK),
+          "focused": (th.PAPER, th.INK)}
+# A button's edge: its own dark fill, or its dark text colour round a light fill (≥ 3:1 on paper and footer).
+EDGES = {"primary": th.PRIMARY, "secondary": th.ON_SECONDARY, "muted": th.MUTED, "warning": th.WARN,
+         "field": th.ON_SECONDARY, "focused": th.PRIMARY}
 
 
 class Panel(BoxLayout):
@@ -67,17 +72,83 @@ class Countdown(Text):
 
 
 class TapButton(Button):
+    """A big button with a visible edge, readable when disabled too.
+
+    Light buttons on light ground had no edge a low-sighted eye could find
+    (1.0:1 against the footer), and Kivy's disabled look (a grey image and
+    30 % white text) overrode the theme: "暂停服务：打印机缺纸" measured
+    1.16:1. So every button draws a border in its text colour (at least 3:1
+    against paper and the footer) and a disabled one takes the muted pair.
+    ``grow``: the button is as tall as its wrapped text needs (never less
+    than ``height``); bars of fixed height (the footer) pass False.
+    """
+
     kid = StringProperty("")
 
-    def __init__(self, text: str, kid: str, on_tap, theme: th.Theme, style: str = "primary", height=None, **kw):
-        bg, fg = STYLES[style]
+    def __init__(self, text: str, kid: str, on_tap, theme: th.Theme, style: str = "primary", height=None,
+                 grow: bool = True, **kw):
+        self._style = STYLES[style] + (EDGES[style],)
+        bg, fg, edge_colour = self._style
+        base = theme.target if height is None else height
         super().__init__(text=text, font_size=theme.body, font_name=th.FONT, bold=True, color=fg,
-                         background_normal="", background_down="", background_color=bg,
-                         size_hint_y=None, height=height or theme.target, halign="center", valign="middle", **kw)
+                         disabled_color=th.MUTED, background_normal="", background_down="",
+                         background_disabled_normal="", background_disabled_down="", background_color=bg,
+                         size_hint_y=None, height=base, halign="center", valign="middle", **kw)
         self.kid = kid
         self._on_tap = on_tap
+        edge = max(2, round(2 * theme.scale))
+        with self.canvas.after:
+            self._edge_color = Color(*edge_colour)
+            self._edges = [Rectangle() for _ in range(4)]
+        self._edge = edge
+        self.bind(pos=self._frame, size=self._frame, disabled=self._paint)
         self.bind(size=lambda *_: setattr(self, "text_size", (self.width - 24, None)))
+        if grow:
+            self.bind(texture_size=lambda *_: setattr(self, "height", max(base, self.texture_size[1] + 2 * edge + 16)))
         self.bind(on_release=lambda *_: self._on_tap())
+        self._paint()
+
+    def _paint(self, *_):
+        bg, _fg, edge = (th.MUTED_BG, th.MUTED, th.MUTED) if self.disabled else self._style
+        self.background_color = bg
+        self._edge_color.rgba = edge
+
+    def _frame(self, *_):
+        x, y, w, h, e = self.x, self.y, self.width, self.height, self._edge
+        for rect, pos, size in zip(self._edges, ((x, y), (x, y + h - e), (x, y), (x + w - e, y)),
+                                   ((w, e), (w, e), (e, h), (e, h))):
+            rect.pos, rect.size = pos, size
+
+
+class FieldBox(TapButton):
+    """A form field: a white box with an edge, its value, a placeholder when empty, a cursor when focused.
+
+    A solid bar with no hint left older citizens guessing what to type and
+    where it would go; the placeholder (muted, 7:1 on white) says it, and
+    the cursor shows which field the keyboard types into.
+    """
+
+    CARET = "[color=0B4F8A]|[/color]"
+
+    def __init__(self, value: str, placeholder: str, kid: str, on_tap, theme: th.Theme, focused: bool, **kw):
+        self._placeholder, self._focused = placeholder, focused
+        super().__init__("", kid, on_tap, theme, "focused" if focused else "field", markup=True, **kw)
+        self.halign = "left"
+        if focused:
+            self._edge = max(4, round(4 * theme.scale))  # the field being typed into stands out
+        self.value = value
+
+    @property
+    def value(self) -> str:
+        return self._value
+
+    @value.setter
+    def value(self, value: str) -> None:
+        self._value = value
+        shown = escape_markup(value) if value else ""
+        caret = self.CARET if self._focused else ""
+        hint = "" if value else f"[color=545454]{escape_markup(self._placeholder)}[/color]"
+        self.text = shown + caret + hint if (shown or caret or hint) else " "
 
 
 def walk(widget):

@@ -37,7 +37,7 @@ def snapshot(win):
 
     buttons, texts = [], []
     for w in walk(win.app.root):
-        if isinstance(w, TapButton):
+        if isinstance(w, TapButton) and w.opacity > 0:  # what a citizen can see (a hidden scroll cue is not)
             x, y = w.to_window(*w.pos)
             buttons.append({"kid": w.kid, "height": w.height, "top": y + w.height, "disabled": w.disabled})
         elif isinstance(w, Text):
