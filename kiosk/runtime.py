@@ -88,7 +88,8 @@ def build(cfg: Config, prepared: startup.Prepared | None = None, *, restart: Cal
                                  default_locale=cfg.kiosk.default_locale,
                                  gate=Gate(cfg.maintenance.pin_hash, state=cfg.var_dir / "maintenance.json"),
                                  journal=journal, pdf_renderer=pdf_renderer,
-                                 remote_maintenance_s=cfg.telemetry.remote_maintenance_s)
+                                 remote_maintenance_s=cfg.telemetry.remote_maintenance_s,
+                                 identity=cfg.identity_card())
     notifier, watchdog = Notifier(), Watchdog()
     for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
         os.environ.pop(key, None)  # children (espeak-ng, ...) must not speak to systemd for us

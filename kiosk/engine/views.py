@@ -37,6 +37,15 @@ class ItemView:
 
 
 @dataclass(frozen=True)
+class MediaView:
+    """The step's media area: a muted looping guide video with its subtitle cues, or a (maybe animated) picture."""
+
+    video: str = ""  # absolute path of the item's guide video
+    image: str = ""  # absolute path of the illustration (.png, .gif, .zip)
+    cues: tuple = ()  # kiosk.flow.media.Cue: (start, end, text) in seconds of the video
+
+
+@dataclass(frozen=True)
 class StepView:
     session: str
     flow: str
@@ -65,6 +74,7 @@ class StepView:
     result: str = ""  # for an end step: completed, cancelled, failed, timeout
     attempt: int = 0  # retry in progress (1-based), 0 when none
     extra: dict = field(default_factory=dict)
+    media: MediaView | None = None  # what the media area shows; None: the step has none
 
     def as_dict(self) -> dict:
         return asdict(self)
