@@ -1,10 +1,12 @@
-"""Draws the shipped tile icons (assets/icons/*.png) and device illustrations (assets/illustrations/*.gif).
+"""Draws the shipped tile icons (assets/icons/*.png) and device illustrations (assets/illustrations/*.zip).
 
 Flat shapes in the theme's colours, no words (a picture must serve every
 locale), drawn with Pillow so that anyone can change and redraw them:
 
     .venv/bin/python scripts/make_assets.py
 
+An illustration is a Kivy animation: a zip of PNG frames, shown in name
+order (Kivy's GIF reader fails on the frames current Pillow hands it).
 The output is committed (a few KiB each); an item replaces an illustration
 with its own file (flow `media.illustrations`) and an icon with a .png beside
 its flow.
@@ -12,6 +14,8 @@ its flow.
 from __future__ import annotations
 
 import math
+import io
+import zipfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -21,7 +25,7 @@ BLUE, NAVY, PALE, WHITE, INK = "#0B4F8A", "#0A2949", "#E6EDF6", "#FFFFFF", "#1C1
 AMBER, GREEN, GREY = "#FFC83D", "#1E7B34", "#8A96A3"
 ICON = 192  # drawn at 4x and reduced: smooth edges without anti-aliased primitives
 W, H = 480, 270  # illustrations: 16:9, the media area's shape
-FRAMES, FRAME_MS = 8, 220
+FRAMES, HOLD = 8, 6  # frames of movement, then the end state held (it is the instruction); 0.22 s each
 
 
 # ------------------------------------------------------------------ icons
@@ -201,9 +205,13 @@ def main() -> None:
         _icon(fn).save(icons / f"{name}.png", optimize=True)
     for name, fn in ILLUSTRATIONS.items():
         frames = _animation(fn)
-        durations = [FRAME_MS] * (FRAMES - 1) + [1500]  # hold the end state: that is the instruction
-        frames[0].save(pictures / f"{name}.gif", save_all=True, append_images=frames[1:], duration=durations,
-                       loop=0, optimize=True)
+        frames += [frames[-1]] * HOLD
+        with zipfile.ZipFile(pictures / f"{name}.zip", "w", zipfile.ZIP_STORED) as z:
+            for i, frame in enumerate(frames):
+                buf = io.BytesIO()
+                frame.save(buf, "PNG", optimize=True)
+                info = zipfile.ZipInfo(f"{i:02d}.png", date_time=(2026, 1, 1, 0, 0, 0))  # reproducible bytes
+                z.writestr(info, buf.getvalue())
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ ILLUSTRATIONS = ASSETS / "illustrations"
 ICONS = ASSETS / "icons"
 
 VIDEO = {".mp4", ".webm"}
-PICTURE = {".png", ".gif", ".zip"}  # .gif and .zip (PNG frames) animate in Kivy's Image
+PICTURE = {".png", ".zip"}  # a .zip of PNG frames is an animation in Kivy's Image (its GIF reader is unreliable)
 SUBTITLES = {".srt"}
-MAX_BYTES = {".mp4": 20 << 20, ".webm": 20 << 20, ".png": 2 << 20, ".gif": 4 << 20, ".zip": 8 << 20,
+MAX_BYTES = {".mp4": 20 << 20, ".webm": 20 << 20, ".png": 2 << 20, ".zip": 8 << 20,
              ".srt": 64 << 10}  # guide videos of a minute or two at kiosk resolution; anything bigger is a mistake
 MAX_CUES = 500
 
@@ -119,6 +119,22 @@ def _check_file(folder: Path, name: str, kinds: set[str], what: str) -> str | No
     size = p.stat().st_size
     if size > MAX_BYTES[suffix]:
         return f"{name} is {size >> 10} KiB; a {suffix} may be at most {MAX_BYTES[suffix] >> 10} KiB"
+    if suffix == ".zip":
+        return _frames_problem(p)
+    return None
+
+
+def _frames_problem(path: Path) -> str | None:
+    """An animation is a zip of PNG frames and nothing else (Kivy shows its members in name order)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"{path.name} is not a zip of PNG frames ({exc})"
+    if not names or len(names) > 200 or any(not n.lower().endswith(".png") or "/" in n for n in names):
+        return f"{path.name} must hold 1 to 200 PNG frames at its top level, nothing else"
     return None
 
 
@@ -202,7 +218,7 @@ def guidance(flow: model.Flow, folder: Path, step, locale: str) -> Guidance | No
     picture = illustration_for(step)
     if picture:
         own = media.illustrations.get(picture)
-        path = folder / own if own else ILLUSTRATIONS / f"{picture}.gif"
+        path = folder / own if own else ILLUSTRATIONS / f"{picture}.zip"
         return Guidance(image=str(path)) if path.is_file() else None
     wanted = step.media is None or step.media.video
     if media.video and wanted and step.kind != "form":  # a form's keyboard needs the room

@@ -84,8 +84,8 @@ class FlowMedia(Strict):
         default=None, description="SubRip (.srt) subtitles of the video, one file or one per locale; the video "
         "plays muted, so what it says must be written here.")
     illustrations: dict[Illustration, MediaFile] = Field(
-        default_factory=dict, description="Replaces shipped illustrations for this item: name -> .png, .gif or "
-        ".zip (an animation) beside the flow, e.g. {id_card: our_reader.png}.")
+        default_factory=dict, description="Replaces shipped illustrations for this item: name -> a .png, or a .zip "
+        "of PNG frames (an animation, shown in name order), beside the flow, e.g. {id_card: our_reader.png}.")
 
 
 class StepBase(Strict):

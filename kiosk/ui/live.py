@@ -4,7 +4,7 @@ from __future__ import annotations
 from kivy.clock import Clock
 
 from kiosk.ui.maintenance_screens import hidden_corner, maintenance_screen, pin_screen
-from kiosk.ui.screens import Chrome, home_screen, out_of_service_screen, step_screen
+from kiosk.ui.screens import Chrome, out_of_service_screen, step_screen
 from kiosk.ui.widgets import Countdown, walk
 
 TICK_S = 0.25  # countdowns show whole seconds; four looks a second keep each change within a quarter of it
@@ -19,6 +19,7 @@ class LiveUi:
         self.chrome = Chrome(self.c.act, self.c.set_locale, self.c.set_elderly, self._toggle_voice,
                              lambda: self.win.speaker.enabled, lambda: self.changed(self.c.state))
         self.countdowns: list[Countdown] = []
+        self._home = None  # the home screen on show (kiosk.ui.home.HomeScreen), narrowed in place while typing
         self.unsubscribe = controller.subscribe(self.changed)
         self.changed(controller.state)
         self._ticker = Clock.schedule_interval(lambda _dt: self.tick(), TICK_S)
@@ -28,6 +29,8 @@ class LiveUi:
         now = self.c.clock.monotonic()
         for countdown in self.countdowns:
             countdown.tick(now)
+        if self._home is not None:
+            self._home.clock.tick_wall(self.c.clock.wallclock())
 
     def _toggle_voice(self) -> None:
         self.win.speaker.toggle()
@@ -51,6 +54,8 @@ class LiveUi:
         s = self.c.state
         self.countdowns = []
         theme = self.win.theme
+        if s.mode != "home" or s.home is None:
+            self._home = None
         if s.mode == "pin":
             self.win.render(pin_screen(self.pin, s.pin_error, theme, self._pin_key, self._pin_cancel))
         elif s.mode == "maintenance":
@@ -71,12 +76,25 @@ class LiveUi:
             self.tick()
             self.win.render(screen)
             self.win.speaker.say(s.view.speak, s.view.locale, key=(s.view.session, s.view.step, s.view.locale))
-        else:
+        elif s.home is not None:
             self.win.form_values.clear()
             self.win.speaker.forget()
-            screen = home_screen(s, theme, self.chrome, self.c.start)
-            screen.add_widget(hidden_corner(self.c.corner_tap), index=len(screen.children))
-            self.win.render(screen)
+            self._draw_home(s, theme)
+
+    def _draw_home(self, s, theme) -> None:
+        """A new home screen, or only new tiles while the citizen types a search (the keyboard keeps its state)."""
+        from kiosk.ui.home import HomeActions, HomeScreen
+
+        v, home = s.home, self._home
+        key = (v.locale, s.elderly, v.searching, bool(v.identity), v.help, v.calling, self.win.speaker.enabled)
+        if home is not None and home.key == key and home.parent is self.win.screen:
+            home.show(v)
+            return
+        actions = HomeActions(self.c.start, self.c.home_ui, self.c.home_help)
+        self._home = HomeScreen(v, theme.for_view(s.elderly), self.chrome, actions, self.c.clock.wallclock(),
+                                corner=hidden_corner(self.c.corner_tap), elderly=s.elderly)
+        self._home.key = key
+        self.win.render(self._home)
 
     def _pin_key(self, key: str) -> None:
         """The PIN lives only here, on screen as dots, and is dropped once checked."""

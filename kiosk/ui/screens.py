@@ -30,6 +30,18 @@ class Chrome:
                  toggle_voice: Callable[[], None], voice_on: Callable[[], bool], redraw: Callable[[], None] = lambda: None):
         self.act, self.set_locale, self.set_elderly = act, set_locale, set_elderly
         self.toggle_voice, self.voice_on, self.redraw = toggle_voice, voice_on, redraw
+        self.media = None  # kiosk.ui.media.MediaPlayer, made with the first step that has media
+
+
+def media_area(view: StepView, t: th.Theme, chrome: Chrome, height: float | None = None):
+    """The step's guide video or illustration (kiosk.ui.media), None without; Kivy's video loads only then."""
+    if view.media is None:
+        return None
+    from kiosk.ui.media import MediaPlayer
+
+    if chrome.media is None:
+        chrome.media = MediaPlayer()
+    return chrome.media.area(view.media, t, height)
 
 
 def _column(theme: th.Theme, **kw) -> BoxLayout:
@@ -100,8 +112,11 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
         body.add_widget(_idle_banner(view, t, chrome))
     controls = _column(t)
     _controls(controls, view, t, chrome, form_values)
+    media = media_area(view, t, chrome)
     if t.low_reach:  # information above, every control within the lower half of the screen
         top = BoxLayout(orientation="vertical", size_hint_y=0.45)
+        if media is not None:
+            top.add_widget(media)
         top.add_widget(info)
         top.add_widget(Widget())
         bottom = BoxLayout(orientation="vertical", size_hint_y=0.55)
@@ -110,6 +125,8 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
         body.add_widget(top)
         body.add_widget(bottom)
     else:
+        if media is not None:
+            body.add_widget(media)
         body.add_widget(info)
         body.add_widget(controls)
         body.add_widget(Widget())

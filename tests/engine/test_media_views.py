@@ -14,7 +14,7 @@ def start(flows, flow_id, locale="zh-CN"):
 
 def test_the_card_reader_step_shows_where_the_card_goes(flows):
     _, view = start(flows, "social-security-certificate")
-    assert view.media.image.endswith("assets/illustrations/id_card.gif") and not view.media.video
+    assert view.media.image.endswith("assets/illustrations/id_card.zip") and not view.media.video
 
 
 def at(session, step: str):
@@ -34,11 +34,11 @@ def test_other_steps_play_the_items_guide_video_with_subtitles_in_the_screens_la
 
 def test_printing_and_taking_the_document_are_shown(flows):
     s, _ = start(flows, "queue-ticket")
-    assert at(s, "take_ticket").media.image.endswith("assets/illustrations/take_ticket.gif")
+    assert at(s, "take_ticket").media.image.endswith("assets/illustrations/take_ticket.zip")
     for flow_id, printer in (("social-security-certificate", "print_document"), ("housing-fund-query", "print_slip")):
         cf = flows[flow_id]
         step = next(x for x in cf.flow.steps if x.kind == "print")
-        assert guidance(cf.flow, cf.folder, step, "zh-CN").image.endswith(f"assets/illustrations/{printer}.gif")
+        assert guidance(cf.flow, cf.folder, step, "zh-CN").image.endswith(f"assets/illustrations/{printer}.zip")
 
 
 def test_an_ending_shows_no_media(flows):

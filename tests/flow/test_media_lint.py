@@ -101,3 +101,17 @@ def test_an_unknown_icon_is_a_warning_listing_the_shipped_ones(tmp_path):
 def test_an_icon_of_its_own_must_be_beside_the_flow(tmp_path):
     problems = lint(tmp_path, "", icon="own.png")
     assert found(problems) == [("media/file", 6, "no file 'own.png' beside the flow")]
+
+
+def test_an_animation_must_be_a_zip_of_png_frames(tmp_path):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("00.png", b"\x89PNG")
+        z.writestr("notes.txt", b"hello")
+    problems = lint(tmp_path, "media: {illustrations: {id_card: card.zip}}", binaries={"card.zip": buf.getvalue()})
+    assert [p.rule for p in problems] == ["media/file"] and "PNG frames" in problems[0].message
+    problems = lint(tmp_path, "media: {illustrations: {id_card: card.zip}}", binaries={"card.zip": b"not a zip"})
+    assert [p.rule for p in problems] == ["media/file"] and "not a zip of PNG frames" in problems[0].message
