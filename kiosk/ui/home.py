@@ -75,6 +75,7 @@ class HomeScreen(Panel):
         super().__init__(orientation="vertical")
         self.t, self.actions, self.layout, self.elderly = t, actions, layout, elderly
         self.key: tuple = ()  # set by whoever shows it: what, when it changes, needs a whole new screen
+        self._shown: HomeView | None = None
         self.clock = WallClock(view.locale, now, t.body, th.ON_PRIMARY)
         self.add_widget(self._header(view, corner))
         self.content = BoxLayout(orientation="vertical", size_hint_y=None, spacing=t.gap, padding=(0, 0, 20, 0))
@@ -172,6 +173,9 @@ class HomeScreen(Panel):
     # ------------------------------------------------------------ content
     def show(self, view: HomeView) -> None:
         """Redraw the items (or the identity card) for ``view``; header, tools and keyboard stay."""
+        if view == self._shown:
+            return
+        self._shown = view
         t, loc = self.t, view.locale
         self.content.clear_widgets()
         if view.searching:

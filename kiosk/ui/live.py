@@ -19,7 +19,9 @@ class LiveUi:
         self.chrome = Chrome(self.c.act, self.c.set_locale, self.c.set_elderly, self._toggle_voice,
                              lambda: self.win.speaker.enabled, lambda: self.changed(self.c.state))
         self.countdowns: list[Countdown] = []
-        self._home = None  # the home screen on show (kiosk.ui.home.HomeScreen), narrowed in place while typing
+        # The home screen (kiosk.ui.home.HomeScreen), kept between visits: coming home re-shows the same
+        # widgets (no new textures, no garbage) and a search narrows its tiles in place.
+        self._home = None
         self.unsubscribe = controller.subscribe(self.changed)
         self.changed(controller.state)
         self._ticker = Clock.schedule_interval(lambda _dt: self.tick(), TICK_S)
@@ -29,7 +31,7 @@ class LiveUi:
         now = self.c.clock.monotonic()
         for countdown in self.countdowns:
             countdown.tick(now)
-        if self._home is not None:
+        if self._home is not None and self._home.parent is not None:
             self._home.clock.tick_wall(self.c.clock.wallclock())
 
     def _toggle_voice(self) -> None:
@@ -54,8 +56,6 @@ class LiveUi:
         s = self.c.state
         self.countdowns = []
         theme = self.win.theme
-        if s.mode != "home" or s.home is None:
-            self._home = None
         if s.mode == "pin":
             self.win.render(pin_screen(self.pin, s.pin_error, theme, self._pin_key, self._pin_cancel))
         elif s.mode == "maintenance":
@@ -87,8 +87,11 @@ class LiveUi:
 
         v, home = s.home, self._home
         key = (v.locale, s.elderly, v.searching, bool(v.identity), v.help, v.calling, self.win.speaker.enabled)
-        if home is not None and home.key == key and home.parent is self.win.screen:
+        if home is not None and home.key == key:
             home.show(v)
+            if home.parent is not self.win.screen:
+                home.clock.tick_wall(self.c.clock.wallclock())
+                self.win.render(home)
             return
         actions = HomeActions(self.c.start, self.c.home_ui, self.c.home_help)
         self._home = HomeScreen(v, theme.for_view(s.elderly), self.chrome, actions, self.c.clock.wallclock(),

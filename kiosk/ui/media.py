@@ -2,10 +2,12 @@
 
 Kivy's Video widget plays through the ffpyplayer provider (KIVY_VIDEO, set in
 kiosk.ui before Kivy loads). A video keeps decoding on its own threads until
-it is unloaded, so ``MediaPlayer`` keeps the one video of an item playing
-across redraws of its steps (the idle banner, a language switch: it does not
-start over) and ``KioskWindow.render`` stops any video a new screen no longer
-shows. Subtitles are the view's cues, shown under the picture, because the
+it is paused or unloaded, so ``MediaPlayer`` keeps the one video of an item
+playing across redraws of its steps (the idle banner, a language switch: it
+does not start over), ``KioskWindow.render`` pauses a video no new screen
+shows, and the player unloads it when another item's video is wanted. The
+paused player of the last item stays: the next citizen choosing it (the
+common case: a hall's few items) gets the video at once, without a new decoder. Subtitles are the view's cues, shown under the picture, because the
 video plays muted: a kiosk in a hall must not talk over its neighbours.
 """
 from __future__ import annotations
@@ -72,8 +74,8 @@ class MediaPlayer:
         if self.video is not None and self.video.source == path:
             if self.video.parent is not None:
                 self.video.parent.remove_widget(self.video)
-            if self.video._video is None:  # released when a screen without it was drawn
-                self.video._trigger_video_load()
+            if self.video.state != "play":  # paused when a screen without it was drawn
+                self.video.state = "play"
             return self.video
         self.release()
         self.video = GuideVideo(source=path, state="play", volume=0, options={"eos": "loop"}, fit_mode="contain")

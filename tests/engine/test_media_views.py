@@ -26,7 +26,7 @@ def at(session, step: str):
 def test_other_steps_play_the_items_guide_video_with_subtitles_in_the_screens_language(flows):
     s, _ = start(flows, "social-security-certificate")
     consent = at(s, "consent")
-    assert consent.media.video.endswith("flows/social-security-certificate/guide.mp4") and not consent.media.image
+    assert consent.media.video.endswith("flows/social-security-certificate/guide.webm") and not consent.media.image
     assert cue_at(consent.media.cues, 4.0) == "第2步：同意查询"
     s.locale = "en"
     assert cue_at(s.view().media.cues, 4.0) == "Step 2: Agree to the look-up"

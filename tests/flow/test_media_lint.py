@@ -25,7 +25,7 @@ steps:
     kind: end
 """
 SRT = "1\n00:00:00,000 --> 00:00:03,000\n请刷身份证\n"
-VIDEO = FLOWS / "queue-ticket" / "guide.mp4"
+VIDEO = FLOWS / "queue-ticket" / "guide.webm"
 
 
 def lint(tmp_path, media: str, files: dict | None = None, icon: str = "shield", binaries: dict | None = None):

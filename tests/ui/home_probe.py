@@ -122,7 +122,18 @@ async def main(width, height, shots):
     out["video_reused_after_redraw"] = find(win.app.root, "media:video") is video and video._video is not None
     win.tap("nav:home")
     await shot("home_again")
-    out["video_unloaded_at_home"] = video._video is None
+    out["video_paused_at_home"] = video.state == "pause"
+    position = video.position
+    for _ in range(10):
+        await asyncio.sleep(0.05)
+        await win.frame()
+    out["video_still_at_home"] = video.position == position
+    assert win.tap("tile:social-security-certificate")  # the same item again: the same video, playing on
+    await frames_until(win, lambda: find(win.app.root, "media:image") is not None)
+    devices["id_reader"].insert_card(make_card({"name": "钱示例", "id_number": "11010519491231002X"}))
+    await frames_until(win, lambda: c.state.view.step == "consent")
+    out["video_resumed"] = find(win.app.root, "media:video") is video and await frames_until(
+        win, lambda: video.state == "play" and video.position > position)
     await win.stop()
     print("PROBE" + json.dumps(out, ensure_ascii=False))
 
