@@ -88,7 +88,19 @@ class HomeScreen(Panel):
         tools = self._tools(view) if not view.searching else self._search_bar(view)
         keyboard = self._keyboard(view) if view.searching else None
         bottom = footer(t, view.locale, elderly, chrome, None)
-        if t.low_reach:  # every control in the lower 55%: the list and the tools just over the footer
+        if keyboard is not None and not t.portrait:  # landscape: the results beside the keyboard, not above it
+            body.add_widget(tools)
+            side = BoxLayout(spacing=t.gap)
+            self.scroll.size_hint_x = 0.4
+            side.add_widget(self.scroll)
+            keyboard.size_hint_y = None
+            holder = BoxLayout(orientation="vertical", size_hint_x=0.6)
+            holder.add_widget(keyboard)
+            holder.add_widget(Widget())
+            side.add_widget(holder)
+            body.add_widget(side)
+            keyboard = None
+        elif t.low_reach:  # every control in the lower 55%: the list and the tools just over the footer
             reach = 0.55 * t.height - bottom.height - tools.height - 3 * t.gap - (keyboard.height if keyboard else 0)
             self.scroll.size_hint_y, self.scroll.height = None, max(t.target * 1.5, reach)
             body.add_widget(Widget())
@@ -105,32 +117,28 @@ class HomeScreen(Panel):
 
     # ------------------------------------------------------------ parts
     def _header(self, view: HomeView, corner: Widget | None) -> Panel:
+        """Hall and clock, then the kiosk's name and number; in elderly mode the hall alone on the first line
+        (at 1.5x it would wrap beside the clock) and no kiosk name (fewer words)."""
         t = self.t
-        header = Panel(bg=th.PRIMARY, orientation="horizontal", size_hint_y=None, padding=(2 * t.gap, t.gap),
-                       spacing=t.gap)
-        left = BoxLayout(orientation="vertical", size_hint_y=None)
-        left.bind(minimum_height=left.setter("height"))
+        header = Panel(bg=th.PRIMARY, orientation="vertical", size_hint_y=None, padding=(2 * t.gap, t.gap))
+        header.bind(minimum_height=header.setter("height"))
         hall = Text(view.hall or ui("home_title", view.locale), t.title, th.ON_PRIMARY, bold=True)
         hall.kid = "home:hall"
-        left.add_widget(hall)
-        if view.kiosk_name and view.kiosk_name != view.hall:
-            left.add_widget(Text(view.kiosk_name, t.small, th.ON_PRIMARY))
-        right = BoxLayout(orientation="vertical", size_hint_y=None, size_hint_x=0.6)
-        right.bind(minimum_height=right.setter("height"))
-        right.add_widget(self.clock)
-        if view.device:
-            device = Text(ui("device_no", view.locale, id=view.device), t.small, th.ON_PRIMARY, halign="right")
-            device.kid = "home:device"
-            right.add_widget(device)
-        header.add_widget(left)
-        header.add_widget(right)
-
-        def fit(*_):
-            header.height = max(t.target, left.height, right.height) + 2 * t.gap
-
-        left.bind(height=fit)
-        right.bind(height=fit)
-        fit()
+        device = Text(ui("device_no", view.locale, id=view.device) if view.device else " ", t.small, th.ON_PRIMARY,
+                      halign="right")
+        device.kid = "home:device"
+        name = Text(view.kiosk_name if view.kiosk_name != view.hall else " ", t.small, th.ON_PRIMARY)
+        if self.elderly:  # the clock at the small size, which is already 36 px here, so that it stays on one line
+            self.clock.halign, self.clock.font_size, self.clock.size_hint_x = "left", t.small, 1.8
+            rows = [[hall], [self.clock, device]]
+        else:
+            rows = [[hall, self.clock], [name, device]]
+        for widgets in rows:
+            row = BoxLayout(orientation="horizontal", size_hint_y=None, spacing=t.gap)
+            for w in widgets:
+                row.add_widget(w)
+            row.bind(minimum_height=row.setter("height"))
+            header.add_widget(row)
         if corner is not None:  # the maintenance corner lies over the header: it takes no room from the items
             hall.add_widget(corner)
             header.bind(pos=lambda *_: _pin_top_left(corner, header), size=lambda *_: _pin_top_left(corner, header))
@@ -143,8 +151,10 @@ class HomeScreen(Panel):
                                  "secondary"))
         row.add_widget(TapButton(ui("help_calling" if view.calling else "help", loc), "home:help", self.actions.help,
                                  t, "warning", disabled=not view.help or view.calling))
-        row.add_widget(TapButton(ui("about_kiosk", loc), "home:identity", lambda: self.actions.home_ui(identity=True),
-                                 t, "secondary"))
+        shown = bool(view.identity)
+        row.add_widget(TapButton(ui("close" if shown else "about_kiosk", loc), "home:identity",
+                                 lambda: self.actions.home_ui(identity=not shown), t,
+                                 "primary" if shown else "secondary"))
         return row
 
     def _search_bar(self, view: HomeView) -> BoxLayout:
@@ -230,7 +240,7 @@ class HomeScreen(Panel):
         t, loc = self.t, view.locale
         card = Panel(bg=th.SECONDARY, orientation="vertical", size_hint_y=None, padding=2 * t.gap, spacing=t.gap)
         card.bind(minimum_height=card.setter("height"))
-        card.add_widget(Text(ui("about_kiosk", loc), t.title, th.ON_SECONDARY, bold=True))
+        card.add_widget(Text(ui("about_kiosk", loc), t.title, th.ON_SECONDARY, bold=True))  # closed by its tool
         grid = GridLayout(cols=2, spacing=(2 * t.gap, t.gap), size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))
         for key in CARD_ROWS:
@@ -240,7 +250,6 @@ class HomeScreen(Panel):
                 value.kid = f"card:{key}"
                 grid.add_widget(value)
         card.add_widget(grid)
-        card.add_widget(TapButton(ui("close", loc), "identity:close", lambda: self.actions.home_ui(identity=False), t))
         return card
 
 

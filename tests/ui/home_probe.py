@@ -93,7 +93,7 @@ async def main(width, height, shots):
     await shot("search_closed")
     assert win.tap("home:identity")
     await shot("identity")
-    assert win.tap("identity:close")
+    assert win.tap("home:identity")
     await win.frame()
 
     # a device step: its illustration, animated

@@ -59,6 +59,8 @@ def test_the_identity_card_is_one_tap_away(drawn):
     texts = drawn["identity"]["texts"]
     assert texts["card:maintainer"] == "示例科技有限公司" and texts["card:maintainer_phone"] == "400-800-1234"
     assert texts["card:id"] == "DEMO-07"
+    assert texts["home:identity"] == "关闭"  # the same tool closes it
+    assert "card:maintainer" not in drawn["search_closed"]["kids"]
 
 
 @needs_x
