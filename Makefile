@@ -62,4 +62,6 @@ screenshots: $(STAMP)
 	rm -rf build/shots && xvfb-run -a -s "-screen 0 1920x1920x24" $(VENV)/bin/kiosk flows test --ui --screenshots build/shots flows/
 	for d in build/shots/*; do n=$$(basename $$d); rm -rf docs/screenshots/$$n; mkdir -p docs/screenshots/$$n; \
 	  cp $$d/01-*.png docs/screenshots/$$n/; done
+	rm -rf docs/screenshots/home && for size in 1080x1920 1920x1080; do xvfb-run -a -s "-screen 0 1920x1920x24" \
+	  $(PY) scripts/home_screenshots.py docs/screenshots/home $$size || exit 1; done
 	$(PY) -c "from pathlib import Path; from PIL import Image; [(lambda im: (im.thumbnail((540, 960)), im.save(p, optimize=True)))(Image.open(p)) for p in Path('docs/screenshots').rglob('*.png')]"

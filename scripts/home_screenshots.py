@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+LANDSCAPE = {"home", "search"}  # the pictures docs/ui.md shows in landscape; portrait: all of them
 
 
 async def main(out: Path, width: int, height: int) -> None:
@@ -50,7 +51,8 @@ async def main(out: Path, width: int, height: int) -> None:
             await win.frame()
             if time.monotonic() >= deadline:
                 break
-        win.screenshot(str(out / f"{tag}-{name}.png"))
+        if tag == "portrait" or name in LANDSCAPE:
+            win.screenshot(str(out / f"{tag}-{name}.png"))
 
     await shot("home")
     win.tap("home:search")
