@@ -42,7 +42,8 @@ def test_items_are_drawn_under_their_categories_with_their_icons(drawn):
     icons = {k: v for k, v in home["images"].items() if k.startswith("icon:")}
     assert len(icons) == 7 and all(v["loaded"] and v["width"] > 0 for v in icons.values())
     assert icons["icon:social-security-certificate"]["source"].endswith("assets/icons/shield.png")
-    assert "打印参保证明（A4）" in home["texts"]["tile:social-security-certificate"]  # the summary under the title
+    assert home["texts"]["tile:social-security-certificate"] == "社保参保证明打印"
+    assert home["texts"]["summary:social-security-certificate"] == "打印参保证明（A4）"  # the line under the title
     assert {"home:search", "home:help", "home:identity"} <= set(home["kids"])
 
 
