@@ -159,7 +159,7 @@ class KioskController:
 
         self._home_ui["help"] = "calling"
         log.info("help.home_call")
-        asyncio.get_running_loop().create_task(self._home_call(panel))
+        self._help_task = asyncio.get_running_loop().create_task(self._home_call(panel))  # held: not collected mid-call
         self._build_home()
         self._changed()
 
