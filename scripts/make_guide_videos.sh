@@ -2,7 +2,8 @@
 # Sample guide videos of the demo items (flows/<item>/guide.webm) and their subtitles (guide.<locale>.srt).
 #
 # A hall films its own; these show the shape: one card per step, 3 s each,
-# 480x270 at 10 fps, VP8 in WebM without sound (the kiosk plays guide videos
+# 480x270 at 5 fps (under software GL every video frame redraws the whole
+# screen: a 25 fps film costs a kiosk without a GPU most of a core), VP8 in WebM without sound (the kiosk plays guide videos
 # muted: what a video says goes in its subtitles). VP8 rather than H.264: it
 # is royalty-free, and its decoder costs the kiosk about 8 MiB less resident
 # memory while playing (ffpyplayer, measured); .mp4 (H.264) plays as well. Drawn with ffmpeg's lavfi
@@ -23,8 +24,7 @@ make() {
   : > "$dir/guide.zh-CN.srt"; : > "$dir/guide.en.srt"
   for pair in "$@"; do
     local zh=${pair%%|*} en=${pair#*|} a=$((i * STEP_S)) b=$(((i + 1) * STEP_S))
-    # the step's number as a growing bar, its words in the middle
-    filters+=",drawbox=x=0:y=262:w=iw*$((i + 1))/$n:h=8:color=0xFFC83D:t=fill:enable='between(t,$a,$b)'"
+    # the step's number, its words in the middle
     filters+=",drawtext=fontfile=$FONT:text='$((i + 1)) / $n':fontsize=26:fontcolor=white:x=16:y=10:enable='between(t,$a,$b)'"
     filters+=",drawtext=fontfile=$FONT:text='$zh':fontsize=40:fontcolor=0x0A2949:x=(w-text_w)/2:y=100:enable='between(t,$a,$b)'"
     filters+=",drawtext=fontfile=$FONT:text='$en':fontsize=22:fontcolor=0x1C1C1F:x=(w-text_w)/2:y=170:enable='between(t,$a,$b)'"
@@ -32,8 +32,10 @@ make() {
     printf '%d\n%s --> %s\n%s\n\n' $((i + 1)) "$(srt_time $a)" "$(srt_time $b)" "Step $((i + 1)): $en" >> "$dir/guide.en.srt"
     i=$((i + 1))
   done
-  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "color=c=0xE6EDF6:s=480x270:r=10:d=$((n * STEP_S))" \
-    -vf "$filters" -c:v libvpx -crf 40 -b:v 24k -g 90 -pix_fmt yuv420p -an "$dir/guide.webm"
+  # the time through the whole guide: a bar sliding in along the bottom
+  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "color=c=0xE6EDF6:s=480x270:r=5:d=$((n * STEP_S))" \
+    -f lavfi -i "color=c=0xFFC83D:s=480x8:r=5:d=$((n * STEP_S))" \
+    -filter_complex "[0:v]$filters[cards];[cards][1:v]overlay=x='-W+W*t/$((n * STEP_S))':y=262:shortest=1" -c:v libvpx -crf 40 -b:v 24k -g 90 -pix_fmt yuv420p -an "$dir/guide.webm"
 }
 
 make social-security-certificate "刷身份证|Place your ID card" "同意查询|Agree to the look-up" \
