@@ -1,4 +1,4 @@
-"""Screens built from data: a step view, the home tiles, out of service.
+"""Screens built from data: a step view, out of service (the home screen is kiosk.ui.home).
 
 Each screen is rebuilt whole from the current view, so what is drawn is a
 function of the view alone: nothing of an earlier step (or citizen) can
@@ -15,7 +15,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.engine.views import StepView
 from kiosk.ui import theme as th
-from kiosk.ui.texts import reason_text, ui
+from kiosk.ui.texts import ui
 from kiosk.ui.widgets import Countdown, Panel, TapButton, Text
 
 Act = Callable[..., object]
@@ -229,31 +229,6 @@ def _focus(values: dict, name: str, chrome: Chrome) -> None:
 def _pick(values: dict, name: str, value: str, chrome: Chrome) -> None:
     values[name] = value
     chrome.redraw()
-
-
-def home_screen(state, t: th.Theme, chrome: Chrome, start: Callable[[str], None]) -> Panel:
-    t = t.for_view(state.elderly)
-    loc = state.locale
-    root = Panel(orientation="vertical")
-    body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
-    body.add_widget(Text(ui("home_title", loc), t.title, bold=True))
-    one_column = (state.elderly or t.portrait) and not t.low_reach and len(state.tiles) <= 6
-    grid = GridLayout(cols=1 if one_column else 2, spacing=t.gap, size_hint_y=None)
-    grid.bind(minimum_height=grid.setter("height"))
-    for tile in state.tiles:
-        label = tile.title if tile.available else f"{tile.title}\n{ui('unavailable', loc)}：{reason_text(tile.reasons, loc)}"
-        grid.add_widget(TapButton(label, f"tile:{tile.flow}", lambda f=tile.flow: start(f), t,
-                                  "primary" if tile.available else "muted",
-                                  height=t.target * (1.0 if t.low_reach else 1.4),
-                                  disabled=not tile.available))
-    if t.low_reach:
-        body.add_widget(Widget())
-    body.add_widget(grid)
-    if not t.low_reach:
-        body.add_widget(Widget())
-    root.add_widget(body)
-    root.add_widget(footer(t, loc, state.elderly, chrome, None))
-    return root
 
 
 def out_of_service_screen(locale: str, t: th.Theme, title: str = "out_of_service") -> Panel:
