@@ -62,6 +62,9 @@ def main() -> None:
     rss = med(k["rss_mib"] for k in kiosk)
     print(f"{'kiosk: resident memory after the taps':<56} {rss:7.1f} MiB goal < 250 MiB: {'met' if rss < 250 else 'MISSED'}")
     if "--video" in sys.argv:
+        still = [t for _ in range(RUNS) for t in child("still", str(TAPS))["taps"]]
+        print(f"{'baseline: the same taps, the media area off':<56} {med(still) * 1000:7.1f} ms  "
+              f"p95 {sorted(still)[int(len(still) * 0.95) - 1] * 1000:.1f} ms")
         video = [child("video", str(TAPS)) for _ in range(RUNS)]
         taps = [t for k in video for t in k["taps"]]
         playing = sum(k["video_playing"] and k["video_position"] > 0 for k in video)

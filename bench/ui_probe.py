@@ -53,7 +53,9 @@ def bare() -> None:
 # Taps per sample. kiosk: into an item (its first step plays the guide video), cancel, done: home again.
 # video: on a step whose guide video keeps playing, switch the language, which redraws the whole screen
 # around the running video (the idle banner and elderly mode redraw the same way).
-CYCLES = {"kiosk": ("tile:queue-ticket", "nav:cancel", "action:done"), "video": ("toggle:locale",)}
+# still: the same taps on the same step with its media area off, the baseline of video.
+CYCLES = {"kiosk": ("tile:queue-ticket", "nav:cancel", "action:done"), "video": ("toggle:locale",),
+          "still": ("toggle:locale",)}
 
 
 async def kiosk(taps: int, mode: str = "kiosk") -> None:
@@ -68,6 +70,10 @@ async def kiosk(taps: int, mode: str = "kiosk") -> None:
     from kiosk.ui.widgets import walk
 
     logs.setup("console", "warning")
+    if mode == "still":
+        import kiosk.engine.render
+
+        kiosk.engine.render.guidance = lambda *args: None  # no media area: what the video adds is the difference
     win = KioskWindow(Theme())
     await win.start()
     reg = FlowRegistry(ROOT / "flows")
@@ -78,7 +84,7 @@ async def kiosk(taps: int, mode: str = "kiosk") -> None:
     await win.frame()
     home_s = time.time() - STARTED
     samples = []
-    if mode == "video":
+    if mode in ("video", "still"):
         assert win.tap("tile:queue-ticket")
         await win.frame()
     for _ in range(taps):
