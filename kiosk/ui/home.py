@@ -88,17 +88,16 @@ class HomeScreen(Panel):
         tools = self._tools(view) if not view.searching else self._search_bar(view)
         keyboard = self._keyboard(view) if view.searching else None
         bottom = footer(t, view.locale, elderly, chrome, None)
-        if keyboard is not None and not t.portrait:  # landscape: the results beside the keyboard, not above it
-            body.add_widget(tools)
-            side = BoxLayout(spacing=t.gap)
-            self.scroll.size_hint_x = 0.4
-            side.add_widget(self.scroll)
-            keyboard.size_hint_y = None
-            holder = BoxLayout(orientation="vertical", size_hint_x=0.6)
-            holder.add_widget(keyboard)
-            holder.add_widget(Widget())
-            side.add_widget(holder)
-            body.add_widget(side)
+        if keyboard is not None and not t.portrait:  # landscape: search bar and results beside the keyboard
+            body.orientation = "horizontal"
+            left = BoxLayout(orientation="vertical", spacing=t.gap, size_hint_x=0.4)
+            left.add_widget(tools)
+            left.add_widget(self.scroll)
+            right = BoxLayout(orientation="vertical", size_hint_x=0.6)
+            right.add_widget(keyboard)
+            right.add_widget(Widget())
+            body.add_widget(left)
+            body.add_widget(right)
             keyboard = None
         elif t.low_reach:  # every control in the lower 55%: the list and the tools just over the footer
             reach = 0.55 * t.height - bottom.height - tools.height - 3 * t.gap - (keyboard.height if keyboard else 0)
@@ -171,7 +170,10 @@ class HomeScreen(Panel):
         from kiosk.ui.keyboard import OnScreenKeyboard
 
         kind = "pinyin" if view.locale == "zh-CN" else "latin"
-        kb = OnScreenKeyboard(kind, None, self.elderly, text="", max_length=12, locale=view.locale)
+        # Elderly keys are 100 px; six rows of them do not fit between a landscape screen's header and footer,
+        # and the standard 80 px keys are still above the 60 dp the ageing-friendly rules ask for.
+        big = self.elderly and self.t.portrait
+        kb = OnScreenKeyboard(kind, None, big, text="", max_length=12, locale=view.locale)
 
         def typed(*_):
             self.actions.home_ui(query=kb.text + kb.buffer)
