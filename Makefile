@@ -70,4 +70,6 @@ screenshots: $(STAMP)
 	rm -rf docs/screenshots/after-visit && mkdir -p docs/screenshots/after-visit
 	xvfb-run -a -s "-screen 0 1920x1920x24" $(PY) tests/ui/endings_probe.py 1080x1920 docs/screenshots/after-visit docs
 	xvfb-run -a -s "-screen 0 1920x1920x24" $(PY) tests/ui/endings_probe.py 1920x1080 docs/screenshots/after-visit elderly docs
+	rm -rf docs/screenshots/home && for size in 1080x1920 1920x1080; do xvfb-run -a -s "-screen 0 1920x1920x24" \
+	  $(PY) scripts/home_screenshots.py docs/screenshots/home $$size || exit 1; done
 	$(PY) -c "from pathlib import Path; from PIL import Image; [(lambda im: (im.thumbnail((540, 960)), im.save(p, optimize=True)))(Image.open(p)) for p in Path('docs/screenshots').rglob('*.png')]"

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from backoffice.alerts.rules import RULES
 from backoffice.auth import allows, public
-from backoffice.config import ConfigError
 from backoffice.helpdesk.metrics import helpdesk_metrics
 from backoffice.reports import BAD_REASONS
 from backoffice.keys import ALERTS, CONFIG, ENGINE, INGEST

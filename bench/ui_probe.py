@@ -50,7 +50,15 @@ def bare() -> None:
     Bare().run()
 
 
-async def kiosk(taps: int) -> None:
+# Taps per sample. kiosk: into an item (its first step plays the guide video), cancel, done: home again.
+# video: on a step whose guide video keeps playing, switch the language, which redraws the whole screen
+# around the running video (the idle banner and elderly mode redraw the same way).
+# still: the same taps on the same step with its media area off, the baseline of video.
+CYCLES = {"kiosk": ("tile:queue-ticket", "nav:cancel", "action:done"), "video": ("toggle:locale",),
+          "still": ("toggle:locale",)}
+
+
+async def kiosk(taps: int, mode: str = "kiosk") -> None:
     from kiosk.controller import KioskController
     from kiosk.engine.clock import LoopClock
     from kiosk.flow.registry import FlowRegistry
@@ -59,8 +67,13 @@ async def kiosk(taps: int) -> None:
     from kiosk.ui.app import KioskWindow
     from kiosk.ui.live import LiveUi
     from kiosk.ui.theme import Theme
+    from kiosk.ui.widgets import walk
 
     logs.setup("console", "warning")
+    if mode == "still":
+        import kiosk.engine.render
+
+        kiosk.engine.render.guidance = lambda *args: None  # no media area: what the video adds is the difference
     win = KioskWindow(Theme())
     await win.start()
     reg = FlowRegistry(ROOT / "flows")
@@ -71,13 +84,19 @@ async def kiosk(taps: int) -> None:
     await win.frame()
     home_s = time.time() - STARTED
     samples = []
+    if mode in ("video", "still"):
+        assert win.tap("tile:queue-ticket")
+        await win.frame()
     for _ in range(taps):
-        for kid in ("tile:queue-ticket", "nav:cancel", "action:done"):
+        for kid in CYCLES[mode]:
             t0 = time.perf_counter()
             assert win.tap(kid), kid
             await win.frame(pending_callbacks=False)  # the UI redraws synchronously on the tap
             samples.append(time.perf_counter() - t0)
-    print("RESULT" + json.dumps({"home_drawn_s": home_s, "taps": samples, "rss_mib": rss_mib()}))
+    video = next((w for w in walk(win.app.root) if getattr(w, "kid", "") == "media:video"), None)
+    print("RESULT" + json.dumps({"home_drawn_s": home_s, "taps": samples, "rss_mib": rss_mib(),
+                                 "video_playing": bool(video is not None and video.loaded and video.state == "play"),
+                                 "video_position": video.position if video is not None else 0.0}))
     await win.stop()
 
 
@@ -85,4 +104,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "bare":
         bare()
     else:
-        asyncio.run(kiosk(int(sys.argv[2])))
+        asyncio.run(kiosk(int(sys.argv[2]), sys.argv[1]))

@@ -26,7 +26,10 @@ from kiosk.engine.messages import Finished
 from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import Session
 from kiosk.engine.views import StepView
+from kiosk.flow.media import icon_path
 from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy
+from kiosk.home import HomeView, build_home
+from kiosk.search_index import SearchIndex
 from kiosk.i18n import pick
 from kiosk.out_of_service import OutOfServiceView, out_of_service_view
 from wire.messages import CallbackRequest, Event, Rating, Visit
@@ -59,6 +62,7 @@ class KioskState:
     pin_error: bool = False
     maintenance: dict = field(default_factory=dict)  # devices' status, flow bundle, last action
     remote_maintenance_pending: bool = False  # the fleet asked for maintenance; it starts when the visit ends
+    home: HomeView | None = None  # the home screen: header, items by category, search, identity card
 
 
 class KioskController:
@@ -68,6 +72,7 @@ class KioskController:
                  remote_maintenance_s: float = 1800.0, elderly_multiplier: float = ELDERLY_MULTIPLIER,
                  aftercare: AftercarePolicy | None = None, identity: dict[str, str] | None = None):
         self.registry = registry
+        self.identity = dict(identity or {})  # cfg.identity_card(): shown one tap away on the home screen
         self.devices = devices
         self.services = services
         self.clock = clock
@@ -99,6 +104,8 @@ class KioskController:
         self.executor: OpExecutor | None = None
         self._home_timer = None
         self._visits = itertools.count(1)
+        self._home_ui = {"query": "", "searching": False, "identity": False, "help": ""}
+        self._index: tuple[str, SearchIndex] | None = None
         self.refresh_home()
 
     # ---------------------------------------------------------------- home
@@ -114,7 +121,72 @@ class KioskController:
             tiles.append(Tile(fid, pick(f.title, self.state.locale), pick(f.description, self.state.locale),
                               f.category, f.icon, a.available, tuple(a.reasons())))
         self.state.tiles = tiles
+        self._build_home()
         self._changed()
+
+    # ---------------------------------------------------------- home screen
+    def _build_home(self) -> None:
+        flows = {fid: cf.flow for fid, cf in self.registry.flows.items()}
+        icons = {t.flow: str(p) for t in self.state.tiles
+                 if (p := icon_path(t.icon, self.registry.flows[t.flow].folder)) is not None}
+        ui = self._home_ui
+        help_panel = self.devices.get("help_panel")
+        self.state.home = build_home(
+            self.state.tiles, flows, self.state.locale, kiosk=self.kiosk, icons=icons, query=ui["query"],
+            searching=ui["searching"], index=self._search_index() if ui["query"] else None,
+            identity=self._identity_card() if ui["identity"] else None,
+            help=help_panel is not None and getattr(help_panel.status, "usable", False), calling=bool(ui["help"]))
+
+    def _search_index(self) -> SearchIndex:
+        """Built on the first search after a bundle is activated, then kept for that bundle."""
+        active = self.registry.active
+        sha = active.sha256 if active else ""
+        if self._index is None or self._index[0] != sha:
+            self._index = (sha, SearchIndex({fid: cf.flow for fid, cf in self.registry.flows.items()}))
+        return self._index[1]
+
+    def _identity_card(self) -> dict:
+        card = {"name": self.kiosk.get("name", ""), "hall": self.kiosk.get("hall", ""), "id": self.kiosk.get("id", "")}
+        card.update(self.identity)
+        return {k: v for k, v in card.items() if v}
+
+    def home_ui(self, **changes) -> None:
+        """Search (query, searching) and the identity card (identity) on the home screen; only while at home."""
+        if self.state.mode != "home":
+            return
+        for key, value in changes.items():
+            if key in ("searching", "identity"):
+                self._home_ui[key] = bool(value)
+            elif key == "query":
+                self._home_ui["query"] = str(value)[:24]
+        if not self._home_ui["searching"]:
+            self._home_ui["query"] = ""
+        self._build_home()
+        self._changed()
+
+    def home_help(self) -> None:
+        """视频求助 from the home screen: rings the help desk through the help panel's contract."""
+        panel = self.devices.get("help_panel")
+        if self.state.mode != "home" or panel is None or self._home_ui["help"] == "calling":
+            return
+        import asyncio
+
+        self._home_ui["help"] = "calling"
+        log.info("help.home_call")
+        self._help_task = asyncio.get_running_loop().create_task(self._home_call(panel))  # held: not collected mid-call
+        self._build_home()
+        self._changed()
+
+    async def _home_call(self, panel) -> None:
+        try:
+            outcome = await panel.call_staff({"flow": "", "step": "home"})
+        except Exception as exc:  # a failed call must not take the home screen down; the citizen can try again
+            outcome = f"error:{type(exc).__name__}"
+        log.info("help.home_call_over", outcome=outcome)
+        self._home_ui["help"] = ""
+        if self.state.mode == "home":
+            self._build_home()
+            self._changed()
 
     def set_locale(self, locale: str) -> None:
         self.state.locale = locale
@@ -348,6 +420,7 @@ class KioskController:
         self._end_visit()
         self.state.mode = "home"
         self._reset_citizen_settings()
+        self._home_ui.update(query="", searching=False, identity=False)  # the next citizen starts from a clean home
         self.refresh_home()
 
     def _reset_citizen_settings(self) -> None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from kiosk import privacy
-from kiosk.engine.views import KEYBOARDS, FieldView, ItemView, OptionView, StepView
+from kiosk.engine.views import KEYBOARDS, FieldView, ItemView, MediaView, OptionView, StepView
 from kiosk.expr import EvalError
+from kiosk.flow.media import guidance
 from kiosk.i18n import pick, t
 
 WAITING_FOR = {"read_id_card": "id_card", "scan_code": "code", "video_help": "staff", "print": "printer",
@@ -76,8 +77,14 @@ class ViewBuilder:
             can_back=step.kind != "end" and not s.busy and len([h for h in s.history if h[0] == depth]) > 1,
             can_cancel=step.kind != "end" and not s.busy,
             result=getattr(step, "result", "") if step.kind == "end" else "",
-            attempt=s.attempts.get(s._key(), 0),
+            attempt=s.attempts.get(s._key(), 0), media=self.media(step),
         )
+
+    def media(self, step) -> MediaView | None:
+        """The media area: the device's illustration on a device step, else the item's guide video."""
+        fc = self.s.frame.flow
+        g = guidance(fc.flow, fc.folder, step, self.s.locale)
+        return MediaView(g.video, g.image, g.cues) if g else None
 
     def progress(self, step) -> tuple[int, int]:
         """(steps seen so far in this item, that plus the fewest still to come); (0, 0) off the way to success."""

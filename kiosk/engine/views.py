@@ -39,6 +39,15 @@ class ItemView:
 
 
 @dataclass(frozen=True)
+class MediaView:
+    """The step's media area: a muted looping guide video with its subtitle cues, or a (maybe animated) picture."""
+
+    video: str = ""  # absolute path of the item's guide video
+    image: str = ""  # absolute path of the illustration (.png, .gif, .zip)
+    cues: tuple = ()  # kiosk.flow.media.Cue: (start, end, text) in seconds of the video
+
+
+@dataclass(frozen=True)
 class StepView:
     session: str
     flow: str
@@ -70,6 +79,7 @@ class StepView:
     extra: dict = field(default_factory=dict)
     ending: EndingView | None = None  # on the screens after a visit: how it ended, what to take, what is on offer
     status: str = ""  # what the kiosk is doing or did just now (printing a slip, staff called), in the locale
+    media: MediaView | None = None  # what the media area shows; None: the step has none
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -15,6 +15,7 @@ from kiosk.flow import model
 from kiosk.flow.compile import CompiledFlow, compile_flow
 from kiosk.flow.lint import BundleInfo, Linter
 from kiosk.flow.loader import Loaded, load_file
+from kiosk.flow.media import media_problems
 from kiosk.flow.pii import PrivacyRules, catalog_problems, document_problems
 from kiosk.flow.problems import Problem, ProblemsError
 from kiosk.flow.scope import flow_scope
@@ -222,6 +223,8 @@ def check_flow(ld: Loaded, by_id: dict[str, Loaded], catalog: model.Catalog | No
     templates = {} if links else template_files(folder)  # never read through a link
     info = BundleInfo(catalog, set(by_id), set(templates))
     problems = links + Linter(flow, ld.located, ld.file, info).run()
+    if not links:  # never stat through a link
+        problems += media_problems(flow, ld.located, ld.file, folder)
     scope = flow_scope(_subflows(flow, by_id), catalog, tables)
     compiled, expr_problems = compile_flow(flow, ld.located, ld.file, ld.sha256, scope)
     problems += expr_problems

@@ -60,6 +60,34 @@ class Retry(Strict):
         default_factory=lambda: ["timeout", "unavailable"], description="Outcomes that are retried.")
 
 
+MediaFile = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"), Field(
+    description="A file in the flow's own folder (no path), e.g. guide.mp4.")]
+Illustration = Literal["id_card", "scan_code", "print_document", "print_slip", "ticket", "take_document", "take_card",
+                       "take_ticket"]
+
+
+class StepMedia(Strict):
+    """What the media area of one step shows instead of the default (kiosk.flow.media.DEFAULTS)."""
+
+    illustration: Illustration | None = Field(default=None, description="A shipped picture of what to do with the "
+                                              "device (assets/illustrations), or the flow's own from "
+                                              "`media.illustrations`, e.g. take_card on the last step.")
+    video: bool = Field(default=True, description="false: this step does not play the item's guide video.")
+
+
+class FlowMedia(Strict):
+    """The item's guidance: its guide video (muted, looping, with subtitles) and its own pictures."""
+
+    video: MediaFile | None = Field(default=None, description="Guide video (.mp4 or .webm, at most 20 MB) beside "
+                                    "the flow, played muted and looping on its steps.")
+    subtitles: MediaFile | dict[Locale, MediaFile] | None = Field(
+        default=None, description="SubRip (.srt) subtitles of the video, one file or one per locale; the video "
+        "plays muted, so what it says must be written here.")
+    illustrations: dict[Illustration, MediaFile] = Field(
+        default_factory=dict, description="Replaces shipped illustrations for this item: name -> a .png, or a .zip "
+        "of PNG frames (an animation, shown in name order), beside the flow, e.g. {id_card: our_reader.png}.")
+
+
 class StepBase(Strict):
     id: Ident = Field(description="Unique within the flow; the target of `next`.")
     title: Text | None = None
@@ -69,6 +97,8 @@ class StepBase(Strict):
     speak: Text | None = Field(default=None, description="Voice prompt; defaults to the text.")
     next: Next | None = Field(default=None, description="Outcome -> step id; a plain id means the `ok` outcome.")
     timeout_s: Seconds | None = Field(default=None, description="Wait limit; needs a `timeout` branch in `next`.")
+    media: StepMedia | None = Field(default=None, description="What this step's media area shows; by default the "
+                                    "device's illustration on device steps, else the item's guide video.")
 
 
 class Notice(StepBase):
@@ -288,8 +318,19 @@ class Flow(Strict):
     version: SemVer
     title: Text
     description: Text | None = None
+    summary: Text | None = Field(default=None, description="One short line under the tile on the home screen; "
+                                 "defaults to the description.")
+    keywords: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=20, description="More words the home-screen search finds the item by, "
+        "e.g. 社保查询 (found by the pinyin initials sbcx as well).")
     category: Ident
-    icon: str | None = None
+    category_title: Text | None = Field(default=None, description="The category's heading on the home screen, for "
+                                        "a category the kiosk does not know (kiosk.home.CATEGORIES).")
+    priority: int = Field(default=50, ge=0, le=100, description="Higher comes first on the home screen: the hall's "
+                          "high-frequency items. Categories are ordered by their highest item.")
+    icon: str | None = Field(default=None, description="Tile icon: a name from assets/icons (shield, medical, "
+                             "house, badge, bundle, ticket, building) or a .png beside the flow.")
+    media: FlowMedia | None = None
     requires: list[DeviceRole] = Field(default_factory=list, description="Devices the item needs; unavailable otherwise.")
     optional: list[DeviceRole] = Field(default_factory=list, description="Devices some steps use when they can "
                                        "(a receipt slip, a fallback): the item stays available without them, and each "

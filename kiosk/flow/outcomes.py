@@ -100,8 +100,9 @@ def targets(step) -> list[str]:
 def all_texts(flow: model.Flow):
     """(path, Text) for every localized text in the flow, for the i18n rule."""
     yield ("title",), flow.title
-    if flow.description:
-        yield ("description",), flow.description
+    for name in ("description", "summary", "category_title"):
+        if getattr(flow, name):
+            yield (name,), getattr(flow, name)
     for i, step in enumerate(flow.steps):
         base = ("steps", i)
         for name in ("title", "text", "text_short", "speak", "consent", "service_name"):

@@ -26,7 +26,7 @@ from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import Session
 from kiosk.flow.bundle import Bundle, find_root, load_bundle
 from kiosk.flow.loader import load_file
-from kiosk.flow.problems import Problem, ProblemsError, did_you_mean
+from kiosk.flow.problems import ProblemsError, did_you_mean
 from kiosk.scenario import coverage, english
 from kiosk.scenario.model import STEP_KEYS, Scenario, ScenarioFile
 from kiosk.scenario.stubs import StubServices, StubState

@@ -37,6 +37,7 @@ class UiDriver:
         self._pending = None
         self._count = 0
         self._last_drawn = None
+        self._media = None
         self.checked = 0  # screens checked, for the summary
 
     @property
@@ -67,7 +68,9 @@ class UiDriver:
         act = self.run.runner.act
         chrome = Chrome(act, lambda loc: act("set_locale", loc), lambda on: act("set_elderly", on),
                         self.win.speaker.toggle, lambda: self.win.speaker.enabled, self._redraw)
+        chrome.media = self._media  # one guide video through the visit, not one per screen
         self.win.render(step_screen(view, self.theme, chrome, self.win.form_values))
+        self._media = chrome.media
         self._drawn = view
 
     def _redraw(self) -> None:

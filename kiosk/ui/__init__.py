@@ -7,5 +7,6 @@ so these process settings are made before any module here can import Kivy.
 import os as _os
 
 for _key, _value in (("KIVY_NO_ARGS", "1"), ("KIVY_NO_CONSOLELOG", "1"), ("KIVY_NO_FILELOG", "1"),
-                     ("KIVY_LOG_MODE", "PYTHON"), ("KIVY_NO_CONFIG", "1")):
+                     ("KIVY_LOG_MODE", "PYTHON"), ("KIVY_NO_CONFIG", "1"),
+                     ("KIVY_VIDEO", "ffpyplayer")):  # the media area's guide videos (kiosk.ui.media)
     _os.environ.setdefault(_key, _value)

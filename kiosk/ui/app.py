@@ -67,9 +67,17 @@ class KioskWindow:
             await asyncio.wait_for(self.task, 10)
 
     def render(self, widget) -> None:
-        """Replace the kiosk screen (not the demo's simulator panel beside it)."""
+        """Replace the kiosk screen (not the demo's simulator panel beside it); videos no longer shown pause."""
+        from kiosk.ui.widgets import walk
+
+        old = list(self.screen.children)
         self.screen.clear_widgets()
         self.screen.add_widget(widget)
+        if old:  # a video decodes on its own threads while it plays (found by kid: no video import here)
+            kept = {id(w) for w in walk(widget)}
+            for w in (w for screen in old for w in walk(screen)):
+                if getattr(w, "kid", "") == "media:video" and id(w) not in kept and w.state == "play":
+                    w.state = "pause"  # its MediaPlayer resumes it, or unloads it for another item's video
 
     async def frame(self, pending_callbacks: bool = True) -> None:
         """Wait until what was rendered has been drawn: the next buffer flip after pending callbacks ran."""

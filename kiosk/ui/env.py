@@ -15,6 +15,7 @@ def prepare(width: int = 1080, height: int = 1920, fullscreen: bool = False) -> 
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_NO_CONFIG", "1")
+    os.environ.setdefault("KIVY_VIDEO", "ffpyplayer")  # guide videos in the media area (kiosk.ui.media)
     from kivy.config import Config
 
     Config.set("graphics", "width", str(width))

@@ -5,7 +5,7 @@ from kivy.clock import Clock
 
 from kiosk.ui.maintenance_screens import hidden_corner, maintenance_screen, pin_screen
 from kiosk.ui.out_of_service_screen import out_of_service_screen as why_out_of_service
-from kiosk.ui.screens import Chrome, home_screen, out_of_service_screen, step_screen
+from kiosk.ui.screens import Chrome, out_of_service_screen, step_screen
 from kiosk.ui.widgets import Countdown, walk
 
 TICK_S = 0.25  # countdowns show whole seconds; four looks a second keep each change within a quarter of it
@@ -21,6 +21,9 @@ class LiveUi:
                              lambda: self.win.speaker.enabled, lambda: self.changed(self.c.state))
         self.countdowns: list[Countdown] = []
         self._voice_before: bool | None = None  # the voice setting before elderly mode turned it on
+        # The home screen (kiosk.ui.home.HomeScreen), kept between visits: coming home re-shows the same
+        # widgets (no new textures, no garbage) and a search narrows its tiles in place.
+        self._home = None
         self.unsubscribe = controller.subscribe(self.changed)
         self.changed(controller.state)
         self._ticker = Clock.schedule_interval(lambda _dt: self.tick(), TICK_S)
@@ -30,6 +33,8 @@ class LiveUi:
         now = self.c.clock.monotonic()
         for countdown in self.countdowns:
             countdown.tick(now)
+        if self._home is not None and self._home.parent is not None:
+            self._home.clock.tick_wall(self.c.clock.wallclock())
 
     def _toggle_voice(self) -> None:
         self.win.speaker.toggle()
@@ -88,12 +93,28 @@ class LiveUi:
             self.tick()
             self.win.render(screen)
             self.win.speaker.say(s.view.speak, s.view.locale, key=(s.view.session, s.view.step, s.view.locale))
-        else:
+        elif s.home is not None:
             self.win.form_values.clear()
             self.win.speaker.forget()
-            screen = home_screen(s, theme, self.chrome, self.c.start)
-            screen.add_widget(hidden_corner(self.c.corner_tap), index=len(screen.children))
-            self.win.render(screen)
+            self._draw_home(s, theme)
+
+    def _draw_home(self, s, theme) -> None:
+        """A new home screen, or only new tiles while the citizen types a search (the keyboard keeps its state)."""
+        from kiosk.ui.home import HomeActions, HomeScreen
+
+        v, home = s.home, self._home
+        key = (v.locale, s.elderly, v.searching, bool(v.identity), v.help, v.calling, self.win.speaker.enabled)
+        if home is not None and home.key == key:
+            home.show(v)
+            if home.parent is not self.win.screen:
+                home.clock.tick_wall(self.c.clock.wallclock())
+                self.win.render(home)
+            return
+        actions = HomeActions(self.c.start, self.c.home_ui, self.c.home_help)
+        self._home = HomeScreen(v, theme.for_view(s.elderly), self.chrome, actions, self.c.clock.wallclock(),
+                                corner=hidden_corner(self.c.corner_tap), elderly=s.elderly)
+        self._home.key = key
+        self.win.render(self._home)
 
     def _pin_key(self, key: str) -> None:
         """The PIN lives only here, on screen as dots, and is dropped once checked."""

@@ -1,4 +1,4 @@
-"""Screens built from data: a step view, the home tiles, out of service.
+"""Screens built from data: a step view, out of service (the home screen is kiosk.ui.home).
 
 Each screen is rebuilt whole from the current view, so what is drawn is a
 function of the view alone: nothing of an earlier step (or citizen) can
@@ -18,7 +18,7 @@ from kiosk.ui import layout
 from kiosk.ui import theme as th
 from kiosk.ui.ending_screens import after_screen
 from kiosk.ui.scroll import ScrollArea
-from kiosk.ui.texts import TEXTS, reason_text, ui
+from kiosk.ui.texts import TEXTS, ui
 from kiosk.ui.widgets import Countdown, FieldBox, Panel, TapButton, Text
 
 Act = Callable[..., object]
@@ -33,6 +33,18 @@ class Chrome:
                  toggle_voice: Callable[[], None], voice_on: Callable[[], bool], redraw: Callable[[], None] = lambda: None):
         self.act, self.set_locale, self.set_elderly = act, set_locale, set_elderly
         self.toggle_voice, self.voice_on, self.redraw = toggle_voice, voice_on, redraw
+        self.media = None  # kiosk.ui.media.MediaPlayer, made with the first step that has media
+
+
+def media_area(view: StepView, t: th.Theme, chrome: Chrome, height: float | None = None):
+    """The step's guide video or illustration (kiosk.ui.media), None without; Kivy's video loads only then."""
+    if view.media is None:
+        return None
+    from kiosk.ui.media import MediaPlayer
+
+    if chrome.media is None:
+        chrome.media = MediaPlayer()
+    return chrome.media.area(view.media, t, height)
 
 
 def _column(theme: th.Theme, **kw) -> BoxLayout:
@@ -109,9 +121,10 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
         body.add_widget(_idle_banner(view, t, chrome))
     controls = _column(t)
     _controls(controls, view, t, chrome, form_values)
+    media = media_area(view, t, chrome)
     content = BoxLayout(orientation="vertical", spacing=t.gap, size_hint_y=None)
     parts = (info, Widget(), controls) if t.low_reach else (info, controls, Widget())  # low reach: controls low
-    for part in parts:
+    for part in ((media,) if media is not None else ()) + parts:
         content.add_widget(part)
     memory = form_values.setdefault("_scroll", {}).setdefault(view.step, {}) if view.kind == "form" else None
     body.add_widget(ScrollArea(content, t, loc, memory))
@@ -228,29 +241,6 @@ def _focus(values: dict, name: str, chrome: Chrome) -> None:
 def _pick(values: dict, name: str, value: str, chrome: Chrome) -> None:
     values[name] = value
     chrome.redraw()
-
-
-def home_screen(state, t: th.Theme, chrome: Chrome, start: Callable[[str], None]) -> Panel:
-    t = t.for_view(state.elderly)
-    loc = state.locale
-    root = Panel(orientation="vertical")
-    body = BoxLayout(orientation="vertical", padding=2 * t.gap, spacing=t.gap)
-    body.add_widget(Text(ui("home_title", loc), t.title, bold=True))
-    grid = GridLayout(cols=layout.home_columns(t, len(state.tiles)), spacing=t.gap, size_hint_y=None)
-    grid.bind(minimum_height=grid.setter("height"))
-    for tile in state.tiles:
-        label = tile.title if tile.available else f"{tile.title}\n{ui('unavailable', loc)}：{reason_text(tile.reasons, loc)}"
-        grid.add_widget(TapButton(label, f"tile:{tile.flow}", lambda f=tile.flow: start(f), t,
-                                  "primary" if tile.available else "muted",
-                                  height=t.target * (1.0 if t.low_reach else 1.4),
-                                  disabled=not tile.available))
-    content = BoxLayout(orientation="vertical", size_hint_y=None)
-    for part in (Widget(), grid) if t.low_reach else (grid, Widget()):
-        content.add_widget(part)
-    body.add_widget(ScrollArea(content, t, loc))
-    root.add_widget(body)
-    root.add_widget(footer(t, loc, state.elderly, chrome, None))
-    return root
 
 
 def out_of_service_screen(locale: str, t: th.Theme, title: str = "out_of_service") -> Panel:

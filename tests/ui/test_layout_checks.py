@@ -229,7 +229,10 @@ def test_the_home_and_out_of_service_screens_pass_both_checks(show, size, elderl
     from kiosk.flow.registry import FlowRegistry
     from kiosk.scenario.twins import open_devices
     from kiosk.ui import check_contrast, check_layout
-    from kiosk.ui.screens import home_screen, out_of_service_screen
+    import datetime as dt
+
+    from kiosk.ui.home import HomeActions, HomeScreen
+    from kiosk.ui.screens import out_of_service_screen
     from tests.ui.test_touch_ui import ROOT
 
     reg = FlowRegistry(ROOT / "flows")
@@ -242,7 +245,10 @@ def test_the_home_and_out_of_service_screens_pass_both_checks(show, size, elderl
     c.refresh_home()
     assert any(not t.available for t in c.state.tiles)
     theme = th.Theme(width=size[0], height=size[1])
-    for screen in (home_screen(c.state, theme, chrome(), lambda flow: None),
+    actions = HomeActions(lambda flow: None, lambda **_: None, lambda: None)
+    home = HomeScreen(c.state.home, theme.for_view(elderly), chrome(), actions, dt.datetime(2026, 12, 6, 9, 30),
+                      elderly=elderly)
+    for screen in (home,
                    out_of_service_screen(locale, theme.for_view(elderly))):
         screen.size_hint = (None, None)
         screen.size = size
