@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backoffice import api, audit_page, commands_http, keys, metrics, openapi, web as pages
+from backoffice import api, audit_page, commands_http, helpdesk, keys, metrics, openapi, web as pages
 from backoffice.alerts import pages as alerts
 from backoffice.auth import admin_page, public, signin
 from backoffice.config import Config
@@ -13,7 +13,7 @@ from backoffice.stats import pages as stats
 from backoffice.store import FleetStore
 
 # Each module has `setup(app)`, which adds its routes (and middlewares, for auth: signin comes first).
-PARTS = (pages, signin, audit_page, admin_page, api, openapi, fleet, alerts, stats, metrics, commands_http)
+PARTS = (pages, signin, audit_page, admin_page, api, openapi, fleet, alerts, stats, metrics, commands_http, helpdesk)
 
 
 def build(cfg: Config, store: FleetStore, ingest: Ingest) -> web.Application:

@@ -1,4 +1,4 @@
-"""The `backoffice` command: serve, db upgrade, users, tokens, keys, fleet simulate, demo prepare."""
+"""The `backoffice` command: serve, db upgrade, users, tokens, kiosks, keys, fleet simulate, demo prepare."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ from backoffice import config, db
 from backoffice.auth import commands as auth_commands
 from backoffice.auth.accounts import StartRefused
 from backoffice.broker import BrokerError
+from backoffice.helpdesk import commands as helpdesk_commands
 from wire.signing import KeyFileError
 
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     prep = demosub.add_parser("prepare", help="write a demo back office into DIR; print its facts as JSON")
     prep.add_argument("dir")
     prep.add_argument("--port", type=int, default=8700)
+    helpdesk_commands.add_parsers(sub)
     args = parser.parse_args(argv)
     if args.cmd == "demo":
         import json
@@ -69,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "fleet":
         from backoffice import simulator  # paho only for the simulator
         return simulator.main(cfg, args)
+    if args.cmd in helpdesk_commands.COMMANDS:
+        return helpdesk_commands.run(args, cfg)
     if args.cmd == "db":
         engine = db.engine(cfg.database.url)
         db.upgrade(engine)

@@ -112,6 +112,36 @@ class CommandsConfig(Section):
                             "this long, doubling each time (a kiosk refuses a copy it already ran).")
 
 
+class TurnConfig(Section):
+    urls: tuple[str, ...] = Field(default=(), description="TURN (and STUN) URLs given to both peers, e.g. "
+                                  "turn:10.0.0.5:3478?transport=udp. Empty: host candidates only; never a public "
+                                  "STUN server by default.")
+    secret_env: str | None = Field(default=None, description="Environment variable holding coturn's "
+                                   "static-auth-secret (use-auth-secret): credentials are derived per call.")
+    ttl_s: int = Field(default=3600, ge=60, le=86400, description="How long a call's TURN credentials live.")
+
+
+class HelpdeskConfig(Section):
+    ring_timeout_s: float = Field(default=20, gt=0, le=120, description="Ring an agent this long, then RONA: "
+                                  "the agent is set not ready and the call goes to the next.")
+    callback_after_s: float = Field(default=180, gt=0, description="A citizen waiting longer is offered a callback.")
+    callback_target_s: float = Field(default=4 * 3600, gt=0, description="A callback should be made within this.")
+    service_level_s: float = Field(default=20, gt=0, description="Service level: answered within this many seconds.")
+    typical_handle_s: float = Field(default=240, gt=0, description="Handling time assumed for the wait estimate.")
+    presence_timeout_s: float = Field(default=15, ge=2, description="A socket not heard of this long is gone.")
+    resume_window_s: float = Field(default=60, ge=0, description="A kiosk that drops mid-call may resume this long.")
+    poll_interval_s: float = Field(default=0.1, gt=0, le=2, description="How often a process reads the shared "
+                                   "signal table: the relay's added latency between two processes.")
+    phone_key_file: Path | None = Field(default=None, description="32-byte key encrypting callback phone numbers; "
+                                        "every instance needs the same file. Unset: var_dir/helpdesk-phone.key, "
+                                        "made on first start.")
+    allowed_origins: tuple[str, ...] = Field(default=(), description="Extra origins (scheme://host[:port]) allowed "
+                                             "to open /ws/agent besides the console's own.")
+    agent_skills: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Agent name -> the skill "
+                                                     "queues they answer; an agent not listed answers every queue.")
+    turn: TurnConfig = Field(default_factory=TurnConfig)
+
+
 class Config(Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
@@ -124,6 +154,7 @@ class Config(Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
+    helpdesk: HelpdeskConfig = Field(default_factory=HelpdeskConfig)
     var_dir: Path = Field(default=Path("."), description="The local broker's files; relative to the config file.")
 
 
@@ -176,4 +207,7 @@ def _rebased(cfg: Config, base: Path) -> Config:
     url = cfg.database.url
     if url.startswith(prefix) and not url[len(prefix):].startswith(("/", ":memory:")) and url != prefix:
         update["database"] = DatabaseConfig(url=prefix + str(base / url[len(prefix):]))
+    key = cfg.helpdesk.phone_key_file
+    if key is not None and not key.is_absolute():
+        update["helpdesk"] = cfg.helpdesk.model_copy(update={"phone_key_file": base / key})
     return cfg.model_copy(update=update)

@@ -24,8 +24,9 @@ def engine(url: str) -> Engine:
     return eng
 
 
-def upgrade(eng: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision`; run at every start, a no-op when it is current."""
+def upgrade(eng: Engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision`; run at every start, a no-op when it is current. "heads": parts merged
+    side by side may each add a branch off the same revision until the lead chains them."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with eng.begin() as conn:

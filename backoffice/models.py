@@ -155,3 +155,100 @@ class Command(Base):
     sent_at: Mapped[float | None] = mapped_column(Float)
     answered_at: Mapped[float | None] = mapped_column(Float)
     result: Mapped[dict | None] = mapped_column(JSON)  # the kiosk's answer, or {"refused"|"error": ...}
+
+
+# --- The help desk (backoffice/helpdesk/): calls, agents, the signal relay, the event log, callbacks ---
+# Shared through the database so that any number of `backoffice serve` processes on one database form one
+# help desk: a kiosk on one and an agent on another still connect. Times are wall-clock seconds, compared
+# across processes. No column holds a citizen's data in clear: context is relayed, never stored, and the
+# callback phone is kept encrypted (phone_sealed) beside a masked form for lists.
+
+
+class HelpCall(Base):
+    __tablename__ = "helpdesk_calls"
+    __table_args__ = (Index("ix_helpdesk_calls_state", "state", "queued_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(32), index=True)
+    kiosk_conn: Mapped[str] = mapped_column(String(32))  # the kiosk's current socket, across processes
+    kiosk_seen_at: Mapped[float] = mapped_column(Float)
+    item: Mapped[str] = mapped_column(String(200))
+    step: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(20))
+    skill: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20))  # waiting, ringing, connected, wrap_up, ended
+    entered_at: Mapped[float] = mapped_column(Float)
+    queued_at: Mapped[float] = mapped_column(Float)  # queue order; a transfer keeps the call's place at the head
+    agent: Mapped[str | None] = mapped_column(String(64))  # ringing, talking to, or wrapping up
+    target_agent: Mapped[str | None] = mapped_column(String(64))  # a transfer to one agent
+    declined: Mapped[list] = mapped_column(JSON)  # agents who rejected it: not offered again
+    ring_deadline: Mapped[float | None] = mapped_column(Float)
+    answered_at: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(String(1000), default="")  # from the agent who transferred it
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    callback_offered: Mapped[bool] = mapped_column(Boolean, default=False)
+    told: Mapped[str] = mapped_column(String(60), default="")  # the last queue.update sent, to send changes only
+    resume_hash: Mapped[str] = mapped_column(String(64))
+
+
+class HelpAgent(Base):
+    __tablename__ = "helpdesk_agents"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))  # wire.signaling.AGENT_STATUSES
+    since: Mapped[float] = mapped_column(Float)
+    idle_since: Mapped[float] = mapped_column(Float)  # longest idle first
+    call_id: Mapped[str | None] = mapped_column(String(32))
+    conn: Mapped[str] = mapped_column(String(32), default="")
+    seen_at: Mapped[float] = mapped_column(Float)
+
+
+class HelpSignal(Base):
+    """The relay between processes: a frame for one endpoint, taken (deleted) by the process holding it."""
+    __tablename__ = "helpdesk_signals"
+    __table_args__ = (Index("ix_helpdesk_signals_to", "to_kind", "to_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    to_kind: Mapped[str] = mapped_column(String(10))  # kiosk, agent
+    to_id: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(30))
+    body: Mapped[dict] = mapped_column(JSON)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class HelpEvent(Base):
+    """The event log the metrics are computed from (Asterisk queue_log's events, in lower case)."""
+    __tablename__ = "helpdesk_events"
+    __table_args__ = (Index("ix_helpdesk_events_at", "at"), Index("ix_helpdesk_events_call", "call_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    call_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(30))
+    agent: Mapped[str] = mapped_column(String(64), default="")
+    kiosk_id: Mapped[str] = mapped_column(String(32), default="")
+    skill: Mapped[str] = mapped_column(String(40), default="")
+    data: Mapped[dict] = mapped_column(JSON)
+
+
+class HelpCallback(Base):
+    __tablename__ = "helpdesk_callbacks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(32))
+    kiosk_id: Mapped[str] = mapped_column(String(32))
+    item: Mapped[str] = mapped_column(String(200))
+    skill: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20))  # open, assigned, done, failed
+    phone_sealed: Mapped[str] = mapped_column(String(200))  # AES-GCM, base64: the protected column
+    phone_masked: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[float] = mapped_column(Float)
+    target_at: Mapped[float] = mapped_column(Float)
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[float | None] = mapped_column(Float)
+
+
+class KioskCredential(Base):
+    """A kiosk's help-desk token, kept as its SHA-256 (32 random bytes: no stretching needed)."""
+    __tablename__ = "helpdesk_kiosk_credentials"
+    kiosk_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)

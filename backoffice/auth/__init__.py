@@ -1,4 +1,8 @@
-"""Who may do what on the console. Roles are ordered: each includes the ones before it.
+"""Who may do what on the console. The ladder roles are ordered: each includes the ones before it.
+
+`agent` (the help desk's staff, #13) stands beside the ladder, not on it: an agent answers citizens' calls
+and works callbacks, and may not read the fleet nor send commands; an administrator holds it too, to
+supervise. `@require("agent")` admits agents and administrators; `@require("viewer")` does not admit agents.
 
 `require(role)` wraps a handler; the sign-in middleware (backoffice.auth.signin: sessions, API tokens, CSRF)
 sets request["user"]. A request with no user is sent to /login (pages) or answered 401 (/api/).
@@ -12,12 +16,16 @@ import functools
 
 from aiohttp import web
 
-ROLES = ("viewer", "operator", "admin")
+LADDER = ("viewer", "operator", "admin")
+BESIDE = {"agent": ("agent", "admin")}  # a role beside the ladder -> the roles that hold it
+ROLES = (*LADDER, *BESIDE)
 MARK = "__backoffice_role__"  # the role a handler requires; None for public handlers
 
 
 def allows(role: str | None, needed: str) -> bool:
-    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
+    if needed in BESIDE:
+        return role in BESIDE[needed]
+    return role in LADDER and LADDER.index(role) >= LADDER.index(needed)
 
 
 def require(needed: str):

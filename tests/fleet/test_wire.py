@@ -3,6 +3,7 @@
 Every payload here is what a broker could deliver from anyone; the only way
 out of a decoder is the message or a WireError naming the field at fault.
 """
+import dataclasses
 import json
 
 import pytest
@@ -108,14 +109,48 @@ def test_command_arguments_are_held_to_their_schema(name, args, at):
     assert err.value.at == at
 
 
-def test_call_signaling_has_an_envelope_and_no_kind_until_the_help_desk_defines_one():
+def test_call_signaling_refuses_an_unknown_kind_a_wrong_version_and_a_kind_from_the_wrong_sender():
     body = {"v": 1, "call_id": "c1", "kind": "offer", "body": {"sdp": "v=0"}, "at": 1.0}
     with pytest.raises(WireError) as err:
         signaling.Signal.decode(json.dumps(body))
     assert err.value.at == "kind"
     with pytest.raises(WireError) as err:
-        signaling.Signal.decode(json.dumps({**body, "v": 2}))
+        signaling.Signal.decode(json.dumps({**body, "kind": "sdp.offer", "v": 2}))
     assert err.value.at == "v"
+    accept = signaling.make("c1", signaling.CallAccept(), 1.0)
+    with pytest.raises(WireError) as err:
+        signaling.read(accept, signaling.KIOSK_SENDS)  # only an agent accepts a call
+    assert err.value.at == "kind"
+    assert isinstance(signaling.read(accept, signaling.AGENT_SENDS)[1], signaling.CallAccept)
+
+
+@pytest.mark.parametrize("body, at", [
+    (signaling.SdpOffer("v=0" + "x" * signaling.SDP_MAX), "body.sdp"),
+    (signaling.HelpRequest("x" * 201, "s", "zh-CN"), "body.item"),
+    (signaling.HelpRequest("item", "s", "zh-CN", "astrology"), "body.skill"),
+    (signaling.Context("item", "s", ["t"] * 41, {}), "body.texts"),
+    (signaling.Context("item", "s", [], {"id_number": "110101199003071234"}), "body.values.id_number"),
+    (signaling.Context("item", "s", [], {"phone": "138 0013 8000"}), "body.values.phone"),
+    (signaling.CallbackRequest("call me"), "body.phone"),
+    (signaling.Hello("K/../1", "t"), "body.kiosk_id"),
+    (signaling.CallTransfer(to_agent="wang", to_skill="general"), "body.to_agent"),
+    (signaling.Quality(10, 2, 15), "body.loss"),
+])
+def test_signaling_bodies_are_bounded_and_checked_by_field(body, at):
+    raw = json.dumps(signaling.Signal("c1", body.KIND, dataclasses.asdict(body), 1.0).as_dict())
+    table = signaling.KIOSK_SENDS if body.KIND in signaling.KIOSK_SENDS else signaling.AGENT_SENDS
+    with pytest.raises(WireError) as err:
+        signaling.read(raw, table)
+    assert err.value.at == at
+
+
+def test_masked_context_and_typed_parts_read_back_as_sent():
+    ctx = signaling.Context("social-security-certificate", "show", ["请核对信息"],
+                            {"id_number": "110101********1234", "name": "张*"})
+    signal, body = signaling.read(signaling.make("c1", ctx, 2.0), signaling.KIOSK_SENDS)
+    assert (signal.call_id, body) == ("c1", ctx)
+    assigned = signaling.CallAssigned("王", [signaling.IceServer(["turn:10.0.0.1:3478"], "1:c1", "pw")], "r")
+    assert signaling.read(signaling.make("c1", assigned, 2.0), signaling.TO_KIOSK)[1] == assigned
 
 
 def containers(inner):
@@ -169,3 +204,27 @@ def test_the_back_office_reads_each_kiosk_topic_by_its_name():
         assert kiosk_id == "K-0001" and decode(topic, msg.encode()) == msg
     with pytest.raises(WireError):
         decode(topics.CMD, "{}")
+
+
+SIGNAL_BODIES = [signaling.make("c1", body, 1.0) for body in (
+    signaling.Hello("K-1", "kc_x", ["audio"]), signaling.HelpRequest("item", "step", "zh-CN"),
+    signaling.Context("item", "step", ["t"], {"a": "b"}), signaling.CallTransfer(to_skill="general"),
+    signaling.CallAssigned("li", [signaling.IceServer(["turn:h"], "u", "p")], "r"),
+    signaling.QueueSnapshot([signaling.QueuedCall("c", "K", "i", "general", "waiting", 1.0)], []))]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=st.sampled_from(SIGNAL_BODIES), field=st.text(max_size=12), value=JSONISH, drop=st.booleans())
+def test_any_mutation_of_a_signal_body_is_read_or_refused_with_a_wire_error_only(raw, field, value, drop):
+    frame = json.loads(raw)
+    body = frame["body"]
+    key = sorted(body)[len(field) % len(body)] if drop and body else field
+    if drop and body:
+        body.pop(key)
+    else:
+        body[key] = value
+    for table in signaling.DIRECTIONS.values():
+        try:
+            signaling.read(json.dumps(frame), table)
+        except WireError:
+            pass

@@ -103,3 +103,29 @@ def test_refusal_reasons_in_the_order_the_kiosk_checks():
     checks = checks[:checks.index("Skew is")]
     found = re.findall(r"\(`(\w+)`", checks)
     assert list(dict.fromkeys(found)) == list(commands.REASONS)
+
+
+SIGNALING = DOC[DOC.index("### Video help signaling"):]
+SIGNALING = SIGNALING[:SIGNALING.index("\n## ", 1) if "\n## " in SIGNALING[1:] else len(SIGNALING)]
+
+
+def test_every_signaling_kind_in_each_direction_with_exactly_its_body_fields():
+    from wire import signaling
+    start = SIGNALING.index("| direction | kind |")
+    listed = []
+    for line in SIGNALING[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        direction, kind, body = [c.strip() for c in line.strip().strip("|").split("|")]
+        listed.append((direction, kind.strip("`"), names(body)))
+    expected = [(d, kind, signaling.fields(cls)) for d, table in signaling.DIRECTIONS.items()
+                for kind, cls in table.items()]
+    assert listed == expected
+
+
+def test_the_values_a_signaling_field_may_take_are_the_same():
+    from wire import signaling
+    for label, values in (("`skill`:", signaling.SKILLS), ("`reason`:", signaling.END_REASONS),
+                          ("`outcome`:", signaling.OUTCOMES), ("`code`:", signaling.ERRORS)):
+        text = SIGNALING[SIGNALING.index(label) + len(label):]
+        assert re.findall(r"`(\w+)`", text.split(".")[0]) == list(values), label

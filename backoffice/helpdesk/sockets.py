@@ -1,0 +1,168 @@
+"""/ws/kiosk and /ws/agent: the two WebSocket doors of the help desk (docs/operations.md, Video help signaling).
+
+A kiosk proves itself with its first frame (`hello`: fleet id and help-desk credential); an agent with the
+console's session cookie and the `agent` capability, from a page of this console (Origin checked: a
+handshake carries no CSRF token, so another site could otherwise ride the cookie). Each frame is read
+against the table of what its sender may send; a bad frame is answered with `error` and never relayed.
+Nothing a citizen typed is logged: refusals log the field at fault, never the value.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from urllib.parse import urlsplit
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from backoffice.auth import public, require
+from backoffice.helpdesk.acd import DeskError
+from backoffice.helpdesk.keys import HUB
+from backoffice.helpdesk.secrets import kiosk_credential_ok
+from backoffice.keys import CONFIG, ENGINE
+from backoffice.helpdesk.relay import Endpoint
+from wire import signaling as sig
+from wire.errors import WireError
+
+log = structlog.get_logger("backoffice.helpdesk")
+HELLO_TIMEOUT_S = 10
+UNAUTHORIZED = 4401  # WebSocket close code: the application's own range, as HTTP 401
+
+
+def _socket() -> web.WebSocketResponse:
+    return web.WebSocketResponse(heartbeat=10, max_msg_size=sig.FRAME_MAX)
+
+
+async def _error(ws: web.WebSocketResponse, call_id: str, code: str, detail: str) -> None:
+    if not ws.closed:
+        await ws.send_str(sig.make(call_id[:64], sig.Error(code, detail[:200]), time.time()))
+
+
+async def _frames(ws: web.WebSocketResponse, table, who: str):
+    """(envelope, body) for each good text frame; bad ones are answered and skipped."""
+    async for msg in ws:
+        if msg.type != WSMsgType.TEXT:
+            await _error(ws, "", "malformed", "text frames only")
+            continue
+        try:
+            yield sig.read(msg.data, table)
+        except WireError as err:
+            log.info("helpdesk.frame_refused", who=who, at=err.at)  # the field, never its value
+            await _error(ws, "", "malformed", str(err))
+
+
+@public  # a kiosk has no console account: its first frame must be a valid hello, checked below
+async def kiosk_socket(request: web.Request) -> web.WebSocketResponse:
+    hub, engine = request.app[HUB], request.app[ENGINE]
+    ws = _socket()
+    await ws.prepare(request)
+    try:
+        first = await ws.receive(timeout=HELLO_TIMEOUT_S)
+        _, hello = sig.read(first.data if first.type == WSMsgType.TEXT else "", sig.KIOSK_SENDS)
+        if not isinstance(hello, sig.Hello):
+            raise WireError("kind", "the first frame must be hello")
+    except (WireError, asyncio.TimeoutError, TypeError):
+        await _error(ws, "", "unauthorized", "send hello with this kiosk's credential first")
+        await ws.close(code=UNAUTHORIZED)
+        return ws
+    if not await asyncio.to_thread(kiosk_credential_ok, engine, hello.kiosk_id, hello.credential):
+        log.warning("helpdesk.kiosk_refused", kiosk=hello.kiosk_id)
+        await _error(ws, "", "unauthorized", "unknown kiosk or wrong credential")
+        await ws.close(code=UNAUTHORIZED)
+        return ws
+    kiosk_id, conn = hello.kiosk_id, secrets.token_hex(8)
+    old = hub.kiosks.get(kiosk_id)
+    hub.kiosks[kiosk_id] = Endpoint(ws, conn)
+    if old is not None:
+        await old.ws.close(code=4409, message=b"replaced by a newer connection")
+    log.info("helpdesk.kiosk_connected", kiosk=kiosk_id)
+    await ws.send_str(sig.make("", sig.Welcome(kiosk_id, list(sig.SKILLS)), time.time()))
+    desk = hub.desk
+    try:
+        async for signal, body in _frames(ws, sig.KIOSK_SENDS, kiosk_id):
+            try:
+                if isinstance(body, sig.HelpRequest):
+                    await asyncio.to_thread(desk.enter, kiosk_id, conn, body)
+                elif isinstance(body, (sig.HelpCancel, sig.Hangup)):
+                    reason = "cancelled" if isinstance(body, sig.HelpCancel) else "kiosk_hangup"
+                    await asyncio.to_thread(desk.kiosk_hangup, kiosk_id, signal.call_id, reason)
+                elif isinstance(body, sig.CallbackRequest):
+                    await asyncio.to_thread(desk.book_callback, kiosk_id, signal.call_id, body.phone)
+                elif isinstance(body, sig.CallResume):
+                    await asyncio.to_thread(desk.resume, kiosk_id, conn, signal.call_id, body.resume_token)
+                elif isinstance(body, sig.Quality):
+                    await asyncio.to_thread(desk.quality, signal.call_id, "kiosk", kiosk_id, body)
+                elif isinstance(body, (sig.SdpOffer, sig.IceCandidate, sig.Context)):
+                    await asyncio.to_thread(desk.from_kiosk, kiosk_id, signal.call_id, body)
+                else:  # a second hello
+                    raise DeskError("not_allowed", "already said hello")
+                hub.nudge()
+            except DeskError as err:
+                await _error(ws, signal.call_id, err.code, err.detail)
+    finally:
+        if hub.kiosks.get(kiosk_id) is not None and hub.kiosks[kiosk_id].conn == conn:
+            del hub.kiosks[kiosk_id]
+        await asyncio.to_thread(desk.kiosk_gone, kiosk_id, conn)
+        hub.nudge()
+        log.info("helpdesk.kiosk_disconnected", kiosk=kiosk_id)
+    return ws
+
+
+def same_origin(request: web.Request) -> bool:
+    """The handshake comes from this console's page (or a configured origin), not from another site."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    if origin in request.app[CONFIG].helpdesk.allowed_origins:
+        return True
+    return urlsplit(origin).netloc == request.host and urlsplit(origin).scheme in ("http", "https")
+
+
+@require("agent")
+async def agent_socket(request: web.Request) -> web.WebSocketResponse:
+    if not same_origin(request):
+        log.warning("helpdesk.agent_origin_refused", agent=request["user"].name)
+        raise web.HTTPForbidden(text="the agent socket opens only from this console's pages")
+    hub, name, conn = request.app[HUB], request["user"].name, secrets.token_hex(8)
+    desk = hub.desk
+    ws = _socket()
+    await ws.prepare(request)
+    old = hub.agents.get(name)
+    hub.agents[name] = Endpoint(ws, conn)
+    if old is not None:
+        await old.ws.close(code=4409, message=b"replaced by a newer connection")
+    await ws.send_str(sig.make("", sig.Welcome(name, list(desk.skills_of(name))), time.time()))
+    await asyncio.to_thread(desk.agent_online, name, conn)
+    hub.nudge()
+    log.info("helpdesk.agent_connected", agent=name)
+    try:
+        async for signal, body in _frames(ws, sig.AGENT_SENDS, name):
+            try:
+                call_id = signal.call_id
+                if isinstance(body, sig.AgentState):
+                    await asyncio.to_thread(desk.set_state, name, body.state, body.reason)
+                elif isinstance(body, sig.CallAccept):
+                    await asyncio.to_thread(desk.accept, name, call_id)
+                elif isinstance(body, sig.CallReject):
+                    await asyncio.to_thread(desk.reject, name, call_id)
+                elif isinstance(body, sig.CallTransfer):
+                    await asyncio.to_thread(desk.transfer, name, call_id, body)
+                elif isinstance(body, sig.Hangup):
+                    await asyncio.to_thread(desk.agent_hangup, name, call_id)
+                elif isinstance(body, sig.WrapupDone):
+                    await asyncio.to_thread(desk.wrapup_done, name, call_id, body.outcome, body.note)
+                elif isinstance(body, sig.Quality):
+                    await asyncio.to_thread(desk.quality, call_id, "agent", name, body)
+                else:  # sdp.answer, ice.candidate
+                    await asyncio.to_thread(desk.from_agent, name, call_id, body)
+                hub.nudge()
+            except DeskError as err:
+                await _error(ws, signal.call_id, err.code, err.detail)
+    finally:
+        if hub.agents.get(name) is not None and hub.agents[name].conn == conn:
+            del hub.agents[name]
+        await asyncio.to_thread(desk.agent_gone, name, conn)
+        hub.nudge()
+        log.info("helpdesk.agent_disconnected", agent=name)
+    return ws
