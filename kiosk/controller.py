@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from devices.contracts import CodeScanner
+from devices.records import CallState
 from kiosk.availability import availability
 from kiosk.engine.aftercare import Aftercare, CallbackRequested, Rated
 from kiosk.engine.aftercare_policy import AftercarePolicy
@@ -27,6 +28,7 @@ from kiosk.engine.runner import SessionRunner
 from kiosk.engine.session import Session
 from kiosk.engine.views import StepView
 from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy
+from kiosk.helpcall import ACTIONS as CALL_ACTIONS, HelpCall
 from kiosk.i18n import pick
 from kiosk.out_of_service import OutOfServiceView, out_of_service_view
 from wire.messages import CallbackRequest, Event, Rating, Visit
@@ -59,6 +61,7 @@ class KioskState:
     pin_error: bool = False
     maintenance: dict = field(default_factory=dict)  # devices' status, flow bundle, last action
     remote_maintenance_pending: bool = False  # the fleet asked for maintenance; it starts when the visit ends
+    call: CallState | None = None  # the video call to the help desk, shown over any screen while it lasts
 
 
 class KioskController:
@@ -99,6 +102,7 @@ class KioskController:
         self.executor: OpExecutor | None = None
         self._home_timer = None
         self._visits = itertools.count(1)
+        self.call = HelpCall(devices.get("help_panel"), clock, self._on_call)
         self.refresh_home()
 
     # ---------------------------------------------------------------- home
@@ -302,9 +306,14 @@ class KioskController:
             self.journal.started(session_id, flow_id, cf.flow.version, self.registry.active.sha256[:12],
                                  self.clock.wallclock())
         self.runner.start()
+        if self.call.active:  # the citizen chose an item while talking to staff
+            self.runner.act("hold_idle", True, source="kiosk")
         return True
 
     def act(self, kind: str, value=None, source: str = "touch") -> list:
+        if kind in CALL_ACTIONS and self.state.mode in ("home", "visit"):  # the visit stays where it is
+            self.call.act(kind, self.state.view, self.state.locale)
+            return []
         if self.state.mode != "visit" or self.runner is None:
             return []
         if self.after is not None:
@@ -355,7 +364,20 @@ class KioskController:
         self.state.elderly = False
 
     def _on_view(self, view: StepView) -> None:
+        changed_step = self.state.view is None or (view.flow, view.step) != (self.state.view.flow, self.state.view.step)
         self.state.view = view
+        if changed_step:
+            self.call.step_changed(view)
+        self._changed()
+
+    def _on_call(self, call: CallState | None) -> None:
+        """The call's state, for the screen; while it is on, the visit's idle reset waits."""
+        was_on = self.state.call is not None and self.state.call.phase not in ("ended",)
+        self.state.call = call
+        on = self.call.active
+        for runner in (self.runner, self.after):
+            if runner is not None and runner.finished is None and on != was_on and hasattr(runner.session, "idle_held"):
+                runner.act("hold_idle", on, source="kiosk")
         self._changed()
 
     def _on_finish(self, finished) -> None:

@@ -15,8 +15,8 @@ STEP_ACTIONS = {
     "form": {"submit"},
     "show_result": {"done", "choose"},
 }
-ALWAYS = {"back", "cancel", "home", "help", "extend", "set_locale", "set_elderly"}
-WHILE_BUSY = {"help", "set_locale", "set_elderly", "extend"}
+ALWAYS = {"back", "cancel", "home", "help", "extend", "set_locale", "set_elderly", "hold_idle"}
+WHILE_BUSY = {"help", "set_locale", "set_elderly", "extend", "hold_idle"}
 
 
 def handle(session, action: Action) -> None:
@@ -40,6 +40,13 @@ def _activity(session) -> None:
     session._out.append(CancelTimer("idle_warn"))
     session.deadlines.pop("idle_warn", None)
     session._arm_idle()
+
+
+def _hold_idle(session, step, value) -> None:
+    """A video call started (True) or ended (False): a citizen talking to staff is not gone, so no idle
+    warning nor reset while it lasts, and the idle clock starts afresh either way."""
+    session.idle_held = bool(value)
+    _activity(session)
 
 
 def _extend(session, step, value) -> None:
@@ -159,7 +166,7 @@ def _submit(session, step, value) -> None:
 
 
 HANDLERS = {
-    "extend": _extend, "set_locale": _set_locale, "set_elderly": _set_elderly, "help": _help, "cancel": _cancel, "home": _home,
+    "extend": _extend, "set_locale": _set_locale, "set_elderly": _set_elderly, "help": _help, "hold_idle": _hold_idle, "cancel": _cancel, "home": _home,
     "back": _back, "ok": _ok, "agree": _agree, "decline": _decline, "done": _done, "choose": _choose,
     "submit": _submit,
 }
