@@ -15,13 +15,17 @@ STEP_ACTIONS = {
     "form": {"submit"},
     "show_result": {"done", "choose"},
 }
-ALWAYS = {"back", "cancel", "home", "help", "extend", "set_locale", "set_elderly", "hold_idle"}
-WHILE_BUSY = {"help", "set_locale", "set_elderly", "extend", "hold_idle"}
+ALWAYS = {"back", "cancel", "home", "help", "extend", "set_locale", "set_elderly"}
+WHILE_BUSY = {"help", "set_locale", "set_elderly", "extend"}
 
 
 def handle(session, action: Action) -> None:
     kind = action.kind
     step = session.step
+    if kind == "hold_idle" and action.source == "kiosk":  # the kiosk's own, on any step: never a flow's action
+        session.trace.add("action", kind=kind, source=action.source, step=step.id)
+        _hold_idle(session, step, action.value)
+        return
     allowed = STEP_ACTIONS.get(step.kind, set()) | ALWAYS
     if kind not in allowed:
         session._out.append(Rejected(kind, f"not possible on a {step.kind} step"))
@@ -46,7 +50,10 @@ def _hold_idle(session, step, value) -> None:
     """A video call started (True) or ended (False): a citizen talking to staff is not gone, so no idle
     warning nor reset while it lasts, and the idle clock starts afresh either way."""
     session.idle_held = bool(value)
+    warned = session.idle_warning
     _activity(session)
+    if warned:  # the are-you-still-there banner goes at once
+        session._show()
 
 
 def _extend(session, step, value) -> None:
@@ -166,7 +173,7 @@ def _submit(session, step, value) -> None:
 
 
 HANDLERS = {
-    "extend": _extend, "set_locale": _set_locale, "set_elderly": _set_elderly, "help": _help, "hold_idle": _hold_idle, "cancel": _cancel, "home": _home,
+    "extend": _extend, "set_locale": _set_locale, "set_elderly": _set_elderly, "help": _help, "cancel": _cancel, "home": _home,
     "back": _back, "ok": _ok, "agree": _agree, "decline": _decline, "done": _done, "choose": _choose,
     "submit": _submit,
 }
