@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 
+from kiosk.ui.call_panel import CallPanel
 from kiosk.ui.maintenance_screens import hidden_corner, maintenance_screen, pin_screen
 from kiosk.ui.out_of_service_screen import out_of_service_screen as why_out_of_service
 from kiosk.ui.screens import Chrome, home_screen, out_of_service_screen, step_screen
@@ -20,6 +21,7 @@ class LiveUi:
         self.chrome = Chrome(self.c.act, self.c.set_locale, self.c.set_elderly, self._toggle_voice,
                              lambda: self.win.speaker.enabled, lambda: self.changed(self.c.state))
         self.countdowns: list[Countdown] = []
+        self.call_panel: CallPanel | None = None  # lives as long as the call, re-attached to each new screen
         self.unsubscribe = controller.subscribe(self.changed)
         self.changed(controller.state)
         self._ticker = Clock.schedule_interval(lambda _dt: self.tick(), TICK_S)
@@ -80,6 +82,23 @@ class LiveUi:
             screen = home_screen(s, theme, self.chrome, self.c.start)
             screen.add_widget(hidden_corner(self.c.corner_tap), index=len(screen.children))
             self.win.render(screen)
+        self._attach_call(s)
+
+    def _attach_call(self, s) -> None:
+        """The call over the top of the home screen or the step, whichever is drawn, while the call lasts."""
+        if s.call is None or s.mode not in ("home", "visit"):
+            if self.call_panel is not None:
+                self.call_panel.stop()
+                self.call_panel = None
+            return
+        if self.call_panel is None:
+            self.call_panel = CallPanel(self.c.devices["help_panel"], self.win.theme, self.c.act)
+        if self.call_panel.parent is not None:
+            self.call_panel.parent.remove_widget(self.call_panel)
+        self.call_panel.update(s.call, s.locale)
+        screen = self.win.screen.children[0] if self.win.screen.children else None
+        if screen is not None:
+            screen.add_widget(self.call_panel, index=len(screen.children))
 
     def _pin_key(self, key: str) -> None:
         """The PIN lives only here, on screen as dots, and is dropped once checked."""

@@ -54,6 +54,8 @@ def footer(t: th.Theme, locale: str, elderly: bool, chrome: Chrome, view: StepVi
         bar.add_widget(TapButton(ui("cancel", locale), "nav:cancel", lambda: chrome.act("cancel"), t, "secondary",
                                  disabled=not view.can_cancel))
         bar.add_widget(TapButton(ui("help", locale), "nav:help", lambda: chrome.act("help"), t, "warning"))
+    if view is None:  # from the home screen too: a citizen who cannot find their item gets a person
+        bar.add_widget(TapButton(ui("help", locale), "nav:help", lambda: chrome.act("help"), t, "warning"))
     other = "en" if locale == "zh-CN" else "zh-CN"
     bar.add_widget(TapButton(ui("elderly_off" if elderly else "elderly_on", locale), "toggle:elderly",
                              lambda: chrome.set_elderly(not elderly), t, "secondary"))
