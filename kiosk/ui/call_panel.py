@@ -108,7 +108,7 @@ class CallPanel(Panel):
         self.side.add_widget(Widget())
         if call.phase in ("connecting", "connected", "reconnecting"):
             self.side.add_widget(TapButton(ui("call:unmute" if call.muted else "call:mute", locale), "call:mute",
-                                           lambda: self.act("call_mute"), t, "secondary"))
+                                           lambda: self.act("call_mute"), t, "primary"))
         if call.phase != "ended":
             word = "call:leave" if call.phase == "waiting" else "call:end"
             self.side.add_widget(TapButton(ui(word, locale), "call:end", lambda: self.act("call_end"), t, "warning"))
