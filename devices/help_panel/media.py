@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import av
+from av.video.reformatter import VideoReformatter
 import structlog
 from aiortc.contrib.media import MediaPlayer, MediaRecorder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -113,10 +114,16 @@ class MutableAudio(MediaStreamTrack):
         self.source.stop()
 
 
-def picture(frame: av.VideoFrame, seq: int, size: tuple[int, int] | None = None) -> Picture:
-    """Packed RGB rows of a decoded frame (the row padding PyAV may add removed)."""
+def picture(frame: av.VideoFrame, seq: int, size: tuple[int, int] | None = None,
+            scaler: VideoReformatter | None = None) -> Picture:
+    """Packed RGB rows of a decoded frame (the row padding PyAV may add removed).
+
+    With its own `scaler`, never the frame's cached one: a camera frame is shared (MediaRelay) with the
+    encoder, which converts it in a worker thread at the same moment; one SwsContext used from two
+    threads crashes the process (seen here as a segfault in vpx encode).
+    """
     w, h = size or (frame.width, frame.height)
-    rgb = frame.reformat(width=w, height=h, format="rgb24")
+    rgb = (scaler or VideoReformatter()).reformat(frame, width=w, height=h, format="rgb24")
     plane, row = rgb.planes[0], w * 3
     data = bytes(plane)
     if plane.line_size != row:
@@ -150,12 +157,12 @@ class Drains:
         self.tasks.append(asyncio.ensure_future(self._audio(track)))
 
     async def _video(self, track, out: deque, size, counted: bool) -> None:
-        seq = 0
+        seq, scaler = 0, VideoReformatter()
         try:
             while True:
                 frame = await track.recv()
                 seq += 1
-                out.append(picture(frame, seq, size))
+                out.append(picture(frame, seq, size, scaler))
                 if counted:
                     self.video_frames += 1
         except MediaStreamError:

@@ -25,9 +25,7 @@ import asyncio
 import contextlib
 import json
 import time
-from pathlib import Path
 
-import aiohttp
 import structlog
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
@@ -37,6 +35,7 @@ from devices.base import driver_options
 from devices.contracts import HelpPanel
 from devices.errors import DeviceOffline
 from devices.help_panel import media
+from devices.help_panel.desk_link import DeskLink, DeskRefused, DeskUnreachable
 from devices.status import Reason
 from wire import signaling as sig
 from wire.errors import WireError
@@ -86,8 +85,7 @@ class WebRtcHelpPanel(HelpPanel):
         self.guides: list[str] = []
         self.drains = media.Drains()  # what arrived in the current (or last) call
         self.pc: RTCPeerConnection | None = None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._http: aiohttp.ClientSession | None = None
+        self.link = DeskLink(cfg["url"], cfg["kiosk_id"], cfg["credential_file"], float(cfg["backoff_max_s"]))
         self._call_id = ""
         self._token = ""
         self._context: dict | None = None
@@ -128,9 +126,7 @@ class WebRtcHelpPanel(HelpPanel):
 
     async def close(self) -> None:
         await super().close()  # a call in progress fails with DeviceOffline and cleans up after itself
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        await self.link.close()
 
     async def device_removed(self, detail: str = "removed (udev)") -> None:
         await super().device_removed(detail)
@@ -138,12 +134,12 @@ class WebRtcHelpPanel(HelpPanel):
     # the contract ---------------------------------------------------------------------------------
     async def play_guide(self, video: str) -> None:
         """The panel has no screen of its own: the kiosk's screen plays guides; this records the request."""
-        self._refuse_if_gone()
+        await self._refuse_if_gone()
         self.guides.append(video)
         self._emit("guide", video=video)
 
     async def call_staff(self, context: dict) -> str:
-        self._refuse_if_gone()
+        await self._refuse_if_gone()
         self._in_call = True
         self._hangup = asyncio.get_running_loop().create_future()
         self._set_call(phase="waiting", position=0, estimated_wait_s=0.0, agent="", muted=False, video=True,
@@ -174,13 +170,15 @@ class WebRtcHelpPanel(HelpPanel):
             await self._send_context()
 
     # a call -------------------------------------------------------------------------------------
-    def _refuse_if_gone(self) -> None:
+    async def _refuse_if_gone(self) -> None:
+        """Ask the microphone and camera first, as a real driver's first poll would."""
+        await self.check_health()
         if Reason.NO_DEVICE in self.status.reasons or Reason.NOT_CONFIGURED in self.status.reasons:
             raise DeviceOffline(f"{self.name}: {self.status.detail or 'unplugged'}")
 
     async def _run(self, context: dict) -> str:
         try:
-            await self._connect()
+            await self._connect(float(self.cfg["connect_timeout_s"]))
             await self._send(sig.HelpRequest(str(context.get("flow", ""))[:200], str(context.get("step", ""))[:200],
                                              str(context.get("locale") or "zh-CN")[:20],
                                              _skill(context.get("skill") or self.cfg["skill"])))
@@ -193,7 +191,7 @@ class WebRtcHelpPanel(HelpPanel):
 
     async def _next_signal(self) -> None:
         """Wait for the desk, the citizen's end button or a network drop, and act on whichever comes first."""
-        receive = asyncio.ensure_future(self._ws.receive())
+        receive = asyncio.ensure_future(self.link.receive())
         dropped = asyncio.ensure_future(self._dropped.wait())
         try:
             await asyncio.wait((receive, dropped, self._hangup), return_when=asyncio.FIRST_COMPLETED)
@@ -206,16 +204,11 @@ class WebRtcHelpPanel(HelpPanel):
         if dropped.done() and not receive.done():
             await self._recover("heartbeat")
             return
-        msg = receive.result()
-        if msg.type != aiohttp.WSMsgType.TEXT:
+        got = receive.result()
+        if got is None:
             await self._recover("signaling")
             return
-        try:
-            signal, body = sig.read(msg.data, sig.TO_KIOSK)
-        except WireError as err:
-            log.warning("help_panel.bad_signal", at=err.at)  # the field, never the value
-            return
-        await self._on_signal(signal, body)
+        await self._on_signal(*got)
 
     async def _on_signal(self, signal: sig.Signal, body: sig.Body) -> None:
         if isinstance(body, sig.QueueUpdate):
@@ -335,8 +328,8 @@ class WebRtcHelpPanel(HelpPanel):
         log.warning("help_panel.call_dropped", why=why)
         self._set_call(phase="reconnecting")
         await self._close_pc()
-        if self._ws is None or self._ws.closed or why == "signaling":
-            await self._connect(limit=float(self.cfg["resume_window_s"]))
+        if not self.link.open or why == "signaling":
+            await self._connect(float(self.cfg["resume_window_s"]))
         await self._send(sig.CallResume(self._token))
 
     async def _send_context(self) -> None:
@@ -354,42 +347,16 @@ class WebRtcHelpPanel(HelpPanel):
             log.warning("help_panel.context_not_sent")
 
     # signaling ---------------------------------------------------------------------------------------
-    async def _connect(self, limit: float | None = None) -> None:
-        """Open /ws/kiosk and say hello, retrying with backoff; past the limit the call is unavailable."""
-        credential = await asyncio.to_thread(_read_credential, self.cfg["credential_file"])
-        if self._http is None:
-            self._http = aiohttp.ClientSession()
-        deadline = time.monotonic() + (limit or float(self.cfg["connect_timeout_s"]))
-        delay = 0.2
-        while True:
-            try:
-                ws = await self._http.ws_connect(self.cfg["url"], heartbeat=5, max_msg_size=sig.FRAME_MAX)
-                await ws.send_str(sig.make(self._call_id, sig.Hello(self.cfg["kiosk_id"], credential,
-                                                                   ["audio", "video"]), time.time()))
-                first = await ws.receive(timeout=10)
-                if first.type == aiohttp.WSMsgType.TEXT:
-                    signal, body = sig.read(first.data, sig.TO_KIOSK)
-                    if isinstance(body, sig.Welcome):
-                        if self._ws is not None:
-                            await self._ws.close()
-                        self._ws = ws
-                        return
-                    if isinstance(body, sig.Error) and body.code == "unauthorized":
-                        await ws.close()
-                        log.error("help_panel.desk_refused_kiosk")
-                        raise _Ended("unavailable", "refused")
-                await ws.close()
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError, WireError) as exc:
-                log.info("help_panel.desk_unreachable", error=type(exc).__name__, retry_in_s=delay)
-            if time.monotonic() + delay > deadline:
-                raise _Ended("unavailable", "lost")
-            await asyncio.sleep(delay)  # backoff between attempts to reach the desk
-            delay = min(delay * 2, float(self.cfg["backoff_max_s"]))
+    async def _connect(self, limit_s: float) -> None:
+        try:
+            await self.link.connect(self._call_id, limit_s)
+        except DeskRefused:
+            raise _Ended("unavailable", "refused") from None
+        except DeskUnreachable:
+            raise _Ended("unavailable", "lost") from None
 
     async def _send(self, body: sig.Body) -> None:
-        if self._ws is None or self._ws.closed:
-            raise ConnectionError("no signaling socket")
-        await self._ws.send_str(sig.make(self._call_id, body, time.time()))
+        await self.link.send(self._call_id, body)
 
     async def _close_pc(self) -> None:
         self.drains.stop()
@@ -407,9 +374,7 @@ class WebRtcHelpPanel(HelpPanel):
 
     async def _teardown(self) -> None:
         await self._close_pc()
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            await ws.close()
+        await self.link.close_socket()
         self._call_id = self._token = ""
         self._dropped.clear()
         self._hb_seen = False
@@ -426,10 +391,3 @@ def _ice(server) -> RTCIceServer:
         return RTCIceServer(urls=server["urls"], username=server.get("username") or None,
                             credential=server.get("credential") or None)
     return RTCIceServer(urls=list(server.urls), username=server.username or None, credential=server.credential or None)
-
-
-def _read_credential(path: str) -> str:
-    try:
-        return Path(path).read_text().strip()
-    except OSError as exc:
-        raise _Ended("unavailable", "refused") from exc

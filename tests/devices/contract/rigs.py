@@ -344,7 +344,7 @@ class SimHelpPanelRig(Rig):
         """How the next call ends: resumed (staff answer, talk, hang up), ended (callback booked), unavailable."""
         self.device.answer = outcome
 
-    async def unplug(self) -> None:
+    def unplug(self) -> None:
         self.device.inject("unplug")
 
     def camera_missing(self) -> None:
@@ -383,8 +383,12 @@ class WebRtcHelpPanelRig(Rig):
     def answer(self, outcome: str) -> None:
         self.desk.answer = outcome
 
-    async def unplug(self) -> None:
-        await self.device.device_removed("removed (udev sound)")
+    def unplug(self) -> None:
+        """The USB speakerphone is pulled: its microphone cannot be opened any more, and udev says so (the
+        kiosk's hotplug monitor calls device_removed, which ends a call in progress at once)."""
+        self.device.sources = dataclasses.replace(self.device.sources, audio=str(self.folder / "mic-gone"),
+                                                  audio_format="alsa")
+        asyncio.ensure_future(self.device.device_removed("removed (udev sound)"))
 
     def camera_missing(self) -> None:
         """The camera's node is gone (unplugged USB camera): V4L2 cannot open it."""

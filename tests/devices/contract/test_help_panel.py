@@ -66,7 +66,7 @@ async def test_a_missing_camera_still_places_an_audio_only_call_and_reports_the_
 
 
 async def test_an_unplugged_panel_refuses_guides_and_calls_with_device_offline(rig):
-    await rig.unplug()
+    rig.unplug()
     with pytest.raises(DeviceOffline):
         await rig.device.play_guide("place-id-card")
     with pytest.raises(DeviceOffline):  # the flow's error branch, never a citizen waiting on a dead line
@@ -75,7 +75,7 @@ async def test_an_unplugged_panel_refuses_guides_and_calls_with_device_offline(r
 
 async def test_unplug_during_a_ringing_call_fails_it_with_device_offline(rig):
     call = await rig.ringing_call()
-    await rig.unplug()
+    rig.unplug()
     with pytest.raises(DeviceOffline):
         await asyncio.wait_for(call, HANG)
     assert rig.device.call_state.phase == "ended"
