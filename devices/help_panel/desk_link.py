@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import structlog
+from aiortc import RTCIceServer
 
 from wire import signaling as sig
 from wire.errors import WireError
@@ -108,3 +109,11 @@ class DeskLink:
         if self._http is not None:
             await self._http.close()
             self._http = None
+
+
+def ice_server(server) -> RTCIceServer:
+    """An ICE server from configuration (a mapping) or from call.assigned (sig.IceServer)."""
+    if isinstance(server, dict):
+        return RTCIceServer(urls=server["urls"], username=server.get("username") or None,
+                            credential=server.get("credential") or None)
+    return RTCIceServer(urls=list(server.urls), username=server.username or None, credential=server.credential or None)

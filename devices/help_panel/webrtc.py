@@ -27,15 +27,15 @@ import json
 import time
 
 import structlog
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.sdp import candidate_from_sdp
 
 from devices.base import driver_options
 from devices.contracts import HelpPanel
-from devices.errors import DeviceOffline
+from devices.errors import ConfigError, DeviceOffline
 from devices.help_panel import media
-from devices.help_panel.desk_link import DeskLink, DeskRefused, DeskUnreachable
+from devices.help_panel.desk_link import DeskLink, DeskRefused, DeskUnreachable, ice_server
 from devices.status import Reason
 from wire import signaling as sig
 from wire.errors import WireError
@@ -63,6 +63,7 @@ OPTIONS = {
     "connect_timeout_s": (10.0, "how long to keep trying to reach the desk before a call is unavailable"),
     "backoff_max_s": (4.0, "longest wait between two attempts to reach the desk"),
     "resume_window_s": (30.0, "how long a dropped call tries to come back before it ends"),
+    "quality_s": (5.0, "seconds between call.quality samples (round trip, loss, frames per second) to the desk"),
 }
 
 
@@ -81,7 +82,10 @@ class WebRtcHelpPanel(HelpPanel):
         self.cfg = cfg
         self.sources = media.Sources(cfg["video"], cfg["video_format"], cfg["video_size"], int(cfg["framerate"]),
                                      cfg["audio"], cfg["audio_format"], cfg["speaker"], cfg["speaker_format"])
-        self.ice_servers = [_ice(s) for s in cfg["ice_servers"]]
+        try:
+            self.ice_servers = [ice_server(s) for s in cfg["ice_servers"]]
+        except (KeyError, TypeError, AttributeError):
+            raise ConfigError(f"{name}: each of ice_servers needs urls = [...] (and username, credential)") from None
         self.guides: list[str] = []
         self.drains = media.Drains()  # what arrived in the current (or last) call
         self.pc: RTCPeerConnection | None = None
@@ -127,9 +131,6 @@ class WebRtcHelpPanel(HelpPanel):
     async def close(self) -> None:
         await super().close()  # a call in progress fails with DeviceOffline and cleans up after itself
         await self.link.close()
-
-    async def device_removed(self, detail: str = "removed (udev)") -> None:
-        await super().device_removed(detail)
 
     # the contract ---------------------------------------------------------------------------------
     async def play_guide(self, video: str) -> None:
@@ -247,7 +248,7 @@ class WebRtcHelpPanel(HelpPanel):
     async def _offer(self, desk_servers: list[sig.IceServer]) -> None:
         """A NEW peer connection for each assignment (first, after a transfer, after a drop)."""
         await self._close_pc()
-        config = RTCConfiguration(iceServers=self.ice_servers + [_ice(s) for s in desk_servers])
+        config = RTCConfiguration(iceServers=self.ice_servers + [ice_server(s) for s in desk_servers])
         pc = self.pc = RTCPeerConnection(configuration=config)
         camera, fault = await asyncio.to_thread(media.open_camera, self.sources)
         mic = await asyncio.to_thread(media.open_microphone, self.sources)
@@ -294,6 +295,7 @@ class WebRtcHelpPanel(HelpPanel):
             self._set_call(phase="connected")
             self._was_connected = True
             self._last_hb = time.monotonic()
+            self.drains.tasks.append(asyncio.ensure_future(self._quality(pc)))
             asyncio.ensure_future(self._send_context())
         elif state in ("failed", "closed") and self.call_state.phase == "connected":
             self._dropped.set()
@@ -316,6 +318,19 @@ class WebRtcHelpPanel(HelpPanel):
                 log.warning("help_panel.heartbeat_lost", silent_s=round(silent, 1))
                 self._dropped.set()
                 return
+
+    async def _quality(self, pc: RTCPeerConnection) -> None:
+        """While connected: what the desk's per-call WebRTC figures are made of (aiortc's getStats)."""
+        every, frames = float(self.cfg["quality_s"]), self.drains.video_frames
+        while True:
+            await asyncio.sleep(every)  # the sampling period
+            remote = [r for r in (await pc.getStats()).values() if r.type == "remote-inbound-rtp"]
+            rtt = max((r.roundTripTime or 0 for r in remote), default=0.0)
+            loss = max((r.fractionLost or 0 for r in remote), default=0.0)
+            fps, frames = (self.drains.video_frames - frames) / every, self.drains.video_frames
+            with contextlib.suppress(ConnectionError, RuntimeError, WireError):
+                await self._send(sig.Quality(min(60_000.0, rtt * 1000), min(1.0, max(0.0, float(loss))),
+                                             min(240.0, fps)))
 
     async def _recover(self, why: str) -> None:
         """The network dropped: a new socket if needed, `call.resume`, and a new peer connection on the answer."""
@@ -383,11 +398,3 @@ class WebRtcHelpPanel(HelpPanel):
 
 def _skill(name: str) -> str:
     return name if name in sig.SKILLS else "general"
-
-
-def _ice(server) -> RTCIceServer:
-    """An ICE server from configuration (a mapping) or from call.assigned (sig.IceServer)."""
-    if isinstance(server, dict):
-        return RTCIceServer(urls=server["urls"], username=server.get("username") or None,
-                            credential=server.get("credential") or None)
-    return RTCIceServer(urls=list(server.urls), username=server.username or None, credential=server.credential or None)

@@ -57,6 +57,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "reason:not_configured": {"zh-CN": "设备未配置", "en": "device not installed"},
     "reason:jam": {"zh-CN": "卡纸", "en": "paper jam"},
     "reason:cover_open": {"zh-CN": "机盖未关", "en": "cover open"},
+    "reason:camera_missing": {"zh-CN": "摄像头未连接（仅语音）", "en": "camera missing (voice only)"},
+    "reason:camera_busy": {"zh-CN": "摄像头被占用（仅语音）", "en": "camera in use (voice only)"},
     "reason:other": {"zh-CN": "设备故障", "en": "device fault"},
 }
 
