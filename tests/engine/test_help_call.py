@@ -2,10 +2,14 @@
 the visit kept where it was, no idle reset while staff talk, mute and end, and what staff are told is masked."""
 import json
 
+from devices.help_panel.webrtc import WebRtcHelpPanel
 from devices.records import CallState
+from devices.testing import agent_peer
+from kiosk.fleet.health import Counters, snapshot
 from kiosk.helpcall import ENDED_SHOWN_S
 from kiosk.scenario.twins import make_card
 from tests.kiosk_kit import settle, shipped_kiosk
+from wire.messages import Health
 
 ID_NUMBER, NAME = "110101199003071233", "张三丰"
 
@@ -89,3 +93,18 @@ async def test_an_unplugged_panel_ends_the_call_and_the_visit_goes_on(tmp_path):
     await settle()
     assert c.state.call.phase == "ended" and c.state.call.reason == "unavailable"
     assert (c.state.mode, c.state.view.step) == ("visit", "consent")
+
+
+async def test_a_missing_camera_is_in_the_kiosks_health_and_help_stays_offered(tmp_path):
+    panel = WebRtcHelpPanel("help_panel", url="ws://127.0.0.1:9/ws/kiosk", kiosk_id="K1",
+                            credential_file=str(tmp_path / "credential"), video=str(tmp_path / "video0"),
+                            audio=agent_peer.AUDIO, audio_format="lavfi")
+    await panel.open()
+    c, devices, clock = await shipped_kiosk(tmp_path)
+    devices["help_panel"] = panel
+    c.refresh_home()
+    health = snapshot(c, versions={}, counters=Counters())
+    assert health.as_dict()["devices"]["help_panel"]["reasons"] == ["camera_missing"]
+    assert health.as_dict()["devices"]["help_panel"]["state"] == "warning"  # audio-only calls still go out
+    assert Health.decode(health.encode()) == health
+    await panel.close()
