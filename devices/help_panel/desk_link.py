@@ -117,3 +117,12 @@ def ice_server(server) -> RTCIceServer:
         return RTCIceServer(urls=server["urls"], username=server.get("username") or None,
                             credential=server.get("credential") or None)
     return RTCIceServer(urls=list(server.urls), username=server.username or None, credential=server.credential or None)
+
+
+def context_body(c: dict) -> sig.Context:
+    """The kiosk's context as the wire wants it, cut to its bounds; WireError if a value looks unmasked."""
+    body = sig.Context(str(c.get("item", ""))[:200], str(c.get("step", ""))[:200],
+                       [str(x)[:500] for x in c.get("texts", [])][:sig.ITEMS_MAX],
+                       {str(k)[:200]: str(v)[:200] for k, v in list(c.get("values", {}).items())[:sig.ITEMS_MAX]})
+    body.validate()
+    return body

@@ -25,6 +25,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from devices.records import Picture
 from devices.status import Reason
+from wire import signaling as sig
 
 log = structlog.get_logger("devices.help_panel")
 PREVIEW = (160, 120)  # the citizen's own small picture: a corner of the screen, cheap to convert
@@ -182,3 +183,11 @@ class Drains:
         for task in self.tasks:
             task.cancel()
         self.tasks.clear()
+
+
+def quality(report, fps: float) -> sig.Quality:
+    """One quality sample from a getStats report: the worst round trip and loss the other side reports."""
+    remote = [r for r in report.values() if r.type == "remote-inbound-rtp"]
+    rtt = max((r.roundTripTime or 0 for r in remote), default=0.0)
+    loss = max((r.fractionLost or 0 for r in remote), default=0.0)
+    return sig.Quality(min(60_000.0, rtt * 1000), min(1.0, max(0.0, float(loss))), min(240.0, max(0.0, fps)))

@@ -35,7 +35,7 @@ from devices.base import driver_options
 from devices.contracts import HelpPanel
 from devices.errors import ConfigError, DeviceOffline
 from devices.help_panel import media
-from devices.help_panel.desk_link import DeskLink, DeskRefused, DeskUnreachable, ice_server
+from devices.help_panel.desk_link import DeskLink, DeskRefused, DeskUnreachable, context_body, ice_server
 from devices.status import Reason
 from wire import signaling as sig
 from wire.errors import WireError
@@ -100,6 +100,7 @@ class WebRtcHelpPanel(HelpPanel):
         self._hb_seen = False
         self._in_call = False
         self._was_connected = False  # this call reached staff: its end is "resumed"
+        self._media_deadline = 0.0
         self._players: tuple = ()
         self._speaker = None
 
@@ -122,9 +123,7 @@ class WebRtcHelpPanel(HelpPanel):
         return self.status
 
     def _media_status(self, camera_fault: Reason | None, microphone: bool) -> None:
-        reasons = set() if microphone else {Reason.NO_DEVICE}
-        if camera_fault is not None:
-            reasons.add(camera_fault)
+        reasons = ({Reason.NO_DEVICE} if not microphone else set()) | ({camera_fault} if camera_fault else set())
         detail = "microphone missing" if not microphone else (f"audio only: {camera_fault}" if camera_fault else "")
         self._set_reasons(reasons, detail)
 
@@ -178,11 +177,12 @@ class WebRtcHelpPanel(HelpPanel):
             raise DeviceOffline(f"{self.name}: {self.status.detail or 'unplugged'}")
 
     async def _run(self, context: dict) -> str:
+        skill = context.get("skill") or self.cfg["skill"]
         try:
             await self._connect(float(self.cfg["connect_timeout_s"]))
             await self._send(sig.HelpRequest(str(context.get("flow", ""))[:200], str(context.get("step", ""))[:200],
                                              str(context.get("locale") or "zh-CN")[:20],
-                                             _skill(context.get("skill") or self.cfg["skill"])))
+                                             skill if skill in sig.SKILLS else "general"))
             while True:
                 await self._next_signal()
         except _Ended as end:
@@ -194,12 +194,19 @@ class WebRtcHelpPanel(HelpPanel):
         """Wait for the desk, the citizen's end button or a network drop, and act on whichever comes first."""
         receive = asyncio.ensure_future(self.link.receive())
         dropped = asyncio.ensure_future(self._dropped.wait())
+        limit = None  # media must come up (or back) within resume_window_s, or the call ends cleanly
+        if self.call_state.phase in ("connecting", "reconnecting"):
+            limit = max(0.0, self._media_deadline - time.monotonic())
         try:
-            await asyncio.wait((receive, dropped, self._hangup), return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait((receive, dropped, self._hangup), timeout=limit,
+                                         return_when=asyncio.FIRST_COMPLETED)
         finally:
             dropped.cancel()
             if not receive.done():
                 receive.cancel()
+        if not done:
+            log.warning("help_panel.media_never_came", phase=self.call_state.phase)
+            raise _Ended("resumed" if self._was_connected else "unavailable", "lost")
         if self._hangup.done():
             await self._citizen_hangs_up()
         if dropped.done() and not receive.done():
@@ -217,6 +224,7 @@ class WebRtcHelpPanel(HelpPanel):
             self._set_call(phase="waiting", position=body.position, estimated_wait_s=body.estimated_wait_s)
         elif isinstance(body, sig.CallAssigned):
             self._call_id, self._token = signal.call_id, body.resume_token
+            self._media_deadline = time.monotonic() + float(self.cfg["resume_window_s"])
             self._set_call(phase="connecting" if self.call_state.phase != "reconnecting" else "reconnecting",
                            agent=body.agent_name[:40], position=0, estimated_wait_s=0.0)
             await self._offer(body.ice_servers)
@@ -235,6 +243,8 @@ class WebRtcHelpPanel(HelpPanel):
             raise _Ended("resumed" if self._was_connected else "unavailable", body.reason)
         elif isinstance(body, sig.Error):
             log.warning("help_panel.desk_refused", code=body.code)
+            if self.call_state.phase == "reconnecting":  # the desk cannot bring the call back: end it cleanly
+                raise _Ended("resumed" if self._was_connected else "unavailable", "lost")
             if body.code == "unauthorized":
                 raise _Ended("unavailable", "refused")
 
@@ -324,13 +334,10 @@ class WebRtcHelpPanel(HelpPanel):
         every, frames = float(self.cfg["quality_s"]), self.drains.video_frames
         while True:
             await asyncio.sleep(every)  # the sampling period
-            remote = [r for r in (await pc.getStats()).values() if r.type == "remote-inbound-rtp"]
-            rtt = max((r.roundTripTime or 0 for r in remote), default=0.0)
-            loss = max((r.fractionLost or 0 for r in remote), default=0.0)
-            fps, frames = (self.drains.video_frames - frames) / every, self.drains.video_frames
+            sample = media.quality(await pc.getStats(), (self.drains.video_frames - frames) / every)
+            frames = self.drains.video_frames
             with contextlib.suppress(ConnectionError, RuntimeError, WireError):
-                await self._send(sig.Quality(min(60_000.0, rtt * 1000), min(1.0, max(0.0, float(loss))),
-                                             min(240.0, fps)))
+                await self._send(sample)
 
     async def _recover(self, why: str) -> None:
         """The network dropped: a new socket if needed, `call.resume`, and a new peer connection on the answer."""
@@ -342,6 +349,7 @@ class WebRtcHelpPanel(HelpPanel):
             return
         log.warning("help_panel.call_dropped", why=why)
         self._set_call(phase="reconnecting")
+        self._media_deadline = time.monotonic() + float(self.cfg["resume_window_s"])
         await self._close_pc()
         if not self.link.open or why == "signaling":
             await self._connect(float(self.cfg["resume_window_s"]))
@@ -350,12 +358,8 @@ class WebRtcHelpPanel(HelpPanel):
     async def _send_context(self) -> None:
         if self._context is None or not self._call_id:
             return
-        c = self._context
         try:
-            body = sig.Context(str(c.get("item", ""))[:200], str(c.get("step", ""))[:200],
-                               [str(t)[:500] for t in c.get("texts", [])][:sig.ITEMS_MAX],
-                               {str(k)[:200]: str(v)[:200] for k, v in list(c.get("values", {}).items())[:sig.ITEMS_MAX]})
-            await self._send(body)
+            await self._send(context_body(self._context))
         except WireError as err:  # an unmasked value: not sent at all, and the key (never the value) logged
             log.error("help_panel.context_refused", at=err.at)
         except (ConnectionError, RuntimeError):
@@ -394,7 +398,3 @@ class WebRtcHelpPanel(HelpPanel):
         self._dropped.clear()
         self._hb_seen = False
         self._was_connected = False
-
-
-def _skill(name: str) -> str:
-    return name if name in sig.SKILLS else "general"

@@ -3,7 +3,7 @@ protocol peer in the device contract suite (the back office itself is tested aga
 
 Scripted: ``answer`` is how the next call ends (resumed: staff answer, talk
 until the peer connection is up, and hang up; ended: a callback is booked;
-unavailable: nobody answers); ``hold()`` keeps calls waiting in the queue until
+unavailable: nobody answers; talk: staff stay on); ``hold()`` keeps calls waiting in the queue until
 ``pick_up()``. The staff member's media is a real aiortc peer (AgentPeer).
 """
 from __future__ import annotations
@@ -21,7 +21,8 @@ from wire import signaling as sig
 class FakeHelpDesk:
     def __init__(self, kiosk_id: str = "K-0001", credential: str = "kc_test_credential"):
         self.kiosk_id, self.credential = kiosk_id, credential
-        self.answer = "resumed"
+        self.answer = "resumed"  # or "talk": staff answer and stay until the kiosk hangs up
+        self.refuse_resume = False  # the desk lost the call: a resume is answered with an error
         self.received: list[tuple[str, dict]] = []  # (kind, body) of every frame the kiosk sent
         self.agents: list[AgentPeer] = []
         self._held: asyncio.Event | None = None
@@ -79,6 +80,8 @@ class FakeHelpDesk:
             elif isinstance(body, sig.HelpRequest):
                 call_id = "c-" + secrets.token_hex(4)
                 script = asyncio.ensure_future(self._queue(send))
+            elif isinstance(body, sig.CallResume) and self.refuse_resume:
+                await send(sig.Error("unknown_call", "no connected call of yours"))
             elif isinstance(body, sig.CallResume):
                 call_id = signal.call_id
                 await send(sig.CallAssigned("王芳", [], "rt-" + call_id))
