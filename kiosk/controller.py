@@ -375,6 +375,8 @@ class KioskController:
         was_on = self.state.call is not None and self.state.call.phase not in ("ended",)
         self.state.call = call
         on = self.call.active
+        if on and not was_on:  # also a call a flow's video_help step or an ending's offer placed
+            self.call.step_changed(self.state.view)
         for runner in (self.runner, self.after):
             if runner is not None and runner.finished is None and on != was_on and hasattr(runner.session, "idle_held"):
                 runner.act("hold_idle", on, source="kiosk")
@@ -466,6 +468,7 @@ class KioskController:
         self.after = None
         self.executor = None
         self.state.view = None  # nothing of the last citizen stays on screen
+        self.call.step_changed(None)  # staff on a call now see the home screen, not the last step
         for dev in self.devices.values():
             if isinstance(dev, CodeScanner):
                 dropped = dev.discard_pending()  # nor in a scanner's buffer, for the next citizen to "scan"

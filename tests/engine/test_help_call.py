@@ -84,6 +84,10 @@ async def test_staff_are_told_each_step_masked_and_the_planted_values_never_in_c
     sent = json.dumps(panel.contexts, ensure_ascii=False)
     assert NAME not in sent and ID_NUMBER not in sent
     assert any(NAME[0] in t and "*" in t for t in panel.contexts[0]["texts"])  # the name as the screen masks it
+    c.go_home()  # the visit ends (首页, its last screen); staff still on the call see the home screen, nothing of it
+    await settle()
+    assert c.state.mode == "home" and c.state.call.phase == "connected"
+    assert panel.contexts[-1] == {"item": "", "step": "home", "texts": [], "values": {}}
 
 
 async def test_an_unplugged_panel_ends_the_call_and_the_visit_goes_on(tmp_path):
