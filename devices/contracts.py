@@ -12,9 +12,12 @@ holds every driver and twin to these contracts.
 from __future__ import annotations
 
 import abc
+import dataclasses
+from collections import deque
+from collections.abc import Callable
 
 from devices.base import Device
-from devices.records import IdCard, PrintResult, Receipt, Scan, Ticket
+from devices.records import CallState, IdCard, Picture, PrintResult, Receipt, Scan, Ticket
 
 
 class ReceiptPrinter(Device):
@@ -70,9 +73,27 @@ class TicketDispenser(Device):
 
 
 class HelpPanel(Device):
-    """Camera, microphone, speaker and call button; the live call is an application service."""
+    """Camera, microphone, speaker and call button, and the live call to the help desk they serve.
+
+    ``call_staff`` runs a whole call and returns how it ended: ``resumed`` (staff
+    talked to the citizen, who goes on with the visit), ``ended`` (the citizen
+    ended it before staff answered, or booked a callback) or ``unavailable``
+    (nobody answered, the desk is unreachable). While it runs, ``call_state``
+    says where the call is (waiting with a queue position, connecting,
+    connected, reconnecting, ended) and every change goes to ``on_call``
+    listeners, so the screen can show it at all times. The newest remote and
+    local pictures wait in ``remote_video`` and ``local_video`` (deques of one:
+    a slow screen drops frames, it never queues them).
+    """
 
     device_class = "help_panel"
+
+    def __init__(self, name: str, **options):
+        super().__init__(name, **options)
+        self._call = CallState()
+        self._call_listeners: list = []
+        self.remote_video: deque[Picture] = deque(maxlen=1)
+        self.local_video: deque[Picture] = deque(maxlen=1)
 
     @abc.abstractmethod
     async def play_guide(self, video: str) -> None:
@@ -80,7 +101,39 @@ class HelpPanel(Device):
 
     @abc.abstractmethod
     async def call_staff(self, context: dict) -> str:
-        """Ring the help desk; returns resumed, ended or unavailable when the call is over."""
+        """Ring the help desk; returns resumed, ended or unavailable when the call is over.
+
+        ``context``: ``flow`` (the item), ``step``, and optionally ``locale`` and ``skill``: ids, never data.
+        """
+
+    @abc.abstractmethod
+    async def set_muted(self, muted: bool) -> None:
+        """Stop (or restart) sending the citizen's voice; the call goes on."""
+
+    @abc.abstractmethod
+    async def end_call(self) -> None:
+        """The citizen ends the call (or leaves the queue); ``call_staff`` returns soon after. No call: nothing."""
+
+    @abc.abstractmethod
+    async def send_context(self, context: dict) -> None:
+        """What the citizen sees, ALREADY MASKED by the caller (item, step, texts, values); sent to staff now
+        if a call is connected, and again on every later connect."""
+
+    @property
+    def call_state(self) -> CallState:
+        return self._call
+
+    def on_call(self, listener: Callable[[CallState], None]) -> Callable[[], None]:
+        self._call_listeners.append(listener)
+        return lambda: self._call_listeners.remove(listener)
+
+    def _set_call(self, **changes) -> None:
+        new = dataclasses.replace(self._call, **changes)
+        if new == self._call:
+            return
+        self._call = new
+        for listener in list(self._call_listeners):
+            listener(new)
 
 
 CONTRACTS: dict[str, type[Device]] = {

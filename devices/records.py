@@ -115,3 +115,33 @@ class Ticket:
     issued_at: dt.datetime
     hall_name: str = ""
     qr_payload: str = ""
+
+
+CALL_PHASES = ("idle", "waiting", "connecting", "connected", "reconnecting", "ended")
+
+
+@dataclass(frozen=True)
+class CallState:
+    """Where a video-help call is, as the citizen must see it at every moment (the screen renders it)."""
+
+    phase: str = "idle"  # one of CALL_PHASES
+    position: int = 0  # in the help desk's queue while waiting (1 = next)
+    estimated_wait_s: float = 0.0
+    agent: str = ""  # the staff member's name once one accepted
+    muted: bool = False
+    video: bool = True  # False: audio only (camera missing or busy; the fault is in the panel's status)
+    reason: str = ""  # why it ended (kiosk_hangup, agent_hangup, no_answer, lost, ...)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One decoded video frame as packed RGB rows, top row first: what the screen blits, newest only."""
+
+    seq: int
+    width: int
+    height: int
+    rgb: bytes
+
+    def mean(self) -> float:
+        """Mean channel value (0..255): a black or missing picture is near 0."""
+        return sum(self.rgb) / max(1, len(self.rgb))

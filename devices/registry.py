@@ -22,6 +22,7 @@ DRIVERS: dict[tuple[str, str], str] = {
     ("code_scanner", "sim"): "devices.code_scanner.sim:SimCodeScanner",
     ("ticket_dispenser", "sim"): "devices.ticket_dispenser.sim:SimTicketDispenser",
     ("help_panel", "sim"): "devices.help_panel.sim:SimHelpPanel",
+    ("help_panel", "webrtc"): "devices.help_panel.webrtc:WebRtcHelpPanel",
     ("id_reader", "sam_serial"): "devices.id_reader.sam_serial:SerialIdCardReader",
     ("receipt_printer", "escpos"): "devices.receipt_printer.escpos:EscposReceiptPrinter",
     ("code_scanner", "evdev"): "devices.code_scanner.wedge:EvdevCodeScanner",

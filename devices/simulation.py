@@ -21,6 +21,7 @@ FAULTS = {
     "paper_low": Reason.PAPER_LOW, "paper_out": Reason.PAPER_OUT, "cover_open": Reason.COVER_OPEN,
     "jam": Reason.JAM, "cutter_error": Reason.CUTTER_ERROR, "unplug": Reason.NO_DEVICE,
     "sam_error": Reason.SAM_ERROR, "toner_low": Reason.TONER_LOW, "silent": Reason.NO_REPLY,
+    "camera_missing": Reason.CAMERA_MISSING,
 }
 BLOCKING_JOB = {Reason.PAPER_OUT, Reason.COVER_OPEN, Reason.JAM, Reason.CUTTER_ERROR, Reason.NO_DEVICE, Reason.NO_REPLY}
 

@@ -36,6 +36,8 @@ class Reason(StrEnum):
     BUSY = "busy"
     STOPPED = "stopped"  # taken out of service by an operator
     NOT_CONFIGURED = "not_configured"
+    CAMERA_MISSING = "camera_missing"  # the help panel calls audio-only
+    CAMERA_BUSY = "camera_busy"  # another process holds the camera: audio-only too
 
 
 # Reasons that mean the device cannot do its job right now; the rest are warnings.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from devices.contracts import CodeScanner
+from devices.records import CallState
 from kiosk.availability import availability
 from kiosk.engine.aftercare import Aftercare, CallbackRequested, Rated
 from kiosk.engine.aftercare_policy import AftercarePolicy
@@ -30,6 +31,7 @@ from kiosk.flow.media import icon_path
 from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy
 from kiosk.home import HomeView, build_home
 from kiosk.search_index import SearchIndex
+from kiosk.helpcall import ACTIONS as CALL_ACTIONS, HelpCall
 from kiosk.i18n import pick
 from kiosk.out_of_service import OutOfServiceView, out_of_service_view
 from wire.messages import CallbackRequest, Event, Rating, Visit
@@ -63,6 +65,7 @@ class KioskState:
     maintenance: dict = field(default_factory=dict)  # devices' status, flow bundle, last action
     remote_maintenance_pending: bool = False  # the fleet asked for maintenance; it starts when the visit ends
     home: HomeView | None = None  # the home screen: header, items by category, search, identity card
+    call: CallState | None = None  # the video call to the help desk, shown over any screen while it lasts
 
 
 class KioskController:
@@ -104,8 +107,9 @@ class KioskController:
         self.executor: OpExecutor | None = None
         self._home_timer = None
         self._visits = itertools.count(1)
-        self._home_ui = {"query": "", "searching": False, "identity": False, "help": ""}
+        self._home_ui = {"query": "", "searching": False, "identity": False}
         self._index: tuple[str, SearchIndex] | None = None
+        self.call = HelpCall(devices.get("help_panel"), clock, self._on_call)
         self.refresh_home()
 
     # ---------------------------------------------------------------- home
@@ -135,7 +139,7 @@ class KioskController:
             self.state.tiles, flows, self.state.locale, kiosk=self.kiosk, icons=icons, query=ui["query"],
             searching=ui["searching"], index=self._search_index() if ui["query"] else None,
             identity=self._identity_card() if ui["identity"] else None,
-            help=help_panel is not None and getattr(help_panel.status, "usable", False), calling=bool(ui["help"]))
+            help=help_panel is not None and getattr(help_panel.status, "usable", False), calling=self.call.busy)
 
     def _search_index(self) -> SearchIndex:
         """Built on the first search after a bundle is activated, then kept for that bundle."""
@@ -165,26 +169,8 @@ class KioskController:
         self._changed()
 
     def home_help(self) -> None:
-        """视频求助 from the home screen: rings the help desk through the help panel's contract."""
-        panel = self.devices.get("help_panel")
-        if self.state.mode != "home" or panel is None or self._home_ui["help"] == "calling":
-            return
-        import asyncio
-
-        self._home_ui["help"] = "calling"
-        log.info("help.home_call")
-        self._help_task = asyncio.get_running_loop().create_task(self._home_call(panel))  # held: not collected mid-call
-        self._build_home()
-        self._changed()
-
-    async def _home_call(self, panel) -> None:
-        try:
-            outcome = await panel.call_staff({"flow": "", "step": "home"})
-        except Exception as exc:  # a failed call must not take the home screen down; the citizen can try again
-            outcome = f"error:{type(exc).__name__}"
-        log.info("help.home_call_over", outcome=outcome)
-        self._home_ui["help"] = ""
-        if self.state.mode == "home":
+        """视频求助 from the home screen: the same call as from any step (kiosk.helpcall), over the home screen."""
+        if self.state.mode == "home" and self.call.act("help", None, self.state.locale):
             self._build_home()
             self._changed()
 
@@ -374,9 +360,14 @@ class KioskController:
             self.journal.started(session_id, flow_id, cf.flow.version, self.registry.active.sha256[:12],
                                  self.clock.wallclock())
         self.runner.start()
+        if self.call.active:  # the citizen chose an item while talking to staff
+            self.runner.act("hold_idle", True, source="kiosk")
         return True
 
     def act(self, kind: str, value=None, source: str = "touch") -> list:
+        if kind in CALL_ACTIONS and self.state.mode in ("home", "visit"):  # the visit stays where it is
+            self.call.act(kind, self.state.view, self.state.locale)
+            return []
         if self.state.mode != "visit" or self.runner is None:
             return []
         if self.after is not None:
@@ -428,7 +419,24 @@ class KioskController:
         self.state.elderly = False
 
     def _on_view(self, view: StepView) -> None:
+        changed_step = self.state.view is None or (view.flow, view.step) != (self.state.view.flow, self.state.view.step)
         self.state.view = view
+        if changed_step:
+            self.call.step_changed(view)
+        self._changed()
+
+    def _on_call(self, call: CallState | None) -> None:
+        """The call's state, for the screen; while it is on, the visit's idle reset waits."""
+        was_on = self.state.call is not None and self.state.call.phase not in ("ended",)
+        self.state.call = call
+        on = self.call.active
+        if on and not was_on:  # also a call a flow's video_help step or an ending's offer placed
+            self.call.step_changed(self.state.view)
+        for runner in (self.runner, self.after):
+            if runner is not None and runner.finished is None and on != was_on and hasattr(runner.session, "idle_held"):
+                runner.act("hold_idle", on, source="kiosk")
+        if self.state.mode == "home":
+            self._build_home()  # its help button says the call is under way
         self._changed()
 
     def _on_finish(self, finished) -> None:
@@ -517,6 +525,7 @@ class KioskController:
         self.after = None
         self.executor = None
         self.state.view = None  # nothing of the last citizen stays on screen
+        self.call.step_changed(None)  # staff on a call now see the home screen, not the last step
         for dev in self.devices.values():
             if isinstance(dev, CodeScanner):
                 dropped = dev.discard_pending()  # nor in a scanner's buffer, for the next citizen to "scan"

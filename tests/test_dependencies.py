@@ -29,8 +29,6 @@ DEV_CODE = ("tests", "bench")
 NOT_IMPORTED = {
     "pytest-asyncio": "a pytest plugin, loaded by its entry point (asyncio_mode = auto in pyproject.toml)",
     # Declared for this wave's work in progress; each entry goes when its first import lands.
-    "aiortc": "the help panel's WebRTC driver (#13)",
-    "av": "camera and microphone of the help panel (#13)",
     # kiosk.ui sets KIVY_VIDEO=ffpyplayer; kivy.core.video then imports it by that name.
     "ffpyplayer": "Kivy's video provider, loaded by Kivy by name for the media area (kiosk.ui.media)",
 }

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from kiosk.flow import graph
-from kiosk.flow.bundle import check_paths, find_flow_files, load_bundle
+from kiosk.flow.bundle import check_paths, load_bundle
 from kiosk.flow.loader import load_file
 from kiosk.flow.problems import ProblemsError
 from kiosk.i18n import pick

@@ -22,6 +22,10 @@ WHILE_BUSY = {"help", "set_locale", "set_elderly", "extend"}
 def handle(session, action: Action) -> None:
     kind = action.kind
     step = session.step
+    if kind == "hold_idle" and action.source == "kiosk":  # the kiosk's own, on any step: never a flow's action
+        session.trace.add("action", kind=kind, source=action.source, step=step.id)
+        _hold_idle(session, step, action.value)
+        return
     allowed = STEP_ACTIONS.get(step.kind, set()) | ALWAYS
     if kind not in allowed:
         session._out.append(Rejected(kind, f"not possible on a {step.kind} step"))
@@ -40,6 +44,16 @@ def _activity(session) -> None:
     session._out.append(CancelTimer("idle_warn"))
     session.deadlines.pop("idle_warn", None)
     session._arm_idle()
+
+
+def _hold_idle(session, step, value) -> None:
+    """A video call started (True) or ended (False): a citizen talking to staff is not gone, so no idle
+    warning nor reset while it lasts, and the idle clock starts afresh either way."""
+    session.idle_held = bool(value)
+    warned = session.idle_warning
+    _activity(session)
+    if warned:  # the are-you-still-there banner goes at once
+        session._show()
 
 
 def _extend(session, step, value) -> None:

@@ -62,6 +62,7 @@ class Session:
         self.pending: dict[str, str] = {}  # op id -> step key it belongs to
         self.busy = False
         self.idle_warning = False
+        self.idle_held = False  # a video call is on (actions._hold_idle)
         own = self.frames[0].flow.flow.accessibility.timeout_multiplier
         self.elderly_multiplier = own if own is not None else elderly_multiplier
         self.deadlines: dict[str, float] = {}  # timer key -> monotonic deadline, for the countdowns on screen
@@ -339,6 +340,8 @@ class Session:
             self.trace.add("session_cap")
             self._clear_waits()
             self._finish("timeout", "session cap reached")
+        elif key == "idle" and self.idle_held:  # on a video call: the citizen is with staff
+            self._arm_idle()
         elif key == "idle":
             self.idle_warning = True
             self._start_countdown("idle_warn", self._wait(self.idle.warn_s))

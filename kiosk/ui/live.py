@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 
+from kiosk.ui.call_panel import CallPanel
 from kiosk.ui.maintenance_screens import hidden_corner, maintenance_screen, pin_screen
 from kiosk.ui.out_of_service_screen import out_of_service_screen as why_out_of_service
 from kiosk.ui.screens import Chrome, out_of_service_screen, step_screen
@@ -24,6 +25,7 @@ class LiveUi:
         # The home screen (kiosk.ui.home.HomeScreen), kept between visits: coming home re-shows the same
         # widgets (no new textures, no garbage) and a search narrows its tiles in place.
         self._home = None
+        self.call_panel: CallPanel | None = None  # lives as long as the call, re-attached to each new screen
         self.unsubscribe = controller.subscribe(self.changed)
         self.changed(controller.state)
         self._ticker = Clock.schedule_interval(lambda _dt: self.tick(), TICK_S)
@@ -97,6 +99,7 @@ class LiveUi:
             self.win.form_values.clear()
             self.win.speaker.forget()
             self._draw_home(s, theme)
+        self._attach_call(s)
 
     def _draw_home(self, s, theme) -> None:
         """A new home screen, or only new tiles while the citizen types a search (the keyboard keeps its state)."""
@@ -115,6 +118,22 @@ class LiveUi:
                                 corner=hidden_corner(self.c.corner_tap), elderly=s.elderly)
         self._home.key = key
         self.win.render(self._home)
+
+    def _attach_call(self, s) -> None:
+        """The call over the top of the home screen or the step, whichever is drawn, while the call lasts."""
+        if s.call is None or s.mode not in ("home", "visit"):
+            if self.call_panel is not None:
+                self.call_panel.stop()
+                self.call_panel = None
+            return
+        if self.call_panel is None:
+            self.call_panel = CallPanel(self.c.devices["help_panel"], self.win.theme, self.c.act)
+        if self.call_panel.parent is not None:
+            self.call_panel.parent.remove_widget(self.call_panel)
+        self.call_panel.update(s.call, s.locale)
+        screen = self.win.screen.children[0] if self.win.screen.children else None
+        if screen is not None:
+            screen.add_widget(self.call_panel, index=len(screen.children))
 
     def _pin_key(self, key: str) -> None:
         """The PIN lives only here, on screen as dots, and is dropped once checked."""

@@ -102,9 +102,12 @@ async def test_video_help_from_home_rings_the_help_panel(kiosk):
     c, devices = kiosk
     assert c.state.home.help
     c.home_help()
-    assert c.state.home.calling
+    assert c.state.home.calling  # the button says so at once
     await settle()
     assert devices["help_panel"].calls, "the help panel was not asked to call"
+    assert c.state.call is not None  # the call panel shows its state (here: no one answered the simulator)
+    c.act("call_end")
+    await settle()
     assert not c.state.home.calling
 
 

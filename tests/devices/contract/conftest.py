@@ -11,6 +11,7 @@ def rig_fixture(device_class: str):
     async def rig(request):
         r = RIGS[device_class][request.param]()
         try:
+            await r.start()
             await r.device.open()
             yield r
         finally:

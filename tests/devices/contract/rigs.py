@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from devices.base import Device
 from devices.code_scanner.serial import SerialCodeScanner
 from devices.code_scanner.sim import SimCodeScanner
 from devices.code_scanner.wedge import EvdevCodeScanner
 from devices.help_panel.sim import SimHelpPanel
+from devices.help_panel.webrtc import WebRtcHelpPanel
 from devices.id_reader.sam_serial import SerialIdCardReader
 from devices.id_reader.sim import SimIdCardReader
 from devices.receipt_printer.escpos import EscposReceiptPrinter
 from devices.receipt_printer.sim import SimReceiptPrinter
 from devices.records import IdCard, Receipt, Text
+from devices.testing import agent_peer
+from devices.testing.agent_peer import loopback_ice
 from devices.testing.fake_escpos import FakeEscposPrinter
 from devices.testing.fake_evdev import FakeEvdev
+from devices.testing.fake_helpdesk import FakeHelpDesk
 from devices.testing.fake_idcard import FakeIdCardReader
 from devices.testing.serial_peer import Peer
 from devices.ticket_dispenser.dispenser import PrinterTicketDispenser
@@ -69,6 +75,9 @@ class Rig:
 
     def unplug(self) -> None:
         raise NotImplementedError
+
+    async def start(self) -> None:
+        """Start the device's protocol peer where that needs the loop; the device exists once this returns."""
 
     async def stop(self) -> None:
         await self.device.close()
@@ -331,18 +340,75 @@ class SimHelpPanelRig(Rig):
         super().__init__()
         self.device = SimHelpPanel("help_panel")
 
+    def answer(self, outcome: str) -> None:
+        """How the next call ends: resumed (staff answer, talk, hang up), ended (callback booked), unavailable."""
+        self.device.answer = outcome
+
     def unplug(self) -> None:
         self.device.inject("unplug")
 
+    def camera_missing(self) -> None:
+        self.device.inject("camera_missing")
+
     async def ringing_call(self) -> asyncio.Future:
-        """A call to staff that nobody has picked up yet."""
+        """A call to staff that nobody has picked up yet, waiting in the queue."""
         self.device.hold_calls()
-        call = asyncio.ensure_future(self.device.call_staff({"flow": "social"}))
-        await until(lambda: self.device.calls, "the call to ring")
+        call = asyncio.ensure_future(self.device.call_staff({"flow": "social", "step": "read_card"}))
+        await until(lambda: self.device.call_state.position > 0, "the call to wait in the queue")
         return call
 
     def pick_up(self) -> None:
         self.device.pick_up()
+
+
+class WebRtcHelpPanelRig(Rig):
+    """The aiortc panel against a help desk speaking /ws/kiosk whose staff member is a second aiortc peer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stack.enter_context(loopback_ice())
+        folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="contract-help-")))
+        self.folder = folder
+        (folder / "credential").write_text("kc_test_credential\n")
+        self.desk = FakeHelpDesk()
+        self.device = None
+
+    async def start(self) -> None:
+        await self.desk.start()
+        self.device = WebRtcHelpPanel("help_panel", url=self.desk.url, kiosk_id="K-0001",
+                                      credential_file=str(self.folder / "credential"), video=agent_peer.VIDEO,
+                                      video_format="lavfi", audio=agent_peer.AUDIO, audio_format="lavfi",
+                                      connect_timeout_s=3.0)
+
+    def answer(self, outcome: str) -> None:
+        self.desk.answer = outcome
+
+    def unplug(self) -> None:
+        """The USB speakerphone is pulled: its microphone cannot be opened any more, and udev says so (the
+        kiosk's hotplug monitor calls device_removed, which ends a call in progress at once)."""
+        self.device.sources = dataclasses.replace(self.device.sources, audio=str(self.folder / "mic-gone"),
+                                                  audio_format="alsa")
+        asyncio.ensure_future(self.device.device_removed("removed (udev sound)"))
+
+    def camera_missing(self) -> None:
+        """The camera's node is gone (unplugged USB camera): V4L2 cannot open it."""
+        self.device.sources = dataclasses.replace(self.device.sources, video=str(self.folder / "video0"),
+                                                  video_format="v4l2")
+
+    async def ringing_call(self) -> asyncio.Future:
+        self.desk.hold()
+        call = asyncio.ensure_future(self.device.call_staff({"flow": "social", "step": "read_card"}))
+        await until(lambda: self.device.call_state.position > 0, "the call to wait in the queue")
+        return call
+
+    def pick_up(self) -> None:
+        self.desk.pick_up()
+
+    async def stop(self) -> None:
+        if self.device is not None:
+            await self.device.close()
+        await self.desk.stop()
+        self._stack.close()
 
 
 RIGS: dict[str, dict[str, type[Rig]]] = {
@@ -350,6 +416,6 @@ RIGS: dict[str, dict[str, type[Rig]]] = {
     "code_scanner": {"sim": SimScannerRig, "serial": SerialScannerRig, "evdev": WedgeScannerRig},
     "receipt_printer": {"sim": SimReceiptRig, "escpos": EscposReceiptRig},
     "ticket_dispenser": {"sim": SimDispenserRig, "printer": PrinterDispenserRig},
-    "help_panel": {"sim": SimHelpPanelRig},
+    "help_panel": {"sim": SimHelpPanelRig, "webrtc": WebRtcHelpPanelRig},
 }
 """class -> registry driver name -> rig; the document printer's rigs live in its own suite (ippeveprinter)."""

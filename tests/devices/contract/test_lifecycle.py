@@ -16,6 +16,7 @@ async def rig(request):
     cls, driver = request.param
     r = RIGS[cls][driver]()
     try:
+        await r.start()
         yield r
     finally:
         await r.stop()
