@@ -78,7 +78,9 @@ _CHOICES = {
                                      "refused": ("被拒绝", "refused")}.items()},
 }
 i18n.add({key: {"zh-CN": zh, "en": en} for key, (zh, en) in {**_TEXTS, **_CHOICES}.items()})
-KEYS = tuple(_TEXTS) + tuple(_CHOICES)
+# The identity card's labels are the kiosk page's (backoffice/pages/fleet_texts.py), in its order.
+IDENTITY = ("name", "model", "region", "hall", "address", "maintainer", "maintainer_phone", "asset_number")
+KEYS = tuple(_TEXTS) + tuple(_CHOICES) + tuple(f"kiosk.id.{f}" for f in IDENTITY)
 assert set(sig.SKILLS) <= {k.split(".", 1)[1] for k in _CHOICES if k.startswith("skill.")}
 assert set(sig.OUTCOMES) <= {k.split(".", 1)[1] for k in _CHOICES if k.startswith("outcome.")}
 
@@ -87,7 +89,7 @@ assert set(sig.OUTCOMES) <= {k.split(".", 1)[1] for k in _CHOICES if k.startswit
 async def staff_page(request: web.Request) -> web.Response:
     lang = i18n.locale_of(request)
     return render(request, "helpdesk_staff.html", texts={k: i18n.text(k, lang) for k in KEYS},
-                  skills=sig.SKILLS, outcomes=sig.OUTCOMES, relay=request.query.get("relay") == "1")
+                  skills=sig.SKILLS, outcomes=sig.OUTCOMES, identity=IDENTITY, relay=request.query.get("relay") == "1")
 
 
 def setup(app: web.Application) -> None:

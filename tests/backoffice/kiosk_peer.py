@@ -73,6 +73,7 @@ class KioskPeer:
             self._run(self._close())
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
+            self._loop.close()
 
     def _run(self, coro, timeout: float = 30):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
@@ -170,3 +171,7 @@ class KioskPeer:
         if self._ws is not None:
             await self._ws.close()
         await self._http.close()
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]  # aiortc's own, left by close
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)

@@ -186,7 +186,9 @@
   }
   function context(b) {
     clearContext();
-    for (const [k, v] of Object.entries(b.identity)) row($("identity"), k, v);
+    const known = cfgEl.dataset.identity.split(" ");
+    const fields = [...known.filter((k) => k in b.identity), ...Object.keys(b.identity).filter((k) => !known.includes(k))];
+    for (const k of fields) row($("identity"), t("kiosk.id." + k), b.identity[k]);
     $("ctx-item").textContent = b.item;
     $("ctx-step").textContent = b.step;
     $("ctx-texts").replaceChildren(...b.texts.map((x) => { const li = document.createElement("li"); li.textContent = x; return li; }));
