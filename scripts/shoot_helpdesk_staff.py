@@ -15,10 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import aioice.ice  # noqa: E402
-
 from tests.backoffice.console import CHROMIUM  # noqa: E402
-from tests.backoffice.kiosk_peer import KioskPeer  # noqa: E402
+from tests.backoffice.kiosk_peer import KioskPeer, ice_module  # noqa: E402
 from tests.backoffice.staff_helpers import (AGENT, AGENT_PW, CONTEXT, ITEM, KIOSK, MEDIA_ARGS, STEP,  # noqa: E402
                                             VIDEO_MEAN, desk_console, wait_state)
 from tests.fleet.mqtt_helpers import Broker, free_port  # noqa: E402
@@ -28,7 +26,7 @@ OUT = ROOT / "docs" / "screenshots" / "console"
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # loopback ICE on this machine only
+    ice_module().get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # loopback ICE on this machine only
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "mqtt").mkdir()

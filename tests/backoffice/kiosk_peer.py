@@ -12,6 +12,7 @@ import array
 import asyncio
 import json
 import math
+import sys
 import threading
 import time
 
@@ -20,9 +21,14 @@ import aiohttp
 from wire import signaling as sig
 
 
+def ice_module():
+    """aiortc's ICE implementation (aioice.ice), reached through aiortc: aioice is aiortc's dependency, not ours."""
+    from aiortc import rtcicetransport
+    return sys.modules[rtcicetransport.Connection.__module__]
+
+
 def loopback_ice(monkeypatch) -> None:
-    import aioice.ice
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    monkeypatch.setattr(ice_module(), "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
 
 
 class KioskPeer:
