@@ -17,7 +17,8 @@ IDENTITY = {"name": "东城政务服务中心 1号机", "hall": "东城政务服
 ID_NUMBER, ID_MASKED = "110101199003071234", "110101********1234"
 NAME, NAME_MASKED = "张三丰", "张*"
 ITEM, STEP = "social-security-certificate", "confirm_identity"
-CONTEXT = sig.Context(ITEM, STEP, ["请核对您的身份信息", "核对无误后点击“下一步”"],
+HOSTILE = "<img src=x onerror=\"window.pwned=1\">"  # a step text is data: the page must not run it
+CONTEXT = sig.Context(ITEM, STEP, ["请核对您的身份信息", "核对无误后点击“下一步”", HOSTILE],
                       {"姓名": NAME_MASKED, "身份证号": ID_MASKED})
 MEDIA_ARGS = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
               "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",

@@ -4,7 +4,8 @@ Chromium's fake camera and microphone are the agent's; the kiosk's are ffmpeg's 
 call walks the page's whole life: the queue with its waiting time, ringing, accept, video and sound both
 ways, the kiosk's context beside the video, mute, transfer to a skill queue (the call waits again), wrap-up
 with an outcome, the same call accepted again, ended from the page, wrapped up. Then privacy: a planted ID
-number and name, shown masked on the kiosk, never appear in the page, its WebSocket frames or the log.
+number and name, shown masked on the kiosk, never appear in the page, its WebSocket frames or the log, and a
+step text that is HTML is shown as text, never run.
 """
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from backoffice import db
 from backoffice.models import HelpEvent
 from tests.backoffice.console import CHROMIUM
 from tests.backoffice.kiosk_peer import KioskPeer, loopback_ice
-from tests.backoffice.staff_helpers import (AGENT, AGENT_PW, CONTEXT, ID_MASKED, ID_NUMBER, IDENTITY, ITEM, KIOSK,
+from tests.backoffice.staff_helpers import (AGENT, AGENT_PW, CONTEXT, HOSTILE, ID_MASKED, ID_NUMBER, IDENTITY, ITEM, KIOSK,
                                             MEDIA_ARGS, NAME, NAME_MASKED, STEP, VIDEO_MEAN, desk_console, text,
                                             wait_state)
 from tests.fleet.mqtt_helpers import free_port
@@ -144,6 +145,7 @@ def test_an_agent_answers_sees_and_hears_the_citizen_mutes_transfers_ends_and_wr
     kiosk.wait(lambda: ("call.ended", kiosk.call_id) in [(k, c) for k, c, _ in kiosk.frames], why="call.ended")
     assert [b["reason"] for k, _, b in kiosk.frames if k == "call.ended"] == ["agent_hangup"]
     wait_state(staff, "wrap_up")
+    staff.wait_for_function("() => !document.querySelector('[data-test=local-video]').srcObject")  # camera off
     staff.select_option("[data-test=outcome]", "resolved")
     staff.click("[data-test=wrapup-done]")
     wait_state(staff, "available")
@@ -163,6 +165,8 @@ def test_the_clear_id_number_and_name_reach_neither_the_page_nor_its_frames_nor_
     kiosk = kiosk_factory(desk.url, desk.credential).start(ITEM, STEP)
     accept_and_see(staff, kiosk)
     staff.wait_for_selector(f"[data-test=ctx-values] dd:has-text('{ID_MASKED}')")
+    assert HOSTILE in text(staff, "ctx-texts")  # shown as the text it is,
+    assert staff.locator("[data-test=ctx-texts] img").count() == 0 and staff.evaluate("window.pwned") is None  # not run
     staff.click("[data-test=end]")
     wait_state(staff, "wrap_up")
     staff.click("[data-test=wrapup-done]")

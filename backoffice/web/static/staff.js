@@ -94,16 +94,22 @@
     $("transfer").disabled = !on;
   }
 
-  function closePeer() {
+  function closePeer(keepMedia) {
     if (desk.pc) { desk.pc.close(); desk.pc = null; }
     $("remote-video").srcObject = null;
     desk.lastIn = null;
     inCall(false);
+    if (keepMedia || !desk.media) return;
+    desk.media.then((stream) => { if (stream) stream.getTracks().forEach((tr) => tr.stop()); }); // camera off between calls
+    desk.media = null;
+    $("local-video").srcObject = null;
+    $("mute").setAttribute("aria-pressed", "false");
+    $("mute").textContent = t("staff.mute");
   }
 
   async function answer(callId, body) {
     if (callId !== desk.callId) return;
-    closePeer(); // a resumed call offers again: a new peer connection (aiortc cannot restart ICE)
+    closePeer(true); // a resumed call offers again: a new peer connection (aiortc cannot restart ICE)
     const stream = await startMedia();
     const pc = new RTCPeerConnection({
       iceServers: body.ice_servers.map((s) => ({ urls: s.urls, username: s.username || undefined,
