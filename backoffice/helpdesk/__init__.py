@@ -16,7 +16,7 @@ def phone_seal(cfg):
 
 def setup(app) -> None:
     """Imports here: `backoffice kiosks credential` (helpdesk.commands) must not load the web server."""
-    from backoffice.helpdesk import pages, sockets
+    from backoffice.helpdesk import pages, sockets, staff_page
     from backoffice.helpdesk.acd import Desk
     from backoffice.helpdesk.callbacks import Callbacks
     from backoffice.helpdesk.keys import HUB
@@ -37,3 +37,4 @@ def setup(app) -> None:
     app.router.add_get("/ws/kiosk", sockets.kiosk_socket)
     app.router.add_get("/ws/agent", sockets.agent_socket)
     pages.setup(app)
+    staff_page.setup(app)
