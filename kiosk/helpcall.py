@@ -50,8 +50,8 @@ class HelpCall:
 
     @property
     def busy(self) -> bool:
-        """Asked for and not over: from the tap, before the panel reports its first state, until it ends."""
-        return self.active or (self._task is not None and not self._task.done())
+        """Asked for and not over: from the tap (before the panel reports a first state) until it ends."""
+        return self.active or (self.state is None and self._task is not None and not self._task.done())
 
     def act(self, kind: str, view: StepView | None, locale: str) -> bool:
         """help, call_mute or call_end; False when it could not be done (no panel, no call)."""
