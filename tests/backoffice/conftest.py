@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from tests.backoffice import pg
@@ -47,6 +48,26 @@ def db_engine(db_url):
 def pytest_generate_tests(metafunc):
     if "db_url" in metafunc.fixturenames:
         metafunc.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def broker(tmp_path):
+    """A Mosquitto of the test's own (a module may define its own `broker` instead)."""
+    (tmp_path / "mqtt").mkdir()
+    b = Broker(tmp_path / "mqtt").start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def kiosk(broker):
+    """One MQTT client standing in for any number of kiosks: tests publish on each kiosk's topics with it."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosks")
+    c.connect("127.0.0.1", broker.port)
+    c.loop_start()
+    yield c
+    c.disconnect()  # first: it wakes paho's loop, which loop_stop then joins at once
+    c.loop_stop()
 
 
 @pytest.fixture

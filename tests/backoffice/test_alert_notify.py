@@ -7,38 +7,18 @@ import hashlib
 import hmac
 import json
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from backoffice.keys import ALERTS
 from tests.backoffice import reports
 from tests.backoffice.served import start_console
 from tests.backoffice.sinks import SmtpSink, WebhookReceiver, until
-from tests.fleet.mqtt_helpers import Broker
 from wire import codec, topics
 
 pytestmark = pytest.mark.asyncio
 
 SECRET_ID = "110101199003077777"  # planted in what a kiosk reports: no notification may carry it
 KEY = "webhook-test-key"
-
-
-@pytest.fixture
-def broker(tmp_path):
-    (tmp_path / "mqtt").mkdir()
-    b = Broker(tmp_path / "mqtt").start()
-    yield b
-    b.stop()
-
-
-@pytest.fixture
-def kiosk(broker):
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosks")
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    yield c
-    c.disconnect()
-    c.loop_stop()
 
 
 def send(client, kiosk_id: str, which, msg) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from backoffice.alerts import pages
@@ -13,28 +12,9 @@ from backoffice.keys import ALERTS
 from tests.backoffice import reports
 from tests.backoffice.served import start_console
 from tests.backoffice.sinks import until
-from tests.fleet.mqtt_helpers import Broker
 from wire import codec, topics
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def broker(tmp_path):
-    (tmp_path / "mqtt").mkdir()
-    b = Broker(tmp_path / "mqtt").start()
-    yield b
-    b.stop()
-
-
-@pytest.fixture
-def kiosk(broker):
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosks")
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    yield c
-    c.disconnect()
-    c.loop_stop()
 
 
 @pytest.fixture

@@ -14,18 +14,9 @@ from kiosk.fleet.outbox import Outbox
 from kiosk.fleet.reporter import MqttReporter
 from sqlalchemy.orm import Session
 from tests.backoffice.commands_helpers import Api, start_server, until
-from tests.fleet.mqtt_helpers import Broker
 from wire import messages, signing
 
 KIOSK = "K-REAL"
-
-
-@pytest.fixture
-def broker(tmp_path):
-    (tmp_path / "mqtt").mkdir()
-    b = Broker(tmp_path / "mqtt").start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture
