@@ -40,6 +40,7 @@ class HelpCall:
         self.panel, self.clock, self.on_change = panel, clock, on_change
         self.state: CallState | None = None
         self._task: asyncio.Task | None = None
+        self._asked = False  # tapped, and the panel has not reported a state since
         self._close_timer = None
         if panel is not None:
             panel.on_call(self._changed)
@@ -50,8 +51,10 @@ class HelpCall:
 
     @property
     def busy(self) -> bool:
-        """Asked for and not over: from the tap (before the panel reports a first state) until it ends."""
-        return self.active or (self.state is None and self._task is not None and not self._task.done())
+        """Asked for and not over: from the tap, before the panel reports its first state, until it ends."""
+        # not "the task is running": the panel reports "ended" (no answer) from inside call_staff, and a home
+        # screen rebuilt then kept saying "calling" after the call was over
+        return self.active or self._asked
 
     def act(self, kind: str, view: StepView | None, locale: str) -> bool:
         """help, call_mute or call_end; False when it could not be done (no panel, no call)."""
@@ -72,6 +75,7 @@ class HelpCall:
             return False
         context = context_of(view)
         log.info("helpcall.start", item=context["item"], step=context["step"])
+        self._asked = True
         self._task = asyncio.ensure_future(self._run(context, locale))
         return True
 
@@ -87,9 +91,14 @@ class HelpCall:
         except DeviceError as exc:  # the panel is gone: the citizen is told, the visit is untouched
             log.warning("helpcall.failed", error=type(exc).__name__)
             self._changed(CallState(phase="ended", reason="unavailable"))
+        finally:
+            if self._asked:  # over without a single state from the panel
+                self._asked = False
+                self.on_change(self.state)
 
     def _changed(self, state: CallState) -> None:
         self.state = state
+        self._asked = False
         if self._close_timer is not None:
             self._close_timer.cancel()
             self._close_timer = None

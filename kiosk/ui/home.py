@@ -146,6 +146,7 @@ class HomeScreen(Panel):
     def _tools(self, view: HomeView) -> BoxLayout:
         t, loc = self.t, view.locale
         row = GridLayout(rows=1, spacing=t.gap, size_hint_y=None, height=t.target)
+        row.bind(minimum_height=row.setter("height"))  # a label that wraps (English, elderly) grows its button
         row.add_widget(TapButton(ui("search", loc), "home:search", lambda: self.actions.home_ui(searching=True), t,
                                  "secondary"))
         row.add_widget(TapButton(ui("help_calling" if view.calling else "help", loc), "home:help", self.actions.help,
@@ -224,7 +225,9 @@ class HomeScreen(Panel):
         below = t.small * 1.5 if line else 0
         sub = None
         if line:
+            # a disabled tile's summary takes the muted colour (Kivy's default disabled text is 30 % white)
             sub = Label(text=line, font_size=t.small, font_name=th.FONT, color=b.color, halign="left",
+                        disabled_color=b.disabled_color,
                         valign="middle", shorten=True, shorten_from="right", size_hint=(None, None))
             sub.kid = f"summary:{tile.flow}"
             b.add_widget(sub)
@@ -236,8 +239,8 @@ class HomeScreen(Panel):
                 sub.size = (max(10, b.width - inset - t.gap), below)
                 sub.text_size = sub.size
                 sub.pos = (b.x + inset, b.y + t.gap / 2)
-            if icon:
-                pic.pos = (b.x + t.gap, b.center_y - icon / 2)
+            if icon:  # from y and height, not center_y: its cached value lagged a tile that grew at y == 0
+                pic.pos = (b.x + t.gap, b.y + (b.height - icon) / 2)
 
         if icon:
             pic = Image(source=tile.icon, size_hint=(None, None), size=(icon, icon), fit_mode="contain")

@@ -72,7 +72,7 @@ async def main(width, height, shots, elderly=False, docs=False):
             await asyncio.sleep(0)
         await win.frame()
         suffix = ("_elderly" if elderly else "") + ("_landscape" if width > height else "")
-        if shots and (not docs or name in DOCS and (not suffix or name == "dead_end")):
+        if shots and (not docs or name in DOCS and (not suffix or name in ("dead_end", "callback_typed"))):
             win.screenshot(f"{shots}/{name}{suffix}.png")
         out[name] = snapshot(win)
 
