@@ -36,7 +36,9 @@ LIMIT = 90.0  # turns a hang into a failure; not a timing goal (bench/ holds tho
 AUDIO_LEVEL = """async () => {
   const pc = window.staffDesk.pc; if (!pc) return 0;
   let level = 0;
-  (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') level = s.audioLevel || 0; });
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') level = s.audioLevel || 0;
+  });
   return level;
 }"""
 
