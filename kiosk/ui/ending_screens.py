@@ -13,7 +13,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.engine.views import StepView
-from kiosk.ui import theme as th
+from kiosk.ui import layout, theme as th
 from kiosk.ui.texts import ui
 from kiosk.ui.widgets import Countdown, Panel, TapButton, Text
 
@@ -152,8 +152,9 @@ def _callback(box: BoxLayout, view: StepView, t: th.Theme, chrome, values: dict)
         values[name] = text
         shown.text = masked_phone(text) or ui("phone_placeholder", loc)
 
-    box.add_widget(OnScreenKeyboard("phone", typed, view.elderly, text=typed_so_far, max_length=field.max_length,
-                                    locale=loc))
+    pad = OnScreenKeyboard("phone", typed, view.elderly, text=typed_so_far, max_length=field.max_length, locale=loc)
+    layout.place_keypad(pad, t)
+    box.add_widget(pad)
     row = GridLayout(cols=2, spacing=t.gap, size_hint_y=None, height=t.target)
     row.add_widget(TapButton(ui("submit", loc), "action:submit",
                              lambda: chrome.act("submit", {field.name: values.get(field.name, "")}), t))

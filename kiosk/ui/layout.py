@@ -41,3 +41,11 @@ def footer_font(t: th.Theme) -> float:
 
 def keypad_full_width(t: th.Theme) -> bool:
     return elderly(t)
+
+
+def place_keypad(keyboard, t: th.Theme) -> None:
+    """A digit pad, wherever it is drawn (a form, the call-back form): centred, and in elderly mode the
+    whole width, so a trembling finger has the biggest keys the screen allows."""
+    keyboard.pos_hint = {"center_x": 0.5}
+    if keypad_full_width(t):
+        keyboard.size_hint_x = 1

@@ -216,10 +216,8 @@ def _form(box: BoxLayout, view: StepView, t: th.Theme, chrome: Chrome, values: d
         pad = kind in ("digits", "phone", "id_number")
         keyboard = OnScreenKeyboard(kind, typed, view.elderly, text=values.get(field.name, ""), field=hint,
                                     max_length=field.max_length, locale=loc)
-        if pad:  # a digit pad is centred; in elderly mode it takes the whole width (kiosk.ui.layout)
-            keyboard.pos_hint = {"center_x": 0.5}
-            if layout.keypad_full_width(t):
-                keyboard.size_hint_x = 1
+        if pad:
+            layout.place_keypad(keyboard, t)
         box.add_widget(keyboard)
     box.add_widget(TapButton(ui("submit", loc), "action:submit",
                              lambda: chrome.act("submit", {k: v for k, v in values.items() if not k.startswith("_")}), t))

@@ -21,9 +21,11 @@ from kiosk.flow.registry import FlowRegistry  # noqa: E402
 from kiosk.scenario.twins import make_card, open_devices  # noqa: E402
 from kiosk.system import logs  # noqa: E402
 from kiosk.ui.app import KioskWindow  # noqa: E402
+from kiosk.ui.keyboard import OnScreenKeyboard  # noqa: E402
 from kiosk.ui.live import LiveUi  # noqa: E402
 from kiosk.ui.theme import Theme  # noqa: E402
 from kiosk.ui.voice import Speaker  # noqa: E402
+from kiosk.ui.widgets import walk  # noqa: E402
 
 IDENTITY = {"name": "市民中心24小时自助区 1号机", "hall": "市民中心", "model": "自助终端 ZW-8000",
             "address": "人民路88号市民中心一楼", "maintainer": "示例科技有限公司", "maintainer_phone": "0571-88886666",
@@ -75,6 +77,10 @@ async def main(width, height, shots, elderly=False, docs=False):
         if shots and (not docs or name in DOCS and (not suffix or name in ("dead_end", "callback_typed"))):
             win.screenshot(f"{shots}/{name}{suffix}.png")
         out[name] = snapshot(win)
+        pad = next((w for w in walk(win.screen) if isinstance(w, OnScreenKeyboard)), None)
+        if pad is not None:  # where the digit pad sits in its column
+            out[name]["pad"] = {"width": pad.width, "column": pad.parent.width,
+                                "offset": abs(pad.center_x - pad.parent.center_x)}
 
     # a queue number taken: the ending says what to take, and the rating is one tap away
     await shot("home")

@@ -18,6 +18,22 @@ def drawn(tmp_path_factory):
     return json.loads(line[5:]), shots
 
 
+@pytest.fixture(scope="module")
+def drawn_elderly_landscape(tmp_path_factory):
+    r = under_x(sys.executable, "tests/ui/endings_probe.py", "1920x1080", "", "elderly")
+    line = next((x for x in r.stdout.splitlines() if x.startswith("PROBE")), None)
+    assert line, r.stdout[-2000:] + r.stderr[-3000:]
+    return json.loads(line[5:])
+
+
+@needs_x
+def test_the_callback_keypad_is_centred_and_full_width_in_elderly_landscape(drawn, drawn_elderly_landscape):
+    elderly = drawn_elderly_landscape["callback"]["pad"]
+    assert elderly["width"] >= elderly["column"] - 1 and elderly["offset"] <= 2
+    standard = drawn[0]["callback"]["pad"]
+    assert standard["offset"] <= 2  # standard mode: as wide as the pad needs, centred
+
+
 def buttons(screen):
     """By kid, in reading order: top to bottom, then left to right (Kivy counts y upwards)."""
     return {b["kid"]: b for b in sorted(screen["buttons"], key=lambda b: (-round(b["top"]), b["x"]))}
