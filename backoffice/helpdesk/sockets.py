@@ -113,37 +113,51 @@ async def kiosk_socket(request: web.Request) -> web.WebSocketResponse:
     log.info("helpdesk.kiosk_connected", kiosk=kiosk_id)
     await ws.send_str(sig.make("", sig.Welcome(kiosk_id, list(sig.SKILLS)), time.time()))
     desk = hub.desk
+
+    async def route(signal, body) -> None:
+        if isinstance(body, sig.HelpRequest):
+            await asyncio.to_thread(desk.enter, kiosk_id, conn, body)
+        elif isinstance(body, (sig.HelpCancel, sig.Hangup)):
+            reason = "cancelled" if isinstance(body, sig.HelpCancel) else "kiosk_hangup"
+            await asyncio.to_thread(desk.kiosk_hangup, kiosk_id, signal.call_id, reason)
+        elif isinstance(body, sig.CallbackRequest):
+            await asyncio.to_thread(desk.book_callback, kiosk_id, signal.call_id, body.phone)
+        elif isinstance(body, sig.CallResume):
+            await asyncio.to_thread(desk.resume, kiosk_id, conn, signal.call_id, body.resume_token)
+        elif isinstance(body, sig.Quality):
+            await asyncio.to_thread(desk.quality, signal.call_id, "kiosk", kiosk_id, body)
+        elif isinstance(body, (sig.SdpOffer, sig.IceCandidate, sig.Context)):
+            await asyncio.to_thread(desk.from_kiosk, kiosk_id, signal.call_id, body)
+        else:  # a second hello
+            raise DeskError("not_allowed", "already said hello")
+
     try:
-        async for signal, body in _frames(ws, sig.KIOSK_SENDS, kiosk_id):
-            try:
-                if isinstance(body, sig.HelpRequest):
-                    await asyncio.to_thread(desk.enter, kiosk_id, conn, body)
-                elif isinstance(body, (sig.HelpCancel, sig.Hangup)):
-                    reason = "cancelled" if isinstance(body, sig.HelpCancel) else "kiosk_hangup"
-                    await asyncio.to_thread(desk.kiosk_hangup, kiosk_id, signal.call_id, reason)
-                elif isinstance(body, sig.CallbackRequest):
-                    await asyncio.to_thread(desk.book_callback, kiosk_id, signal.call_id, body.phone)
-                elif isinstance(body, sig.CallResume):
-                    await asyncio.to_thread(desk.resume, kiosk_id, conn, signal.call_id, body.resume_token)
-                elif isinstance(body, sig.Quality):
-                    await asyncio.to_thread(desk.quality, signal.call_id, "kiosk", kiosk_id, body)
-                elif isinstance(body, (sig.SdpOffer, sig.IceCandidate, sig.Context)):
-                    await asyncio.to_thread(desk.from_kiosk, kiosk_id, signal.call_id, body)
-                else:  # a second hello
-                    raise DeskError("not_allowed", "already said hello")
-                hub.nudge()
-            except DeskError as err:
-                await _error(ws, signal.call_id, err.code, err.detail)
-            except Exception as exc:  # a bug or a database fault: this frame fails, the socket stays
-                _failed(signal, exc)
-                await _error(ws, signal.call_id, "busy", "the help desk could not handle this; try again")
+        await _serve(ws, hub, sig.KIOSK_SENDS, kiosk_id, route)
     finally:
-        if hub.kiosks.get(kiosk_id) is not None and hub.kiosks[kiosk_id].conn == conn:
-            del hub.kiosks[kiosk_id]
-        await asyncio.to_thread(desk.kiosk_gone, kiosk_id, conn)
-        hub.nudge()
+        await _release(hub, hub.kiosks, kiosk_id, conn, desk.kiosk_gone)
         log.info("helpdesk.kiosk_disconnected", kiosk=kiosk_id)
     return ws
+
+
+async def _serve(ws: web.WebSocketResponse, hub, table, who: str, route) -> None:
+    """Each checked frame to `route`; a frame that fails is answered with an error and the socket stays open."""
+    async for signal, body in _frames(ws, table, who):
+        try:
+            await route(signal, body)
+            hub.nudge()
+        except DeskError as err:
+            await _error(ws, signal.call_id, err.code, err.detail)
+        except Exception as exc:  # a bug or a database fault: this frame fails, the socket stays
+            _failed(signal, exc)
+            await _error(ws, signal.call_id, "busy", "the help desk could not handle this; try again")
+
+
+async def _release(hub, endpoints: dict, key: str, conn: str, gone) -> None:
+    """A socket closed: forget it unless a newer one replaced it, and tell the desk (shared state)."""
+    if endpoints.get(key) is not None and endpoints[key].conn == conn:
+        del endpoints[key]
+    await asyncio.to_thread(gone, key, conn)
+    hub.nudge()
 
 
 def same_origin(request: web.Request) -> bool:
@@ -173,36 +187,28 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     await asyncio.to_thread(desk.agent_online, name, conn)
     hub.nudge()
     log.info("helpdesk.agent_connected", agent=name)
+    async def route(signal, body) -> None:
+        call_id = signal.call_id
+        if isinstance(body, sig.AgentState):
+            await asyncio.to_thread(desk.set_state, name, body.state, body.reason)
+        elif isinstance(body, sig.CallAccept):
+            await asyncio.to_thread(desk.accept, name, call_id)
+        elif isinstance(body, sig.CallReject):
+            await asyncio.to_thread(desk.reject, name, call_id)
+        elif isinstance(body, sig.CallTransfer):
+            await asyncio.to_thread(desk.transfer, name, call_id, body)
+        elif isinstance(body, sig.Hangup):
+            await asyncio.to_thread(desk.agent_hangup, name, call_id)
+        elif isinstance(body, sig.WrapupDone):
+            await asyncio.to_thread(desk.wrapup_done, name, call_id, body.outcome, body.note)
+        elif isinstance(body, sig.Quality):
+            await asyncio.to_thread(desk.quality, call_id, "agent", name, body)
+        else:  # sdp.answer, ice.candidate
+            await asyncio.to_thread(desk.from_agent, name, call_id, body)
+
     try:
-        async for signal, body in _frames(ws, sig.AGENT_SENDS, name):
-            try:
-                call_id = signal.call_id
-                if isinstance(body, sig.AgentState):
-                    await asyncio.to_thread(desk.set_state, name, body.state, body.reason)
-                elif isinstance(body, sig.CallAccept):
-                    await asyncio.to_thread(desk.accept, name, call_id)
-                elif isinstance(body, sig.CallReject):
-                    await asyncio.to_thread(desk.reject, name, call_id)
-                elif isinstance(body, sig.CallTransfer):
-                    await asyncio.to_thread(desk.transfer, name, call_id, body)
-                elif isinstance(body, sig.Hangup):
-                    await asyncio.to_thread(desk.agent_hangup, name, call_id)
-                elif isinstance(body, sig.WrapupDone):
-                    await asyncio.to_thread(desk.wrapup_done, name, call_id, body.outcome, body.note)
-                elif isinstance(body, sig.Quality):
-                    await asyncio.to_thread(desk.quality, call_id, "agent", name, body)
-                else:  # sdp.answer, ice.candidate
-                    await asyncio.to_thread(desk.from_agent, name, call_id, body)
-                hub.nudge()
-            except DeskError as err:
-                await _error(ws, signal.call_id, err.code, err.detail)
-            except Exception as exc:  # a bug or a database fault: this frame fails, the socket stays
-                _failed(signal, exc)
-                await _error(ws, signal.call_id, "busy", "the help desk could not handle this; try again")
+        await _serve(ws, hub, sig.AGENT_SENDS, name, route)
     finally:
-        if hub.agents.get(name) is not None and hub.agents[name].conn == conn:
-            del hub.agents[name]
-        await asyncio.to_thread(desk.agent_gone, name, conn)
-        hub.nudge()
+        await _release(hub, hub.agents, name, conn, desk.agent_gone)
         log.info("helpdesk.agent_disconnected", agent=name)
     return ws
