@@ -87,9 +87,9 @@ def task(engine: Engine, report: Report, phone: str, desk: Desk) -> int | None:
             s.add(row)
             s.flush()
             row.phone_sealed = desk.seal.seal(phone, str(row.id))
+            where = {"step": str(body.get("step", ""))[:200], "reason": str(body.get("reason", ""))[:200]}
             s.add(HelpEvent(at=now, call_id=call_id, kind="callback_requested", agent="", kiosk_id=kiosk, skill=skill,
-                            data={"callback": row.id, "target_at": row.target_at, "from": "dead_end",
-                                  "step": str(body.get("step", ""))[:200], "reason": str(body.get("reason", ""))[:200]}))
+                            data={"callback": row.id, "target_at": row.target_at, "from": "dead_end", **where}))
             task_id = row.id
     except IntegrityError:  # another worker made it a moment ago (the same delivery, twice at once)
         log.info("helpdesk.callback_redelivered", kiosk=kiosk)

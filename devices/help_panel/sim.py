@@ -107,7 +107,8 @@ class SimHelpPanel(SimMixin, HelpPanel):
         if self.answer == "ended":
             self._set_call(phase="ended", reason="callback_booked")
             return "ended"
-        self._set_call(phase="connecting", position=0, estimated_wait_s=0.0, agent="模拟坐席", callback_offered=False)
+        self._set_call(phase="connecting", position=0, estimated_wait_s=0.0, agent="模拟坐席",
+                       callback_offered=False)
         self._set_call(phase="connected")
         if self._last_context is not None:
             self.contexts.append(dict(self._last_context))
