@@ -35,6 +35,7 @@ log = structlog.get_logger("kiosk.helpcall")
 ACTIVE = ("waiting", "connecting", "connected", "reconnecting")
 ENDED_SHOWN_S = 4.0  # "the call has ended" stays this long, then the panel closes
 BOOKED_SHOWN_S = 20.0  # the call-back's confirmation and its time: long enough to read twice, or tap OK
+NUMBER_FORM_S = 120.0  # a number form left open this long closes, and the digits typed go with it
 ACTIONS = ("help", "call_mute", "call_end", "call_close", "call_callback", "call_callback_wait",
            "call_callback_back", "call_callback_submit")
 
@@ -68,6 +69,7 @@ class HelpCall:
         self._asked = False  # tapped, and the panel has not reported a state since
         self._close_timer = None
         self._form: CallbackForm | None = None  # the citizen's own steps through the call-back offer
+        self._form_timer = None
         if panel is not None:
             panel.on_call(self._changed)
 
@@ -129,23 +131,38 @@ class HelpCall:
         if form is None or form.step in ("sending", "booked"):
             return False
         if kind == "call_callback":
-            self._form = CallbackForm("number")
+            self._set_form(CallbackForm("number"))
         elif kind == "call_callback_wait":
-            self._form = CallbackForm("waiting")
+            self._set_form(CallbackForm("waiting"))
         elif kind == "call_callback_back":
-            self._form = CallbackForm("offer")
+            self._set_form(CallbackForm("offer"))
         elif form.step != "number":
             return False
         else:
             phone = mobile_number(value)
             if phone is None:
                 log.info("helpcall.callback_bad_number")  # that it was refused, never what was typed
-                self._form = CallbackForm("number", error="call:callback_bad_phone")
+                self._set_form(CallbackForm("number", error="call:callback_bad_phone"))
             else:
-                self._form = CallbackForm("sending")
+                self._set_form(CallbackForm("sending"))
                 asyncio.ensure_future(self._book(phone))
         self.on_change(self.state)
         return True
+
+    def _set_form(self, form: CallbackForm | None) -> None:
+        """A number form gets a time limit: a citizen who walked away must not leave digits for the next."""
+        if self._form_timer is not None:
+            self._form_timer.cancel()
+            self._form_timer = None
+        self._form = form
+        if form is not None and form.step == "number":
+            self._form_timer = self.clock.call_later(NUMBER_FORM_S, self._form_expired)
+
+    def _form_expired(self) -> None:
+        self._form_timer = None
+        if self._form is not None and self._form.step == "number":
+            self._set_form(CallbackForm("offer"))
+            self.on_change(self.state)
 
     async def _book(self, phone: str) -> None:
         log.info("helpcall.callback_requested")
@@ -154,12 +171,12 @@ class HelpCall:
         except DeviceError as exc:
             log.warning("helpcall.callback_failed", error=type(exc).__name__)
             if self._form is not None and self._form.step == "sending":
-                self._form = CallbackForm("failed", error="call:callback_failed")
+                self._set_form(CallbackForm("failed", error="call:callback_failed"))
                 self.on_change(self.state)
             return
         when = dt.datetime.fromtimestamp(target)
         today = dt.datetime.fromtimestamp(self.clock.wallclock().timestamp()).date()
-        self._form = CallbackForm("booked", when=f"{when:%H:%M}" if when.date() == today else f"{when:%m-%d %H:%M}")
+        self._set_form(CallbackForm("booked", when=f"{when:%H:%M}" if when.date() == today else f"{when:%m-%d %H:%M}"))
         log.info("helpcall.callback_booked", target_at=round(target))
         if self.state is not None and self.state.phase == "ended":  # the desk's call.ended came first
             self._changed(self.state)
@@ -190,7 +207,7 @@ class HelpCall:
             self._close_timer.cancel()
             self._close_timer = None
         if state.phase not in ("waiting", "ended") or (state.phase == "ended" and state.reason != "callback_booked"):
-            self._form = None  # staff answered, or the call is over: the offer is gone
+            self._set_form(None)  # staff answered, or the call is over: the offer is gone
         if state.phase == "ended":
             booked = self._form is not None and self._form.step == "booked"
             self._close_timer = self.clock.call_later(BOOKED_SHOWN_S if booked else ENDED_SHOWN_S, self._close)
@@ -202,5 +219,5 @@ class HelpCall:
         self._close_timer = None
         if self.state is not None and self.state.phase == "ended":
             self.state = None
-            self._form = None
+            self._set_form(None)
             self.on_change(None)

@@ -5,7 +5,7 @@ import structlog
 
 from devices.errors import DeviceError
 
-from kiosk.helpcall import BOOKED_SHOWN_S, ENDED_SHOWN_S
+from kiosk.helpcall import BOOKED_SHOWN_S, ENDED_SHOWN_S, NUMBER_FORM_S
 from kiosk.scenario.twins import make_card
 from tests.kiosk_kit import settle, shipped_kiosk
 
@@ -99,3 +99,13 @@ async def test_a_desk_that_does_not_book_it_says_so_and_the_citizen_can_keep_wai
     assert c.state.call.phase == "waiting"  # still in the queue
     c.act("call_callback")  # and may try again
     assert c.state.callback.step == "number"
+
+
+async def test_a_number_form_left_open_closes_by_itself(tmp_path):
+    c, panel, clock, events = await waiting_at_consent(tmp_path)
+    panel.offer_callback()
+    await settle()
+    c.act("call_callback")
+    assert c.state.callback.step == "number"
+    advance(clock, clock.now + NUMBER_FORM_S + 1)  # the citizen walked away: the form (and what was typed) goes
+    assert c.state.callback.step == "offer" and c.state.call.phase == "waiting"
