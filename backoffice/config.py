@@ -157,7 +157,18 @@ class HelpdeskConfig(Section):
                                              "to open /ws/agent besides the console's own.")
     agent_skills: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Agent name -> the skill "
                                                      "queues they answer; an agent not listed answers every queue.")
+    item_skills: dict[str, str] = Field(default_factory=dict, description="Item (flow id) -> the skill queue a "
+                                        "call-back asked for at that item's dead end goes to; others: general.")
     turn: TurnConfig = Field(default_factory=TurnConfig)
+
+    @field_validator("item_skills")
+    @classmethod
+    def _item_skills(cls, skills: dict[str, str]) -> dict[str, str]:
+        from wire.signaling import SKILLS
+        for item, skill in skills.items():
+            if skill not in SKILLS:
+                raise ValueError(f"{item}: unknown skill {skill!r} (one of {', '.join(SKILLS)})")
+        return skills
 
     @field_validator("agent_skills")
     @classmethod

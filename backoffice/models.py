@@ -236,6 +236,8 @@ class HelpEvent(Base):
 
 class HelpCallback(Base):
     __tablename__ = "helpdesk_callbacks"
+    # call_id: the call it was booked from, or a dead-end request's key (callbacks_inbox.key): one task each
+    __table_args__ = (Index("uq_helpdesk_callbacks_call_id", "call_id", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(String(32))
     kiosk_id: Mapped[str] = mapped_column(String(32))

@@ -69,6 +69,9 @@ class Pipeline:
         # for a command reply (backoffice.commands).
         self.observers: list = []
         self.listeners: list = []
+        # The help desk's call-back tasks (callbacks_inbox.Desk), set before start by the server: a dead end's
+        # call-back request becomes a task there as it is read. None: masked and stored only (tools, tests).
+        self.callback_desk: callbacks_inbox.Desk | None = None
 
     def status(self) -> dict:
         return {"connected": self.broker.up, "bad": {r: self.bad[r] for r in BAD_REASONS},
@@ -77,9 +80,9 @@ class Pipeline:
     # store thread -------------------------------------------------------------
     def process(self, items: list[tuple[str, bytes]]) -> None:
         """Read and store a batch of (topic, payload); returns once it is committed (or raises Stopped)."""
-        reports = [r for r in map(self._read, items) if r is not None]
-        if reports:
-            outcomes = self._commit(reports)
+        read = [r for r in (self.reader.read(*item) for item in items) if r is not None]
+        if read:
+            reports, outcomes = self._commit(read)
             if self.observers or self.listeners:
                 self._tell(reports, outcomes)
             self.counts.update(outcomes)  # last: a report counted has been heard by everyone that follows it
@@ -98,16 +101,26 @@ class Pipeline:
                     for listener in self.listeners:
                         _contained(listener.heard, report.kiosk_id, msg)
 
-    def _read(self, item: tuple[str, bytes]) -> Report | None:
-        report = self.reader.read(*item)
-        if report is not None and report.cls is messages.CallbackRequest:  # the one personal field: masked first
-            report = callbacks_inbox.take(self.store.engine, report)
-        return report
+    def _take(self, report: Report) -> Report:
+        """A call-back request, the one personal field, masked before anything stores it; the help desk's task
+        made from it first. In the commit's retry: a database outage waits like the batch (the task is made
+        once however often this runs)."""
+        if report.cls is not messages.CallbackRequest:
+            return report
+        try:
+            return callbacks_inbox.take(self.store.engine, report, self.callback_desk)
+        except SQLAlchemyError as exc:
+            if _outage(exc):
+                raise
+            log.error("ingest.callback_task_failed", error=_what(exc))  # the kind only: never the row's values
+            return callbacks_inbox.take(self.store.engine, report)
 
-    def _commit(self, reports: list[Report]) -> list[str]:
+    def _commit(self, read: list[Report]) -> tuple[list[Report], list[str]]:
+        """(the reports as stored, their outcomes), once committed."""
         wait = BACKOFF_S[0]
         while True:
             try:
+                reports = [self._take(r) for r in read]
                 outcomes = self._write(reports)
             except SQLAlchemyError as exc:  # only outages come out of _write
                 if self.database.mark(False, _what(exc)):
@@ -119,7 +132,7 @@ class Pipeline:
             down_since = self.database.since
             if self.database.mark(True):
                 log.info("ingest.database_up", down_s=round(time.time() - down_since, 1))
-            return outcomes
+            return reports, outcomes
 
     def _write(self, reports: list[Report]) -> list[str]:
         try:

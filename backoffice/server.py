@@ -9,7 +9,7 @@ import signal
 import structlog
 from aiohttp import web
 
-from backoffice import app, db
+from backoffice import app, callbacks_inbox, db, helpdesk
 from backoffice.broker import LocalBroker
 from backoffice.config import Config
 from backoffice.ingest import Ingest
@@ -32,6 +32,9 @@ class Server:
     async def start(self) -> None:
         await asyncio.to_thread(db.upgrade, self.engine)
         self.ingest = await self._ingest()
+        h = self.cfg.helpdesk
+        self.ingest.callback_desk = callbacks_inbox.Desk(helpdesk.phone_seal(self.cfg), h.callback_target_s,
+                                                         dict(h.item_skills))
         await self.ingest.start()
         self.runner = web.AppRunner(app.build(self.cfg, self.store, self.ingest), access_log=None)
         await self.runner.setup()

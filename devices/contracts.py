@@ -17,7 +17,9 @@ from collections import deque
 from collections.abc import Callable
 
 from devices.base import Device
+from devices.errors import DeviceError
 from devices.records import CallState, IdCard, Picture, PrintResult, Receipt, Scan, Ticket
+from devices.status import Reason
 
 
 class ReceiptPrinter(Device):
@@ -118,6 +120,17 @@ class HelpPanel(Device):
     async def send_context(self, context: dict) -> None:
         """What the citizen sees, ALREADY MASKED by the caller (item, step, texts, values); sent to staff now
         if a call is connected, and again on every later connect."""
+
+    async def request_callback(self, phone: str) -> float:
+        """While waiting with ``call_state.callback_offered``: leave a phone number for a call back instead.
+
+        Returns the desk's target time for the call back (Unix seconds, also in
+        ``call_state.callback_target_at``); the call then ends with reason
+        ``callback_booked`` and ``call_staff`` returns ``ended``. The number is
+        personal: a driver sends it and keeps, logs and reports nothing of it.
+        DeviceError when no call is waiting, or the desk did not book it.
+        """
+        raise DeviceError(f"{self.name}: this help panel cannot book call backs", Reason.NOT_CONFIGURED)
 
     @property
     def call_state(self) -> CallState:

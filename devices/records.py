@@ -130,7 +130,9 @@ class CallState:
     agent: str = ""  # the staff member's name once one accepted
     muted: bool = False
     video: bool = True  # False: audio only (camera missing or busy; the fault is in the panel's status)
-    reason: str = ""  # why it ended (kiosk_hangup, agent_hangup, no_answer, lost, ...)
+    reason: str = ""  # why it ended (kiosk_hangup, agent_hangup, no_answer, lost, callback_booked, ...)
+    callback_offered: bool = False  # the desk offers a call back (long wait, or nobody on duty) while waiting
+    callback_target_at: float = 0.0  # once booked: the desk's target time for the call back (Unix seconds)
 
 
 @dataclass(frozen=True)

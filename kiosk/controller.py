@@ -31,7 +31,7 @@ from kiosk.flow.media import icon_path
 from kiosk.flow.model import ELDERLY_MULTIPLIER, IdlePolicy
 from kiosk.home import HomeView, build_home
 from kiosk.search_index import SearchIndex
-from kiosk.helpcall import ACTIONS as CALL_ACTIONS, HelpCall
+from kiosk.helpcall import ACTIONS as CALL_ACTIONS, CallbackForm, HelpCall
 from kiosk.i18n import pick
 from kiosk.out_of_service import OutOfServiceView, out_of_service_view
 from wire.messages import CallbackRequest, Event, Rating, Visit
@@ -66,6 +66,7 @@ class KioskState:
     remote_maintenance_pending: bool = False  # the fleet asked for maintenance; it starts when the visit ends
     home: HomeView | None = None  # the home screen: header, items by category, search, identity card
     call: CallState | None = None  # the video call to the help desk, shown over any screen while it lasts
+    callback: CallbackForm | None = None  # the desk's call-back offer on that call, as the citizen goes through it
 
 
 class KioskController:
@@ -366,7 +367,7 @@ class KioskController:
 
     def act(self, kind: str, value=None, source: str = "touch") -> list:
         if kind in CALL_ACTIONS and self.state.mode in ("home", "visit"):  # the visit stays where it is
-            self.call.act(kind, self.state.view, self.state.locale)
+            self.call.act(kind, self.state.view, self.state.locale, value)
             return []
         if self.state.mode != "visit" or self.runner is None:
             return []
@@ -429,6 +430,7 @@ class KioskController:
         """The call's state, for the screen; while it is on, the visit's idle reset waits."""
         was_on = self.state.call is not None and self.state.call.phase not in ("ended",)
         self.state.call = call
+        self.state.callback = self.call.callback
         on = self.call.active
         if on and not was_on:  # also a call a flow's video_help step or an ending's offer placed
             self.call.step_changed(self.state.view)

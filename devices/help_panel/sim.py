@@ -6,13 +6,18 @@ so that a test can unplug the panel while a citizen waits for staff. With
 ``stay_connected`` a picked-up call stays connected, drawing a moving test
 picture at 15 fps, until the citizen ends it or ``staff_hang_up()``: what the
 screen tests and the demo need. ``inject("camera_missing")`` makes the next
-calls audio-only, as the real panel does.
+calls audio-only, as the real panel does. ``offer_callback()`` makes the
+desk offer a call back to the waiting citizen (a long wait, nobody on duty);
+a booked call back is recorded masked (``callbacks``), as the twin keeps
+nothing personal either.
 """
 from __future__ import annotations
 
 import asyncio
+import time
 
 from devices.contracts import HelpPanel
+from devices.errors import DeviceError
 from devices.records import Picture
 from devices.simulation import SimMixin
 from devices.status import Reason
@@ -23,7 +28,9 @@ FPS = 15
 
 class SimHelpPanel(SimMixin, HelpPanel):
     OPTIONS = {"stay_connected": (False, "a picked-up call stays connected until one side hangs up"),
-               "estimated_wait_s": (30.0, "the wait the simulated desk announces")}
+               "estimated_wait_s": (30.0, "the wait the simulated desk announces"),
+               "offer_callback": (False, "the simulated desk offers a call back to every waiting citizen"),
+               "callback_target_s": (4 * 3600.0, "how soon the simulated desk promises to call back")}
 
     def __init__(self, name: str, **options):
         super().__init__(name, **options)
@@ -33,6 +40,7 @@ class SimHelpPanel(SimMixin, HelpPanel):
         self.calls: list[dict] = []
         self.guides: list[str] = []
         self.contexts: list[dict] = []
+        self.callbacks: list[str] = []  # booked call backs, the number masked (138****5678)
         self._picked_up: asyncio.Event | None = None
         self._over: asyncio.Future | None = None
         self._last_context: dict | None = None  # sent again on every connect, as the real panel does
@@ -49,6 +57,21 @@ class SimHelpPanel(SimMixin, HelpPanel):
             self._picked_up.set()
             self._picked_up = None
 
+    def offer_callback(self) -> None:
+        """The desk offers a call back to the citizen waiting now (as after callback_after_s, or at night)."""
+        if self._call.phase == "waiting":
+            self._set_call(callback_offered=True)
+
+    async def request_callback(self, phone: str) -> float:
+        self._refuse_if_unreachable()
+        if self._call.phase != "waiting" or self._over is None or self._over.done():
+            raise DeviceError(f"{self.name}: no call is waiting for staff")
+        target = time.time() + float(self.options.get("callback_target_s", 4 * 3600))
+        self.callbacks.append(phone[:3] + "****" + phone[-4:])
+        self._set_call(callback_target_at=target)
+        self._finish("ended", "callback_booked")
+        return target
+
     def staff_hang_up(self) -> None:
         self._finish("resumed", "agent_hangup")
 
@@ -62,7 +85,8 @@ class SimHelpPanel(SimMixin, HelpPanel):
         self._over = asyncio.get_running_loop().create_future()
         video = Reason.CAMERA_MISSING not in self.faults
         self._set_call(phase="waiting", position=1, estimated_wait_s=float(self.options.get("estimated_wait_s", 30)),
-                       agent="", muted=False, video=video, reason="")
+                       agent="", muted=False, video=video, reason="", callback_target_at=0.0,
+                       callback_offered=bool(self.options.get("offer_callback", False)))
         try:
             return await self._pending(self._run())  # an unplug ends a ringing call at once (Device._pending)
         finally:
@@ -83,7 +107,8 @@ class SimHelpPanel(SimMixin, HelpPanel):
         if self.answer == "ended":
             self._set_call(phase="ended", reason="callback_booked")
             return "ended"
-        self._set_call(phase="connecting", position=0, estimated_wait_s=0.0, agent="模拟坐席")
+        self._set_call(phase="connecting", position=0, estimated_wait_s=0.0, agent="模拟坐席",
+                       callback_offered=False)
         self._set_call(phase="connected")
         if self._last_context is not None:
             self.contexts.append(dict(self._last_context))

@@ -18,6 +18,9 @@ Rules it keeps (docs/video-help.md):
   token from `call.assigned`; aiortc cannot restart ICE), or ends.
 - `send_context` takes values the caller already masked; a value the wire
   contract's check finds unmasked is dropped here, never sent.
+- `request_callback` sends the citizen's number once (`callback.request`) and
+  keeps nothing of it; the desk answers `callback.booked` with its target
+  time, then `call.ended` (callback_booked).
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from devices.base import driver_options
 from devices.contracts import HelpPanel
-from devices.errors import ConfigError, DeviceOffline
+from devices.errors import ConfigError, DeviceError, DeviceOffline
 from devices.help_panel import media
 from devices.help_panel.desk_link import DeskLink, DeskRefused, DeskUnreachable, context_body, ice_server
 from devices.status import Reason
@@ -64,6 +67,7 @@ OPTIONS = {
     "backoff_max_s": (4.0, "longest wait between two attempts to reach the desk"),
     "resume_window_s": (30.0, "how long a dropped call tries to come back before it ends"),
     "quality_s": (5.0, "seconds between call.quality samples (round trip, loss, frames per second) to the desk"),
+    "callback_timeout_s": (10.0, "how long to wait for the desk to book a call back before telling the citizen"),
 }
 
 
@@ -95,6 +99,7 @@ class WebRtcHelpPanel(HelpPanel):
         self._context: dict | None = None
         self._mic: media.MutableAudio | None = None
         self._hangup: asyncio.Future | None = None
+        self._booking: asyncio.Future | None = None  # a callback.request sent, callback.booked not yet heard
         self._dropped: asyncio.Event = asyncio.Event()
         self._last_hb = 0.0
         self._hb_seen = False
@@ -143,13 +148,15 @@ class WebRtcHelpPanel(HelpPanel):
         self._in_call = True
         self._hangup = asyncio.get_running_loop().create_future()
         self._set_call(phase="waiting", position=0, estimated_wait_s=0.0, agent="", muted=False, video=True,
-                       reason="")
+                       reason="", callback_offered=False, callback_target_at=0.0)
         try:
             outcome = await self._pending(self._run(context))
         except DeviceOffline:
             self._set_call(phase="ended", reason="lost")
             raise
         finally:
+            if self._booking is not None and not self._booking.done():
+                self._booking.set_exception(DeviceError(f"{self.name}: the call is over"))
             await self._teardown()
             self._in_call = False
             self._hangup = None
@@ -163,6 +170,25 @@ class WebRtcHelpPanel(HelpPanel):
     async def end_call(self) -> None:
         if self._hangup is not None and not self._hangup.done():
             self._hangup.set_result(None)
+
+    async def request_callback(self, phone: str) -> float:
+        if not self._in_call or self.call_state.phase != "waiting" or not self._call_id:
+            raise DeviceError(f"{self.name}: no call is waiting for staff")
+        if self._booking is not None and not self._booking.done():
+            raise DeviceError(f"{self.name}: a call back is being booked already")
+        self._booking = asyncio.get_running_loop().create_future()
+        try:
+            await self._send(sig.CallbackRequest(phone))
+        except WireError as err:  # the field, never the number
+            raise DeviceError(f"{self.name}: not a telephone number ({err.at})") from None
+        except (ConnectionError, RuntimeError) as exc:
+            raise DeviceError(f"{self.name}: the help desk is not connected") from exc
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._booking), float(self.cfg["callback_timeout_s"]))
+        except asyncio.TimeoutError:
+            raise DeviceError(f"{self.name}: the help desk did not book the call back") from None
+        finally:
+            self._booking = None
 
     async def send_context(self, context: dict) -> None:
         self._context = dict(context)
@@ -186,6 +212,8 @@ class WebRtcHelpPanel(HelpPanel):
             while True:
                 await self._next_signal()
         except _Ended as end:
+            if self._booking is not None and not self._booking.done():  # ended before the desk booked it
+                self._booking.set_exception(DeviceError(f"{self.name}: the call ended ({end.reason})"))
             self._set_call(phase="ended", reason=end.reason)
             log.info("help_panel.call_ended", reason=end.reason, outcome=end.outcome)
             return end.outcome
@@ -221,12 +249,17 @@ class WebRtcHelpPanel(HelpPanel):
     async def _on_signal(self, signal: sig.Signal, body: sig.Body) -> None:
         if isinstance(body, sig.QueueUpdate):
             self._call_id = signal.call_id or self._call_id
-            self._set_call(phase="waiting", position=body.position, estimated_wait_s=body.estimated_wait_s)
+            self._set_call(phase="waiting", position=body.position, estimated_wait_s=body.estimated_wait_s,
+                           callback_offered=body.callback_offered)
+        elif isinstance(body, sig.CallbackBooked):
+            self._set_call(callback_target_at=body.target_at)
+            if self._booking is not None and not self._booking.done():
+                self._booking.set_result(body.target_at)
         elif isinstance(body, sig.CallAssigned):
             self._call_id, self._token = signal.call_id, body.resume_token
             self._media_deadline = time.monotonic() + float(self.cfg["resume_window_s"])
             self._set_call(phase="connecting" if self.call_state.phase != "reconnecting" else "reconnecting",
-                           agent=body.agent_name[:40], position=0, estimated_wait_s=0.0)
+                           agent=body.agent_name[:40], position=0, estimated_wait_s=0.0, callback_offered=False)
             await self._offer(body.ice_servers)
         elif isinstance(body, sig.SdpAnswer) and self.pc is not None:
             await self.pc.setRemoteDescription(RTCSessionDescription(body.sdp, "answer"))
@@ -243,6 +276,10 @@ class WebRtcHelpPanel(HelpPanel):
             raise _Ended("resumed" if self._was_connected else "unavailable", body.reason)
         elif isinstance(body, sig.Error):
             log.warning("help_panel.desk_refused", code=body.code)
+            if self._booking is not None and not self._booking.done():  # the desk would not book it
+                self._booking.set_exception(DeviceError(f"{self.name}: the help desk refused the call back "
+                                                        f"({body.code})"))
+                return
             if self.call_state.phase == "reconnecting":  # the desk cannot bring the call back: end it cleanly
                 raise _Ended("resumed" if self._was_connected else "unavailable", "lost")
             if body.code == "unauthorized":

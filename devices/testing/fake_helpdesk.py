@@ -4,7 +4,9 @@ protocol peer in the device contract suite (the back office itself is tested aga
 Scripted: ``answer`` is how the next call ends (resumed: staff answer, talk
 until the peer connection is up, and hang up; ended: a callback is booked;
 unavailable: nobody answers; talk: staff stay on); ``hold()`` keeps calls waiting in the queue until
-``pick_up()``. The staff member's media is a real aiortc peer (AgentPeer).
+``pick_up()``; ``offer_callback()`` offers the waiting kiosk a call back (as the back office does after
+callback_after_s or with nobody on duty), and a `callback.request` is booked. The staff member's media is
+a real aiortc peer (AgentPeer).
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ class FakeHelpDesk:
         self.answer = "resumed"  # or "talk": staff answer and stay until the kiosk hangs up
         self.refuse_resume = False  # the desk lost the call: a resume is answered with an error
         self.received: list[tuple[str, dict]] = []  # (kind, body) of every frame the kiosk sent
+        self.callback_target_s = 4 * 3600.0
+        self._to_waiting = None  # send() of the kiosk whose call waits in the queue
         self.agents: list[AgentPeer] = []
         self._held: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
@@ -53,6 +57,10 @@ class FakeHelpDesk:
         if self._held is not None:
             self._held.set()
             self._held = None
+
+    async def offer_callback(self) -> None:
+        if self._to_waiting is not None:
+            await self._to_waiting(sig.QueueUpdate(1, 600.0, 0, True))
 
     def kinds(self) -> list[str]:
         return [k for k, _ in self.received]
@@ -91,6 +99,14 @@ class FakeHelpDesk:
                 await send(sig.SdpAnswer(await agent.answer(body.sdp)))
                 if self.answer == "resumed" and script is not None and script.done():
                     script = asyncio.ensure_future(self._talk_then_hang_up(agent, send))
+            elif isinstance(body, sig.CallbackRequest) and self._to_waiting is send:
+                self._to_waiting = None
+                if script is not None:
+                    script.cancel()
+                await send(sig.CallbackBooked(time.time() + self.callback_target_s))
+                await send(sig.CallEnded("callback_booked"))
+            elif isinstance(body, sig.CallbackRequest):
+                await send(sig.Error("unknown_call", "no call of yours is waiting"))
             elif isinstance(body, (sig.HelpCancel, sig.Hangup)):
                 await send(sig.CallEnded("cancelled" if isinstance(body, sig.HelpCancel) else "kiosk_hangup"))
         if script is not None:
@@ -101,7 +117,9 @@ class FakeHelpDesk:
         await send(sig.QueueUpdate(2, 120.0, 1, False))
         await send(sig.QueueUpdate(1, 60.0, 1, False))
         if self._held is not None:
+            self._to_waiting = send
             await self._held.wait()
+            self._to_waiting = None
         if self.answer == "unavailable":
             await send(sig.CallEnded("no_answer"))
         elif self.answer == "ended":

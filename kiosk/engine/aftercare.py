@@ -39,6 +39,14 @@ DEVICE_WAIT_S = 45.0  # a ticket or a slip: seconds, not minutes
 ACTIONS = {"choose", "done", "skip", "submit", "back", "home", "help", "set_locale", "set_elderly", "extend"}
 
 
+def mobile_number(value) -> str | None:
+    """The mainland mobile number in a call-back form's value ({"phone": ...}), spaces and dashes dropped;
+    None when it is not one. Every call-back form on the kiosk takes its number through here."""
+    phone = str((value or {}).get("phone", "")) if isinstance(value, dict) else ""
+    phone = re.sub(r"[\s-]", "", phone)
+    return phone if PHONE.fullmatch(phone) else None
+
+
 @dataclass(frozen=True)
 class Rated:
     """How the citizen rated the visit: item, outcome, level 1-5 (0: none given), reason codes. Nothing personal."""
@@ -194,9 +202,8 @@ class Aftercare:
             self.status = ("status:hotline", {"hotline": self.policy.hotline})
 
     def _callback(self, value) -> None:
-        phone = str((value or {}).get("phone", "")) if isinstance(value, dict) else ""
-        phone = re.sub(r"[\s-]", "", phone)
-        if not PHONE.fullmatch(phone):
+        phone = mobile_number(value)
+        if phone is None:
             self.phone_error = t("bad_phone", self.locale)
             return
         self.phone_error = ""

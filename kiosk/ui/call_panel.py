@@ -6,7 +6,9 @@ on the same asyncio loop Kivy runs on; they are blitted here from a Kivy Clock
 interval, so a texture is only ever touched on the UI loop (kivy#5933), and
 only the newest frame is drawn (a late screen skips frames, never queues them).
 One panel lives as long as the call: redraws of the step re-attach it, so the
-textures and their interval survive every state change.
+textures and their interval survive every state change. While the desk offers
+a call back, the offer, its keypad and the booking take the whole panel
+(kiosk/ui/callback_form.py), in the citizen's elderly sizes where chosen.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from devices.records import CallState
-from kiosk.ui import theme as th
+from kiosk.ui import callback_form, theme as th
 from kiosk.ui.texts import ui
 from kiosk.ui.widgets import Panel, TapButton, Text
 
@@ -76,6 +78,7 @@ class CallPanel(Panel):
         super().__init__(bg=th.SECONDARY, orientation="horizontal", size_hint_y=None, height=theme.target * 6.5,
                          padding=theme.gap, spacing=theme.gap)
         self.theme, self.act = theme, act
+        self.typed: dict[str, str] = {}  # the call-back number being typed; emptied when its form closes
         self.remote = VideoView("call:remote", device.remote_video, size_hint_x=0.55)
         self.local = VideoView("call:local", device.local_video, size_hint=(1, None), height=theme.target * 1.5)
         self.add_widget(self.remote)
@@ -88,19 +91,32 @@ class CallPanel(Panel):
         self.remote.draw()
         self.local.draw()
 
-    def update(self, call: CallState, locale: str) -> None:
+    def update(self, call: CallState, locale: str, callback=None, elderly: bool = False) -> None:
         """Words and buttons for the call's state; rebuilt only when what they say changes."""
-        key = (call, locale)
+        key = (call, locale, callback, elderly)
         if key == self._key:
             return
         self._key = key
-        t = self.theme
+        step = callback.step if callback is not None else ""
+        if step != "number":
+            self.typed.clear()
         self.side.clear_widgets()
         if self.local.parent is not None:
             self.local.parent.remove_widget(self.local)
+        if step in callback_form.COLUMNS:
+            self._whole(call, callback, locale, elderly)
+            return
+        if self.remote.parent is None:  # back from the offer: the video and the side again
+            self.clear_widgets()
+            self.orientation, self.height = "horizontal", self.theme.target * 6.5
+            self.add_widget(self.remote)
+            self.add_widget(self.side)
+        t = self.theme
         state = Text(status_text(call, locale), t.body, th.ON_SECONDARY, bold=True)
         state.kid = "call:state"
         self.side.add_widget(state)
+        if step == "sending":
+            self.side.add_widget(Text(ui("call:callback_sending", locale), t.body, th.ON_SECONDARY))
         if not call.video and call.phase != "ended":
             self.side.add_widget(Text(ui("call:audio_only", locale), t.small, th.ON_SECONDARY))
         if call.video and call.phase in ("connected", "reconnecting"):
@@ -109,12 +125,31 @@ class CallPanel(Panel):
         if call.phase in ("connecting", "connected", "reconnecting"):
             self.side.add_widget(TapButton(ui("call:unmute" if call.muted else "call:mute", locale), "call:mute",
                                            lambda: self.act("call_mute"), t, "primary"))
+        if step == "waiting":  # the citizen chose to wait on: the offer stays one tap away
+            self.side.add_widget(TapButton(ui("call:callback_leave", locale), "call:callback",
+                                           lambda: self.act("call_callback"), t, "secondary"))
         if call.phase != "ended":
             word = "call:leave" if call.phase == "waiting" else "call:end"
             self.side.add_widget(TapButton(ui(word, locale), "call:end", lambda: self.act("call_end"), t, "warning"))
 
+    def _whole(self, call: CallState, callback, locale: str, elderly: bool) -> None:
+        """The offer, the keypad or the booking across the whole panel, as tall as it needs."""
+        t = self.theme.for_view(elderly)
+        self.clear_widgets()
+        self.orientation = "vertical"
+        box = callback_form.column(t)
+        box.bind(height=lambda *_: setattr(self, "height", box.height + 2 * self.theme.gap))
+        if callback.step == "number":
+            callback_form.number(box, callback, locale, elderly, t, self.act, self.typed)
+        elif callback.step == "booked":
+            callback_form.booked(box, callback, locale, t, self.act)
+        else:
+            callback_form.offer(box, call, callback, status_text(call, locale), locale, t, self.act)
+        self.add_widget(box)
+
     def stop(self) -> None:
         self._ticker.cancel()
+        self.typed.clear()
 
 
 def status_text(call: CallState, locale: str) -> str:

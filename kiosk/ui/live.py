@@ -130,7 +130,7 @@ class LiveUi:
             self.call_panel = CallPanel(self.c.devices["help_panel"], self.win.theme, self.c.act)
         if self.call_panel.parent is not None:
             self.call_panel.parent.remove_widget(self.call_panel)
-        self.call_panel.update(s.call, s.locale)
+        self.call_panel.update(s.call, s.locale, s.callback, s.elderly)
         screen = self.win.screen.children[0] if self.win.screen.children else None
         if screen is not None:
             screen.add_widget(self.call_panel, index=len(screen.children))

@@ -360,6 +360,9 @@ class SimHelpPanelRig(Rig):
     def pick_up(self) -> None:
         self.device.pick_up()
 
+    async def offer_callback(self) -> None:
+        self.device.offer_callback()
+
 
 class WebRtcHelpPanelRig(Rig):
     """The aiortc panel against a help desk speaking /ws/kiosk whose staff member is a second aiortc peer."""
@@ -403,6 +406,12 @@ class WebRtcHelpPanelRig(Rig):
 
     def pick_up(self) -> None:
         self.desk.pick_up()
+
+    async def offer_callback(self) -> None:
+        await self.desk.offer_callback()
+
+    def callbacks_received(self) -> list[str]:
+        return [body["phone"] for kind, body in self.desk.received if kind == "callback.request"]
 
     async def stop(self) -> None:
         if self.device is not None:

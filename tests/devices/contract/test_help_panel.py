@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
-from devices.errors import DeviceOffline
+from devices.errors import DeviceError, DeviceOffline
 from devices.status import Reason
 from tests.devices.contract.conftest import rig_fixture
 from tests.devices.contract.rigs import until
@@ -87,3 +88,21 @@ async def test_device_removed_during_a_ringing_call_fails_it_at_once(rig):
     with pytest.raises(DeviceOffline):
         await asyncio.wait_for(call, HANG)
     assert rig.device.status.reasons == {Reason.NO_DEVICE}
+
+
+async def test_a_waiting_citizen_offered_a_call_back_leaves_a_number_and_the_call_ends_booked(rig):
+    call = await rig.ringing_call()
+    assert rig.device.call_state.callback_offered is False  # not before the desk offers it
+    await rig.offer_callback()
+    await until(lambda: rig.device.call_state.callback_offered, "the desk's call-back offer")
+    before = time.time()
+    target = await asyncio.wait_for(rig.device.request_callback("13812345678"), HANG)
+    assert target > before  # a time to come, which the screen shows
+    assert await asyncio.wait_for(call, HANG) == "ended"
+    state = rig.device.call_state
+    assert (state.phase, state.reason, state.callback_target_at) == ("ended", "callback_booked", target)
+
+
+async def test_a_call_back_without_a_waiting_call_is_refused(rig):
+    with pytest.raises(DeviceError):
+        await rig.device.request_callback("13812345678")
