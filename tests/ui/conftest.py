@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from tests.processes import end_process
+
 for _key, _value in (("KIVY_NO_ARGS", "1"), ("KIVY_NO_CONSOLELOG", "1"), ("KIVY_NO_FILELOG", "1"),
                      ("KIVY_LOG_MODE", "PYTHON"), ("KIVY_NO_CONFIG", "1")):
     os.environ.setdefault(_key, _value)
@@ -64,12 +66,7 @@ def xvfb_display():
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = previous
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        end_process(proc)
 
 
 @pytest.fixture(scope="session")
