@@ -86,3 +86,28 @@ def kivy_window(xvfb_display):
     for child in list(window.children):
         window.remove_widget(child)
     window.close()
+
+
+def pump(frames: int = 4) -> None:
+    """Let Kivy lay out, dispatch input and draw: a finger cannot tap a widget before it is on screen."""
+    from kivy.base import EventLoop
+
+    for _ in range(frames):
+        EventLoop.idle()
+
+
+@pytest.fixture
+def show(kivy_window):
+    """Put a widget tree on the shared window, laid out and drawn; every one shown is taken off after the test."""
+    shown = []
+
+    def mount(root):
+        kivy_window.add_widget(root)
+        shown.append(root)
+        pump()
+        return root
+
+    yield mount
+    for root in shown:
+        kivy_window.remove_widget(root)
+    pump(1)
