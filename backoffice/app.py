@@ -5,7 +5,7 @@ from aiohttp import web
 
 from backoffice import api, audit_page, commands_http, helpdesk, keys, metrics, openapi, web as pages
 from backoffice.alerts import pages as alerts
-from backoffice.auth import admin_page, public, signin
+from backoffice.auth import USER, admin_page, public, signin
 from backoffice.config import Config
 from backoffice.pages import fleet
 from backoffice.pipeline import Pipeline
@@ -28,5 +28,5 @@ def build(cfg: Config, store: FleetStore, ingest: Pipeline) -> web.Application:
 
 @public
 async def _home(request: web.Request) -> web.Response:
-    user = request.get("user")
+    user = request.get(USER)
     raise web.HTTPFound("/helpdesk" if user is not None and user.role == "agent" else "/fleet")  # agents see no fleet

@@ -14,7 +14,7 @@ import structlog
 from aiohttp import web
 
 from backoffice import audit
-from backoffice.auth import allows, require
+from backoffice.auth import USER, allows, require
 from backoffice.commands import CommandError, Commands, ensure_key, key_path, needed_role
 from backoffice.keys import COMMANDS, CONFIG, ENGINE, INGEST
 from backoffice.web import i18n, render
@@ -78,7 +78,7 @@ def _error(status: int, field: str, message: str) -> web.Response:
 
 async def _create(request: web.Request, name, args, reason) -> dict:
     """Permission first (by what the command would do), then the command, then the audit entry."""
-    user = request["user"]
+    user = request[USER]
     if isinstance(args, dict) and not allows(user.role, needed_role(str(name), args)):
         raise CommandError(403, "args", "force needs the admin role")
     row = await asyncio.to_thread(request.app[COMMANDS].create, request.match_info["kiosk"], name, args, reason,

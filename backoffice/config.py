@@ -223,6 +223,13 @@ def load(path: str | Path | None = None) -> Config:
 
 
 def parse(data: dict, name: str, base: Path) -> Config:
+    """Validated, with every problem as one line `file: section.option: what is wrong`, worded as kiosk.toml's.
+
+    kiosk/config.py has the same reading and the same wording (load, this loop, _names), some twenty lines,
+    deliberately not shared: the back office may not import kiosk/, wire/ is the wire contract and not a place
+    for configuration, and a fifth top-level package shipped to both the kiosk image and the server costs more
+    than twenty lines. tests/test_config_errors_alike.py holds the two to one wording instead.
+    """
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
@@ -232,6 +239,8 @@ def parse(data: dict, name: str, base: Path) -> Config:
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(str(err["loc"][-1]), sorted(_names(Config)), n=1)
                 lines.append(f"{name}: {where}: unknown option" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            elif err["type"] == "value_error":  # our own validators' words, without pydantic's "Value error, "
+                lines.append(f"{name}: {where}: {err['ctx']['error']}")
             else:
                 lines.append(f"{name}: {where}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from None

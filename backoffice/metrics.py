@@ -18,7 +18,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from backoffice.alerts.rules import RULES
-from backoffice.auth import allows, public
+from backoffice.auth import USER, allows, public
 from backoffice.helpdesk.metrics import helpdesk_metrics
 from backoffice.reports import BAD_REASONS
 from backoffice.keys import ALERTS, CONFIG, ENGINE, INGEST
@@ -77,7 +77,7 @@ async def metrics(request: web.Request) -> web.Response:
 def _admit(request: web.Request) -> None:
     """A caller the middleware knows (an unknown token never gets here: it is refused with 401) needs the
     viewer role; an anonymous one must be on loopback."""
-    user = request.get("user")
+    user = request.get(USER)
     if user is not None:
         if not allows(user.role, "viewer"):
             raise web.HTTPForbidden(text="metrics: needs the viewer role")

@@ -341,6 +341,7 @@ def _rebase_telemetry(data: dict, base: Path) -> dict:
 
 
 def parse(data: dict, name: str = "kiosk.toml", base: Path | None = None) -> Config:
+    """Validated, every problem one located line; backoffice/config.py parse() says why it has its own copy."""
     if base is not None:
         data = _rebase_telemetry(data, base)
     try:

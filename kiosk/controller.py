@@ -372,23 +372,13 @@ class KioskController:
         if self.state.mode != "visit" or self.runner is None:
             return []
         if self.after is not None:
-            return self._act_after(kind, value, source)
-        if self.runner.finished is not None:
-            if kind in ("done", "ok", "cancel", "home"):
-                self.go_home()  # the citizen tapped through the thank-you screen
-            return []
-        if kind == "set_locale":
-            self.state.locale = value
-        if kind == "set_elderly":
-            self.state.elderly = bool(value)
-        commands = self.runner.act(kind, value, source)
-        if kind == "home" and self.runner.finished is not None:
-            self.go_home()  # 首页 means home now, not after the thank-you screen
-        return commands
+            return self._act_on(self.after, kind, value, source)
+        return self._act_on(self.runner, kind, value, source)
 
-    def _act_after(self, kind: str, value, source: str) -> list:
-        """The after-visit steps take the citizen's taps; once they are over, a tap goes home."""
-        if self.after.finished is not None:
+    def _act_on(self, part: SessionRunner, kind: str, value, source: str) -> list:
+        """The visit's steps, then the after-visit steps, take the citizen's taps alike; once the part on screen
+        is over, a tap goes home (the citizen tapped through the thank-you screen)."""
+        if part.finished is not None:
             if kind in ("done", "ok", "cancel", "home"):
                 self.go_home()
             return []
@@ -396,10 +386,10 @@ class KioskController:
             self.state.locale = value
         if kind == "set_elderly":
             self.state.elderly = bool(value)
-        rejected = self.after.act(kind, value, source)
-        if kind == "home" and self.after is not None and self.after.finished is not None:
-            self.go_home()
-        return rejected
+        answer = part.act(kind, value, source)
+        if kind == "home" and part.finished is not None and self.runner is not None:
+            self.go_home()  # 首页 means home now, not after the thank-you screen (unless the visit already ended)
+        return answer
 
     def go_home(self) -> None:
         if self.state.remote_maintenance_pending:  # the visit (or local maintenance) it waited for is over

@@ -12,7 +12,7 @@ from backoffice import audit
 from backoffice.alerts.rules import RULES
 from backoffice.alerts.service import AlertService
 from backoffice.alerts.store import STATUSES, AlertError
-from backoffice.auth import allows, require
+from backoffice.auth import USER, allows, require
 from backoffice.keys import ALERTS, CONFIG, ENGINE, INGEST
 from backoffice.web import i18n, render
 
@@ -58,7 +58,7 @@ async def page(request: web.Request) -> web.Response:
         asyncio.to_thread(service.store.windows), asyncio.to_thread(service.store.version))
     return render(request, "alerts.html", alerts=alerts, halls=halls, windows=windows, filters=filters,
                   rules=list(RULES), statuses=STATUSES, when=when, version=version, poll_ms=POLL_MS,
-                  can_act=allows(request["user"].role, "operator"))
+                  can_act=allows(request[USER].role, "operator"))
 
 
 @require("viewer")
@@ -66,18 +66,18 @@ async def rows(request: web.Request) -> web.Response:
     """The table's rows alone; 304 while no alert has changed, so an open page costs one indexed query."""
     service = request.app[ALERTS]
     version = await asyncio.to_thread(service.store.version)
-    tag = f'W/"{version}-{i18n.locale_of(request)}-{request["user"].role}"'
+    tag = f'W/"{version}-{i18n.locale_of(request)}-{request[USER].role}"'
     if request.headers.get("If-None-Match") == tag:
         return web.Response(status=304, headers={"ETag": tag})
     alerts = await asyncio.to_thread(service.store.alerts, **_filters(request))
     response = render(request, "alerts_rows.html", alerts=alerts, when=when,
-                      can_act=allows(request["user"].role, "operator"))
+                      can_act=allows(request[USER].role, "operator"))
     response.headers["ETag"], response.headers["Cache-Control"] = tag, "no-cache"
     return response
 
 
 async def _acknowledge(request: web.Request) -> dict:
-    service, user = request.app[ALERTS], request["user"]
+    service, user = request.app[ALERTS], request[USER]
     alert_id = int(request.match_info["id"])
     try:
         alert = await asyncio.to_thread(service.store.acknowledge, alert_id, user.name)
@@ -115,7 +115,7 @@ async def api_list(request: web.Request) -> web.Response:
 
 # -- maintenance windows ---------------------------------------------------------------------------------------
 async def _add_window(request: web.Request, kiosk_id, hall, starts_at: float, ends_at: float, reason: str) -> dict:
-    user = request["user"]
+    user = request[USER]
     try:
         window = await asyncio.to_thread(request.app[ALERTS].store.add_window, kiosk_id=kiosk_id, hall=hall,
                                          starts_at=starts_at, ends_at=ends_at, reason=reason, user=user.name)
@@ -144,7 +144,7 @@ async def window_form(request: web.Request) -> web.Response:
 async def window_delete_form(request: web.Request) -> web.Response:
     window_id = int(request.match_info["id"])
     if await asyncio.to_thread(request.app[ALERTS].store.delete_window, window_id):
-        await asyncio.to_thread(audit.record, request.app[ENGINE], request["user"].name, "maintenance_window.delete",
+        await asyncio.to_thread(audit.record, request.app[ENGINE], request[USER].name, "maintenance_window.delete",
                                 target=f"maintenance_window/{window_id}")
     raise web.HTTPSeeOther("/alerts")
 

@@ -24,7 +24,7 @@ NAME_MAX = 64
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is making a request: what `require(role)` reads from request["user"]."""
+    """Who is making a request: what `require(role)` reads from request[backoffice.auth.USER]."""
     name: str
     role: str
     via: str = "session"  # or "token"

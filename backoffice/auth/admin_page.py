@@ -11,7 +11,7 @@ import time
 
 from aiohttp import web
 
-from backoffice.auth import require
+from backoffice.auth import USER, require
 from backoffice.auth.accounts import AccountError
 from backoffice.keys import AUTH
 from backoffice.web import i18n, render
@@ -30,7 +30,7 @@ async def page(request: web.Request) -> web.Response:
 
 @require("admin")
 async def change_account(request: web.Request) -> web.Response:
-    auth, user = request.app[AUTH], request["user"]
+    auth, user = request.app[AUTH], request[USER]
     name, action = request.match_info["name"], request.match_info["action"]
     if action not in ACTIONS:
         raise web.HTTPNotFound()
@@ -50,7 +50,7 @@ async def change_account(request: web.Request) -> web.Response:
 async def revoke_token(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
     try:
-        await asyncio.to_thread(auth.tokens.revoke, request.match_info["name"], actor=request["user"].name)
+        await asyncio.to_thread(auth.tokens.revoke, request.match_info["name"], actor=request[USER].name)
     except AccountError as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
     raise web.HTTPFound("/accounts")

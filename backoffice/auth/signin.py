@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from backoffice import freshness
 from backoffice.audit import record
-from backoffice.auth import public
+from backoffice.auth import CSRF, USER, public
 from backoffice.auth.accounts import StartRefused
 from backoffice.auth.demo import ensure_demo_accounts
 from backoffice.auth.service import Auth
@@ -55,12 +55,12 @@ async def _authenticate(request: web.Request, handler):
             raise web.HTTPUnauthorized(text='{"error": "unknown, expired or revoked token"}',
                                        content_type="application/json",
                                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        request["user"] = user
+        request[USER] = user
         return await handler(request)
     token = request.cookies.get(COOKIE)
     current = await asyncio.to_thread(auth.sessions.resolve, token) if token else None
     if current is not None:
-        request["user"], request["csrf"] = current.user, current.csrf
+        request[USER], request[CSRF] = current.user, current.csrf
         if request.method not in SAFE_METHODS and not await _carries(request, current.csrf):
             log.warning("auth.csrf_refused", path=request.path)
             raise web.HTTPForbidden(text="missing or wrong CSRF token: reload the page and try again")
@@ -98,7 +98,7 @@ def _local(target: str | None) -> str:
 def _login_page(request: web.Request, status: int = 200, error: str = "", name: str = "",
                 next_path: str | None = None) -> web.Response:
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "login.html", status=status, error=error, nonce=request.get("csrf") or nonce,
+    response = render(request, "login.html", status=status, error=error, nonce=request.get(CSRF) or nonce,
                       next=_local(next_path or request.query.get("next")), name=name)
     response.set_cookie(LOGIN_COOKIE, nonce, path="/login", max_age=3600, httponly=True, samesite="Strict",
                         secure=_secure(request))
@@ -111,7 +111,7 @@ def _secure(request: web.Request) -> bool:
 
 @public
 async def login_form(request: web.Request) -> web.Response:
-    if request.get("user") is not None and request.get("csrf"):
+    if request.get(USER) is not None and request.get(CSRF):
         raise web.HTTPFound(_local(request.query.get("next")))
     return _login_page(request)
 
@@ -123,7 +123,7 @@ async def login(request: web.Request) -> web.Response:
     name, password = str(form.get("name", ""))[:64].strip(), str(form.get("password", ""))[:1024]
     next_path = _local(str(form.get("next", "/")))
     nonce = request.cookies.get(LOGIN_COOKIE, "")
-    if request.get("csrf") is None and not (nonce and hmac.compare_digest(str(form.get("csrf", "")), nonce)):
+    if request.get(CSRF) is None and not (nonce and hmac.compare_digest(str(form.get("csrf", "")), nonce)):
         raise web.HTTPForbidden(text="missing or wrong CSRF token: reload the sign-in page and try again")
     address = client_address(request)
     by_address, by_name = auth.per_address.hit(address), auth.per_account.hit(name.casefold())
@@ -151,7 +151,7 @@ async def login(request: web.Request) -> web.Response:
 @public
 async def logout(request: web.Request) -> web.Response:
     """CSRF-checked by the middleware like every POST from a session; with no session it only clears."""
-    user, token = request.get("user"), request.cookies.get(COOKIE)
+    user, token = request.get(USER), request.cookies.get(COOKIE)
     if user is not None and token and user.via == "session":
         auth = request.app[AUTH]
         await asyncio.to_thread(auth.sessions.end, token)

@@ -8,7 +8,7 @@ import time
 
 from aiohttp import web
 
-from backoffice.auth import require
+from backoffice.auth import USER, require
 from backoffice.helpdesk import metrics
 from backoffice.helpdesk.callbacks import CallbackError, Callbacks
 from backoffice.helpdesk.keys import HUB
@@ -50,7 +50,7 @@ async def open_callback(request: web.Request) -> web.Response:
     """POST (CSRF-checked): the number in clear, on this response only; never in a URL or a log."""
     task_id, cb = _task_id(request), request.app[CALLBACKS]
     try:
-        phone = await asyncio.to_thread(cb.open, task_id, request["user"].name)
+        phone = await asyncio.to_thread(cb.open, task_id, request[USER].name)
     except CallbackError as err:
         raise web.HTTPConflict(text=str(err)) from None
     tasks = await asyncio.to_thread(cb.list)
@@ -64,7 +64,7 @@ async def open_callback(request: web.Request) -> web.Response:
 async def close_callback(request: web.Request) -> web.Response:
     state = str((await request.post()).get("state", ""))
     try:
-        await asyncio.to_thread(request.app[CALLBACKS].close, _task_id(request), request["user"].name, state)
+        await asyncio.to_thread(request.app[CALLBACKS].close, _task_id(request), request[USER].name, state)
     except CallbackError as err:
         raise web.HTTPConflict(text=str(err)) from None
     raise web.HTTPSeeOther("/helpdesk/callbacks")

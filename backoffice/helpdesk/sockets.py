@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import WSMsgType, web
 
-from backoffice.auth import public, require
+from backoffice.auth import USER, public, require
 from backoffice.helpdesk.acd import DeskError
 from backoffice.helpdesk.keys import HUB
 from backoffice.helpdesk.secrets import kiosk_credential_ok
@@ -173,9 +173,9 @@ def same_origin(request: web.Request) -> bool:
 @require("agent")
 async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     if not same_origin(request):
-        log.warning("helpdesk.agent_origin_refused", agent=request["user"].name)
+        log.warning("helpdesk.agent_origin_refused", agent=request[USER].name)
         raise web.HTTPForbidden(text="the agent socket opens only from this console's pages")
-    hub, name, conn = request.app[HUB], request["user"].name, secrets.token_hex(8)
+    hub, name, conn = request.app[HUB], request[USER].name, secrets.token_hex(8)
     desk = hub.desk
     ws = _socket()
     await ws.prepare(request)

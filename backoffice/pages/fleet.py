@@ -17,7 +17,7 @@ from backoffice.auth import require
 from backoffice.fleetview import FleetView, matches
 from backoffice.keys import COMMANDS, CONFIG, ENGINE, FLEET, STORE
 from backoffice.web import i18n, render
-from backoffice.pages.fleet_texts import REASON_KEYS, STATE_KEYS, reason_text
+from backoffice.pages.fleet_texts import DEVICE_KEYS, REASON_KEYS, STATE_KEYS, device_name, reason_text
 
 KEEPALIVE_S = 15  # a comment line this often keeps proxies from closing an idle stream
 PAGE = 100  # rows per page, as in the page's script
@@ -33,7 +33,7 @@ def rules(app: web.Application) -> fleetstate.Rules:
 
 def client_texts(lang: str) -> dict:
     """The texts the page's script needs, in the page's language."""
-    keys = [*STATE_KEYS, *REASON_KEYS, "fleet.ago_s", "fleet.ago_min", "fleet.ago_h", "fleet.ago_d", "fleet.never", "fleet.showing", "fleet.live",
+    keys = [*STATE_KEYS, *REASON_KEYS, *DEVICE_KEYS, "fleet.ago_s", "fleet.ago_min", "fleet.ago_h", "fleet.ago_d", "fleet.never", "fleet.showing", "fleet.live",
             "fleet.reconnecting", "paper.ok", "paper.low", "paper.out", "fleet.none_match"]
     return {k: i18n.text(k, lang) for k in keys}
 
@@ -107,7 +107,7 @@ async def kiosk_page(request: web.Request) -> web.Response:
     timeline = await _timeline(request, kiosk_id, now - RANGES["90d"])
     commands = await asyncio.to_thread(request.app[COMMANDS].list, kiosk_id)
     return render(request, "kiosk.html", **commands_http.context(request, kiosk_id, commands), k=detail, identity_fields=IDENTITY, range=span_key, ranges=list(RANGES),
-                  charts=_charts(rows, now - span, now, lang), timeline=timeline, reason_text=reason_text,
+                  charts=_charts(rows, now - span, now, lang), timeline=timeline, reason_text=reason_text, device_name=device_name,
                   when=_when, version=request.app[FLEET].version, texts=client_texts(lang))
 
 

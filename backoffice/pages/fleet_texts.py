@@ -9,21 +9,31 @@ STATES = {
     "offline": ("离线", "Offline"), "lost": ("连接中断", "Connection lost"), "disconnected": ("已关机", "Shut down"),
     "unknown": ("未知", "Unknown"),
 }
-REASONS = {  # {s}: the device role or item the reason is about
+REASONS = {  # {s}: the device (its name, from DEVICES) or the item the reason is about
     "never_heard": ("从未收到上报", "never reported"), "will": ("连接意外中断（遗嘱消息）", "connection lost (Will)"),
     "clean_stop": ("正常关机", "shut down cleanly"), "silent": ("心跳超时", "no heartbeat within the interval"),
     "out_of_service": ("终端暂停服务", "the kiosk is out of service"), "maintenance": ("维护模式", "maintenance mode"),
     "maintenance_pending": ("等待进入维护", "maintenance pending"),
-    "paper_low": ("{s} 纸将尽", "{s}: paper low"), "paper_out": ("{s} 缺纸", "{s}: paper out"),
-    "printer_fault": ("{s} 打印机故障", "{s}: printer fault"), "reader_fault": ("{s} 读卡器故障", "{s}: reader fault"),
-    "device_fault": ("{s} 设备故障", "{s}: device fault"),
+    "paper_low": ("{s}纸将尽", "{s}: paper low"), "paper_out": ("{s}缺纸", "{s}: paper out"),
+    "printer_fault": ("{s}故障", "{s}: printer fault"), "reader_fault": ("{s}故障", "{s}: reader fault"),
+    "device_fault": ("{s}故障", "{s}: device fault"),
     "item_unavailable": ("事项不可用：{s}", "item unavailable: {s}"),
+}
+# The device roles of the kiosk's device contracts (devices/contracts.py `device_class`, the keys of a health
+# report's `devices`), named as the hall's staff name them. The back office may not import devices/, so the
+# names live here with the console's other texts; a role a newer kiosk reports and this list lacks shows its id.
+DEVICES = {
+    "id_reader": ("身份证读卡器", "ID card reader"), "receipt_printer": ("凭条打印机", "Receipt printer"),
+    "document_printer": ("A4 打印机", "A4 document printer"), "code_scanner": ("扫码器", "Code scanner"),
+    "ticket_dispenser": ("取号机", "Queue ticket dispenser"), "help_panel": ("求助面板", "Help panel"),
 }
 STATE_KEYS = [f"state.{s}" for s in STATES]
 REASON_KEYS = [f"reason.{r}" for r in REASONS]
+DEVICE_KEYS = [f"device.{d}" for d in DEVICES]
 
 i18n.add({f"state.{k}": {"zh-CN": zh, "en": en} for k, (zh, en) in STATES.items()})
 i18n.add({f"reason.{k}": {"zh-CN": zh, "en": en} for k, (zh, en) in REASONS.items()})
+i18n.add({f"device.{k}": {"zh-CN": zh, "en": en} for k, (zh, en) in DEVICES.items()})
 i18n.add({
     "fleet.title": {"zh-CN": "设备总览", "en": "Fleet"},
     "fleet.total": {"zh-CN": "全部", "en": "All"},
@@ -107,8 +117,13 @@ i18n.add({
 })
 
 
+def device_name(role: str, lang: str) -> str:
+    """`receipt_printer` as staff call it (凭条打印机, Receipt printer); an unknown role shows itself."""
+    return i18n.text(f"device.{role}", lang) if role in DEVICES else role
+
+
 def reason_text(code: str, lang: str) -> str:
-    """`paper_out:receipt_printer` as a sentence; an unknown code shows itself."""
+    """`paper_out:receipt_printer` as a sentence (凭条打印机缺纸); an unknown code shows itself."""
     name, _, subject = code.partition(":")
     key = f"reason.{name}"
-    return i18n.text(key, lang, s=subject) if "{s}" in i18n.text(key, lang) else i18n.text(key, lang)
+    return i18n.text(key, lang, s=device_name(subject, lang)) if "{s}" in i18n.text(key, lang) else i18n.text(key, lang)

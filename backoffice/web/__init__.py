@@ -12,7 +12,7 @@ import jinja2
 from aiohttp import web
 
 from backoffice import freshness
-from backoffice.auth import allows
+from backoffice.auth import CSRF, USER, allows
 from backoffice.web import i18n
 
 STATIC = Path(__file__).parent / "static"
@@ -25,8 +25,8 @@ _env.globals["allows"] = allows  # templates show a link only to roles that may 
 def render(request: web.Request, template: str, status: int = 200, **context) -> web.Response:
     lang = i18n.locale_of(request)
     page = _env.get_template(template).render(
-        t=lambda key, **values: i18n.text(key, lang, **values), lang=lang, user=request.get("user"),
-        csrf=request.get("csrf", ""), path=request.path, stale=freshness.banner(request, lang), **context)
+        t=lambda key, **values: i18n.text(key, lang, **values), lang=lang, user=request.get(USER),
+        csrf=request.get(CSRF, ""), path=request.path, stale=freshness.banner(request, lang), **context)
     response = web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
     if request.query.get("lang") in i18n.LOCALES:
         response.set_cookie("lang", request.query["lang"], max_age=365 * 86400, samesite="Lax", httponly=True)

@@ -97,8 +97,8 @@ def _offers(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:
         lines = opt.label.count("\n") + 1
         style = "primary" if opt.enabled and opt.id != "hotline" else "warning" if opt.id == "hotline" else "muted"
         label = ("☎  " + opt.label) if opt.id == "hotline" else opt.label
-        box.add_widget(_grows(TapButton(label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t, style,
-                                        height=t.target * (1.0 if lines == 1 else 1.5), disabled=not opt.enabled), t))
+        box.add_widget(TapButton(label, f"option:{opt.id}", lambda o=opt.id: act("choose", o), t, style,
+                                 height=t.target * (1.0 if lines == 1 else 1.5), disabled=not opt.enabled))
 
 
 def _levels(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:
@@ -110,10 +110,10 @@ def _levels(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:
     grid.bind(minimum_height=grid.setter("height"))
     for opt in levels:
         stars = STARS.get(int(opt.id), "")
-        grid.add_widget(_grows(TapButton(f"{stars}  {opt.label}" if two else f"{stars}\n{opt.label}",
-                                         f"option:{opt.id}", lambda o=opt.id: act("choose", o), t,
-                                         "primary" if int(opt.id) >= 3 else "secondary",
-                                         height=t.target * (1.0 if two else 1.6)), t))
+        grid.add_widget(TapButton(f"{stars}  {opt.label}" if two else f"{stars}\n{opt.label}",
+                                  f"option:{opt.id}", lambda o=opt.id: act("choose", o), t,
+                                  "primary" if int(opt.id) >= 3 else "secondary",
+                                  height=t.target * (1.0 if two else 1.6)))
     skip = TapButton(_label(view, "skip"), "option:skip", lambda: act("choose", "skip"), t, "secondary")
     if two:
         grid.add_widget(skip)
@@ -121,13 +121,6 @@ def _levels(box: BoxLayout, view: StepView, t: th.Theme, act) -> None:
     else:
         box.add_widget(grid)
         box.add_widget(skip)
-
-
-def _grows(button: TapButton, t: th.Theme) -> TapButton:
-    """A label longer than its button (English, elderly text) makes the button taller, never clipped."""
-    base = button.height  # never below it; a layout pass at a narrow width must not leave the button tall
-    button.bind(texture_size=lambda b, size: setattr(b, "height", max(base, size[1] + 2 * t.gap)))
-    return button
 
 
 def masked_phone(number: str) -> str:

@@ -80,7 +80,9 @@ class TapButton(Button):
     1.16:1. So every button draws a border in its text colour (at least 3:1
     against paper and the footer) and a disabled one takes the muted pair.
     ``grow``: the button is as tall as its wrapped text needs (never less
-    than ``height``); bars of fixed height (the footer) pass False.
+    than ``height``, so that a layout pass at a narrow width does not leave
+    it tall); bars of fixed height (the footer) pass False. This is the one
+    rule for every button that grows, the ending screens' included.
     """
 
     kid = StringProperty("")

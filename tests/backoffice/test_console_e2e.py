@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from tests.backoffice.console import ROOT
+from tests.processes import end_process
 
 OPERATOR, PASSWORD = "olga", "kiosk-console-e2e-5531"
 TEXTS = {  # what an operator reads on the page, per language
@@ -28,12 +29,7 @@ def fleet(console, console_broker, tmp_path):
                             cwd=console.workdir, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    end_process(proc)
     log.close()
 
 

@@ -38,7 +38,8 @@ def test_fleet_page_counts_filters_and_search_in_chinese(live, page):
     page.select_option("[data-test=paper]", "out")
     page.wait_for_function("document.querySelectorAll('#rows tr[data-id]').length === 2")
     assert shown_ids(page) == ["K-00007", "K-00027"]  # grouped by region and hall, both in 东城政务服务中心
-    assert "缺纸" in page.inner_text("#rows tr[data-id='K-00007']")
+    row = page.inner_text("#rows tr[data-id='K-00007']")  # drawn by fleet.js: the device by its name, not its id
+    assert "凭条打印机缺纸" in row and "receipt_printer" not in row
     assert "paper=out" in page.url  # the filter is in the address, so it can be shared
     page.click("[data-test=clear]")
     page.fill("[data-test=search]", "金融街")
@@ -72,7 +73,7 @@ def test_a_report_through_the_broker_changes_the_row_without_a_reload(live, page
     finally:
         kiosk.disconnect()
         kiosk.loop_stop()
-    assert "缺纸" in page.inner_text("#rows tr[data-id='K-00001']")
+    assert "凭条打印机缺纸" in page.inner_text("#rows tr[data-id='K-00001']")
     assert page.evaluate("window.notReloaded") is True
     assert page.inner_text("[data-count='degraded']") == str(degraded + 1)
 
@@ -86,7 +87,7 @@ def test_kiosk_page_shows_identity_state_charts_and_timeline_in_english(live, pa
     assert page.inner_text("[data-field=maintainer_phone]") == "010-5555-0100"
     assert page.inner_text("[data-field=asset_number]") == "ZC-000007"
     assert page.inner_text("[data-test=kiosk-state]") == "Degraded"
-    assert "receipt_printer: paper out" in page.inner_text("[data-test=reasons]")
+    assert "Receipt printer: paper out" in page.inner_text("[data-test=reasons]")
     assert page.inner_text("[data-test=flows-hash]") == "3f9a1c2b7d4e"
     for chart in ("paper", "memory", "latency"):
         assert page.locator(f"[data-test=chart-{chart}] svg path").count() >= 1

@@ -21,6 +21,7 @@ from backoffice import db
 from tests.backoffice.fleet_sim import SimKiosk
 from tests.backoffice.nats_cluster import NatsCluster
 from tests.fleet.mqtt_helpers import free_port
+from tests.processes import end_process
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSKS, REPORTS = 8, 150  # per kiosk: 1,200 reports in all, odd numbers events, even numbers health
@@ -60,13 +61,7 @@ class Worker:
         raise TimeoutError(f"worker not connected:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc, 15)
 
 
 def stream_leader(cluster: NatsCluster, stream: str = "$MQTT_msgs") -> str:

@@ -26,6 +26,7 @@ from tests.backoffice.console import CHROMIUM
 from tests.backoffice.staff_helpers import (AGENT, AGENT_PW, KIOSK, MEDIA_ARGS, NAME, VIDEO_MEAN,
                                             desk_console, text, wait_state)
 from tests.fleet.mqtt_helpers import free_port
+from tests.processes import end_process
 from tests.ui.test_touch_ui import ROOT, XVFB, needs_x
 
 ID_NUMBER = "110101199003071233"  # valid: the simulated reader checks the check digit
@@ -85,13 +86,7 @@ class KioskProcess:
         (self.control / "hangup").touch()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc, 15)
 
 
 @pytest.fixture

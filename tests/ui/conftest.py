@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from tests.processes import end_process
+
 for _key, _value in (("KIVY_NO_ARGS", "1"), ("KIVY_NO_CONSOLELOG", "1"), ("KIVY_NO_FILELOG", "1"),
                      ("KIVY_LOG_MODE", "PYTHON"), ("KIVY_NO_CONFIG", "1")):
     os.environ.setdefault(_key, _value)
@@ -64,12 +66,7 @@ def xvfb_display():
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = previous
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        end_process(proc)
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +86,28 @@ def kivy_window(xvfb_display):
     for child in list(window.children):
         window.remove_widget(child)
     window.close()
+
+
+def pump(frames: int = 4) -> None:
+    """Let Kivy lay out, dispatch input and draw: a finger cannot tap a widget before it is on screen."""
+    from kivy.base import EventLoop
+
+    for _ in range(frames):
+        EventLoop.idle()
+
+
+@pytest.fixture
+def show(kivy_window):
+    """Put a widget tree on the shared window, laid out and drawn; every one shown is taken off after the test."""
+    shown = []
+
+    def mount(root):
+        kivy_window.add_widget(root)
+        shown.append(root)
+        pump()
+        return root
+
+    yield mount
+    for root in shown:
+        kivy_window.remove_widget(root)
+    pump(1)

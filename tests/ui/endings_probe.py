@@ -17,15 +17,13 @@ sys.path.insert(0, str(ROOT))
 from kiosk.controller import KioskController  # noqa: E402
 from kiosk.engine.aftercare_policy import AftercarePolicy  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
-from kiosk.flow.registry import FlowRegistry  # noqa: E402
-from kiosk.scenario.twins import make_card, open_devices  # noqa: E402
-from kiosk.system import logs  # noqa: E402
-from kiosk.ui.app import KioskWindow  # noqa: E402
+from kiosk.scenario.twins import make_card  # noqa: E402
 from kiosk.ui.keyboard import OnScreenKeyboard  # noqa: E402
 from kiosk.ui.live import LiveUi  # noqa: E402
 from kiosk.ui.theme import Theme  # noqa: E402
 from kiosk.ui.voice import Speaker  # noqa: E402
 from kiosk.ui.widgets import walk  # noqa: E402
+from tests.ui.probe import open_kiosk  # noqa: E402
 
 IDENTITY = {"name": "市民中心24小时自助区 1号机", "hall": "市民中心", "model": "自助终端 ZW-8000",
             "address": "人民路88号市民中心一楼", "maintainer": "示例科技有限公司", "maintainer_phone": "0571-88886666",
@@ -55,12 +53,7 @@ DOCS = {"rating", "reasons", "dead_end", "callback_typed", "out_of_service"}  # 
 
 
 async def main(width, height, shots, elderly=False, docs=False):
-    logs.setup("console", "warning")
-    win = KioskWindow(Theme(width=width, height=height), Speaker(enabled=False))
-    await win.start()
-    reg = FlowRegistry(ROOT / "flows")
-    reg.reload()
-    devices = await open_devices()
+    win, reg, devices = await open_kiosk(Theme(width=width, height=height), Speaker(enabled=False))
     night = dt.datetime(2026, 3, 2, 21, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     clock = VirtualClock(start=night.replace(hour=9, minute=30))  # the queue opens in the day
     c = KioskController(reg, devices, Unavailable(), clock, kiosk={"id": "K1", "name": IDENTITY["name"]},

@@ -32,6 +32,16 @@ class Backend:
         return "ok", {"record": {"insured_since": "2001-01-01", "months": 240, "unit": "示例单位", "status": "正常参保"}}, ""
 
 
+async def open_kiosk(theme: Theme, speaker: Speaker) -> tuple[KioskWindow, FlowRegistry, dict]:
+    """How every probe starts: quiet logs, the real window on screen, the repository's flows, the simulated twins."""
+    logs.setup("console", "warning")
+    win = KioskWindow(theme, speaker)
+    await win.start()
+    reg = FlowRegistry(ROOT / "flows")
+    reg.reload()
+    return win, reg, await open_devices()
+
+
 def snapshot(win):
     from kiosk.ui.widgets import TapButton, Text, walk
 
@@ -46,13 +56,8 @@ def snapshot(win):
 
 
 async def main(width, height, low_reach, shots):
-    logs.setup("console", "warning")
-    theme = Theme(width=width, height=height, low_reach=low_reach)
-    win = KioskWindow(theme, Speaker(enabled=True, command="__no_such_binary__"))
-    await win.start()
-    reg = FlowRegistry(ROOT / "flows")
-    reg.reload()
-    devices = await open_devices()
+    win, reg, devices = await open_kiosk(Theme(width=width, height=height, low_reach=low_reach),
+                                         Speaker(enabled=True, command="__no_such_binary__"))
     clock = VirtualClock()
     c = KioskController(reg, devices, Backend(), clock, kiosk={"id": "K1", "identity": IDENTITY},
                         gate=Gate(hash_pin("246810")))

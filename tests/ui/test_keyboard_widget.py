@@ -2,16 +2,9 @@
 import pytest
 
 from kiosk.ui import theme as th
+from tests.ui.conftest import pump
 
 LETTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-def pump(frames=3):
-    """Let Kivy lay out, dispatch input and draw: a finger cannot tap a key before it is on screen."""
-    from kivy.base import EventLoop
-
-    for _ in range(frames):
-        EventLoop.idle()
 
 
 def touch(button, up=True):
@@ -32,22 +25,11 @@ def tap(keyboard, *key_ids):
 
 
 @pytest.fixture
-def mount(kivy_window):
+def mount(show):
+    """A keyboard made with these arguments, on the window."""
     from kiosk.ui.keyboard import OnScreenKeyboard
 
-    mounted = []
-
-    def make(*args, **kwargs):
-        keyboard = OnScreenKeyboard(*args, **kwargs)
-        kivy_window.add_widget(keyboard)
-        mounted.append(keyboard)
-        pump()
-        return keyboard
-
-    yield make
-    for keyboard in mounted:
-        kivy_window.remove_widget(keyboard)
-    pump(1)
+    return lambda *args, **kwargs: show(OnScreenKeyboard(*args, **kwargs))
 
 
 def test_id_number_by_taps(mount):

@@ -8,31 +8,9 @@ import pytest
 
 from kiosk.engine.views import FieldView, StepView
 from kiosk.ui import theme as th
+from tests.ui.conftest import pump
 
 SCREEN = (1080, 1920)
-
-
-def pump(frames=4):
-    from kivy.base import EventLoop
-
-    for _ in range(frames):
-        EventLoop.idle()
-
-
-@pytest.fixture
-def show(kivy_window):
-    shown = []
-
-    def mount(root):
-        kivy_window.add_widget(root)
-        shown.append(root)
-        pump()
-        return root
-
-    yield mount
-    for root in shown:
-        kivy_window.remove_widget(root)
-    pump(1)
 
 
 def bars(body):

@@ -30,9 +30,10 @@
   const now = () => Date.now() / 1000 + skew;
   const field = (name) => form.querySelector("[name=\"" + name + "\"]");  // form.elements.item is a method
 
+  const device = (role) => T["device." + role] || role;  // the name staff know; a role new to the console shows itself
   function reasonText(code) {
     const i = code.indexOf(":");
-    return i < 0 ? t("reason." + code) : t("reason." + code.slice(0, i), {s: code.slice(i + 1)});
+    return i < 0 ? t("reason." + code) : t("reason." + code.slice(0, i), {s: device(code.slice(i + 1))});
   }
   function ago(seconds) {
     if (seconds == null) return t("fleet.never");

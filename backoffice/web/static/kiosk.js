@@ -5,6 +5,7 @@
   const id = el.dataset.id, T = JSON.parse(el.textContent);
   const badge = document.querySelector("[data-test=kiosk-state]"), reasons = document.querySelector("[data-test=reasons]");
   const t = (key, s) => (T[key] || key).replace("{s}", s || "");
+  const device = (role) => T["device." + role] || role;  // the name staff know; a role new to the console shows itself
   let version = Number(el.dataset.version);
   function show(row) {
     badge.dataset.state = row.state;
@@ -13,7 +14,7 @@
     reasons.replaceChildren(...(row.reasons.length ? row.reasons : ["—"]).map((code) => {
       const li = document.createElement("li"), i = code.indexOf(":");
       li.dataset.reason = code;
-      li.textContent = code === "—" ? code : i < 0 ? t("reason." + code) : t("reason." + code.slice(0, i), code.slice(i + 1));
+      li.textContent = code === "—" ? code : i < 0 ? t("reason." + code) : t("reason." + code.slice(0, i), device(code.slice(i + 1)));
       return li;
     }));
   }
