@@ -57,8 +57,15 @@ class KioskWindow:
         from kivy.clock import Clock
         from kivy.core.window import Window
 
-        Window.bind(on_touch_down=self.collector.touched)
+        Window.bind(on_touch_down=self.collector.touched, on_flip=self._drawn)
         Clock.schedule_interval(self.collector.tick, 1.0)  # its first tick, after start-up, freezes
+
+    def _drawn(self, *_args) -> None:
+        """After the frame that shows a new screen, the old one's garbage goes (kiosk.ui.collector)."""
+        if self.collector.drawn():
+            from kivy.clock import Clock
+
+            Clock.schedule_once(lambda _dt: self.collector.collect_replaced(), 0)  # the next frame, not this one
 
     async def stop(self) -> None:
         self.collector.stop()
@@ -74,6 +81,7 @@ class KioskWindow:
         self.screen.clear_widgets()
         self.screen.add_widget(widget)
         if old:  # a video decodes on its own threads while it plays (found by kid: no video import here)
+            self.collector.screen_replaced()  # the old screen is garbage now, with its textures
             kept = {id(w) for w in walk(widget)}
             for w in (w for screen in old for w in walk(screen)):
                 if getattr(w, "kid", "") == "media:video" and id(w) not in kept and w.state == "play":
@@ -108,8 +116,7 @@ class KioskWindow:
 
     def tap(self, kid: str) -> bool:
         """Press and release the widget's centre as a finger would; False if it is not on screen."""
-        from kivy.tests.common import UnitTestTouch
-
+        from kiosk.ui.finger import Finger
         from kiosk.ui.scroll import reveal
         from kiosk.ui.widgets import find
 
@@ -118,9 +125,7 @@ class KioskWindow:
             return False
         reveal(widget)  # scrolled out of view: a citizen scrolls to it first
         x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
+        Finger(x, y).tap()
         return True
 
     def kids(self) -> list[str]:

@@ -14,11 +14,25 @@ bench/bench_ui.py). Two things help without costing memory:
 
 Automatic collection stays on. Deferring it further was measured: with
 continuous tapping, the garbage piled up to +120 MiB of resident memory.
+
+A replaced screen is most of that garbage, and it holds its labels'
+textures (under software GL, in the kiosk's own memory): left to the
+automatic collections, the screens of twenty visits kept the kiosk some
+60 MiB above its home screen (bench/bench_ui.py). So each replaced screen
+is collected at once, in the frame after the new screen is shown: a full
+collection of what was made since start-up takes a few ms, and nobody taps
+a screen within a frame of its appearing (a reaction takes 0.2 s and more).
+What it frees goes back to the C heap, which glibc keeps for reuse; the
+labels' textures are large blocks of it, so the heap is trimmed after
+(under 1 ms): what the kiosk no longer uses is given back to the system.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import time
+from functools import cache
 
 import structlog
 
@@ -30,7 +44,9 @@ class Collector:
         self.idle_s, self.clock = idle_s, clock
         self.last_touch = clock()
         self.idle_collections = 0
+        self.replaced_collections = 0
         self.frozen = False
+        self._replaced = False
 
     def start(self) -> None:
         """After start-up (the first tick, once the home screen is up): what exists now lives as long as the process."""
@@ -42,6 +58,24 @@ class Collector:
         if self.frozen:
             gc.unfreeze()
             self.frozen = False
+
+    def screen_replaced(self) -> None:
+        self._replaced = True
+
+    def drawn(self) -> bool:
+        """A frame was shown; True once after a screen was replaced: collect it in the next frame."""
+        due, self._replaced = self._replaced, False
+        return due
+
+    def collect_replaced(self) -> None:
+        if not self.frozen:  # the first screen change comes before the first tick: freeze start-up now
+            self.start()
+            return
+        gc.collect()
+        trim = malloc_trim()
+        if trim is not None:
+            trim(0)
+        self.replaced_collections += 1
 
     def touched(self, *_args) -> None:
         self.last_touch = self.clock()
@@ -59,3 +93,12 @@ class Collector:
         found = gc.collect()
         self.idle_collections += 1
         log.debug("gc.idle_collection", unreachable=found, ms=round((self.clock() - started) * 1000, 1))
+
+
+@cache
+def malloc_trim():
+    """glibc's malloc_trim, None under another C library (musl returns freed memory by itself)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
