@@ -19,9 +19,9 @@ A replaced screen is most of that garbage, and it holds its labels'
 textures (under software GL, in the kiosk's own memory): left to the
 automatic collections, the screens of twenty visits kept the kiosk some
 60 MiB above its home screen (bench/bench_ui.py). So each replaced screen
-is collected at once, in the frame after the new screen is shown: a full
-collection of what was made since start-up takes a few ms, and nobody taps
-a screen within a frame of its appearing (a reaction takes 0.2 s and more).
+is collected at once, ``AFTER_DRAWN_S`` after the new screen was shown: a
+full collection of what was made since start-up takes a few ms, and nobody
+taps a screen that soon after it appeared (a reaction takes 0.2 s and more).
 What it frees goes back to the C heap, which glibc keeps for reuse; the
 labels' textures are large blocks of it, so the heap is trimmed after
 (under 1 ms): what the kiosk no longer uses is given back to the system.
@@ -37,6 +37,9 @@ from functools import cache
 import structlog
 
 log = structlog.get_logger("kiosk.ui.collector")
+# After the frame that shows a new screen: not in the very next frame, which may still be drawing the screen
+# a slow (software GL) flip left behind; well before a citizen can react to the screen and tap again.
+AFTER_DRAWN_S = 0.1
 
 
 class Collector:
@@ -63,7 +66,7 @@ class Collector:
         self._replaced = True
 
     def drawn(self) -> bool:
-        """A frame was shown; True once after a screen was replaced: collect it in the next frame."""
+        """A frame was shown; True once after a screen was replaced: collect it ``AFTER_DRAWN_S`` later."""
         due, self._replaced = self._replaced, False
         return due
 
