@@ -49,6 +49,7 @@ class Collector:
         self.idle_collections = 0
         self.replaced_collections = 0
         self.frozen = False
+        self.stopped = False
         self._replaced = False
 
     def start(self) -> None:
@@ -58,6 +59,8 @@ class Collector:
         self.frozen = True
 
     def stop(self) -> None:
+        """The window is closing: a collection still scheduled must not freeze the process's objects again."""
+        self.stopped = True
         if self.frozen:
             gc.unfreeze()
             self.frozen = False
@@ -71,6 +74,8 @@ class Collector:
         return due
 
     def collect_replaced(self) -> None:
+        if self.stopped:
+            return
         if not self.frozen:  # the first screen change comes before the first tick: freeze start-up now
             self.start()
             return
@@ -85,6 +90,8 @@ class Collector:
 
     def tick(self, *_args) -> None:
         """Called about once a second from the UI clock."""
+        if self.stopped:
+            return
         if not self.frozen:
             self.start()
             return

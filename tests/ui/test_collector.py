@@ -77,3 +77,13 @@ def test_the_first_screen_change_freezes_start_up_when_it_comes_before_the_first
         assert c.replaced_collections == 0
     finally:
         c.stop()
+
+
+def test_a_collection_still_scheduled_when_the_window_closes_does_not_freeze_again():
+    c = Collector(clock=Clock())
+    c.start()
+    c.stop()
+    before = gc.get_freeze_count()
+    c.collect_replaced()
+    c.tick()
+    assert not c.frozen and gc.get_freeze_count() == before
