@@ -55,7 +55,7 @@ def bare() -> None:
 # around the running video (the idle banner and elderly mode redraw the same way).
 # still: the same taps on the same step with its media area off, the baseline of video.
 # A citizen taps once the new screen is seen: a reaction to a new screen takes 0.2 s at the fastest, and the
-# kiosk does its housekeeping in the frames just after a screen appears (kiosk.ui.collector). Tapping at once,
+# kiosk does its housekeeping 0.1 s after a screen appears (kiosk.ui.collector). Tapping at once,
 # faster than anyone can, timed that housekeeping as part of the next tap.
 REACTION_S = 0.2
 CYCLES = {"kiosk": ("tile:queue-ticket", "nav:cancel", "action:done"), "video": ("toggle:locale",),
