@@ -54,3 +54,36 @@ def test_collects_once_the_screen_is_left_alone_and_only_when_there_is_something
     clock.now += 1.0
     c.tick()  # still idle, but nothing happened since
     assert c.idle_collections == 1
+
+
+def test_a_replaced_screen_is_collected_once_after_the_new_one_is_drawn(collector):
+    c, _clock = collector
+    assert not c.drawn()  # frames of the same screen (a countdown, a video) leave nothing to collect
+    c.screen_replaced()
+    assert c.drawn()
+    assert not c.drawn()  # once per replaced screen
+    leave_garbage()
+    assert gc.get_count()[2] > 0 or gc.get_count()[1] > 0
+    c.collect_replaced()
+    assert c.replaced_collections == 1
+    assert gc.get_count() == (gc.get_count()[0], 0, 0)  # a full collection ran: nothing waits in the older generations
+
+
+def test_the_first_screen_change_freezes_start_up_when_it_comes_before_the_first_tick():
+    c = Collector(clock=Clock())
+    try:
+        c.collect_replaced()
+        assert c.frozen and gc.get_freeze_count() > 0
+        assert c.replaced_collections == 0
+    finally:
+        c.stop()
+
+
+def test_a_collection_still_scheduled_when_the_window_closes_does_not_freeze_again():
+    c = Collector(clock=Clock())
+    c.start()
+    c.stop()
+    before = gc.get_freeze_count()
+    c.collect_replaced()
+    c.tick()
+    assert not c.frozen and gc.get_freeze_count() == before
