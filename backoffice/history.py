@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from typing import NamedTuple
 
 import structlog
 from sqlalchemy import Engine, delete, select
@@ -44,7 +45,22 @@ def _visits(health: dict) -> tuple[int, dict[str, int]]:
     return int(counters.get("sessions") or 0), items
 
 
-def sample(health: dict, previous: dict | None, at: float) -> dict:
+class Baseline(NamedTuple):
+    """What the next sample needs of a kiosk's last health: a few numbers, not the report."""
+    session_seq: int | None
+    at: float | None
+    uptime_s: float | None
+    sessions: int
+    items: dict[str, int]
+
+
+def baseline(health: dict) -> Baseline:
+    sessions, items = _visits(health)
+    return Baseline(health.get("session_seq"), health.get("at"),
+                    _number((health.get("system") or {}).get("uptime_s")), sessions, items)
+
+
+def sample(health: dict, previous: Baseline | None, at: float) -> dict:
     """The row for `health` arriving at `at`, after `previous` (the kiosk's health before it, or None)."""
     system = health.get("system") or {}
     row = {k: _number(system.get(src)) for k, src in SYSTEM_KEYS.items()}
@@ -56,10 +72,10 @@ def sample(health: dict, previous: dict | None, at: float) -> dict:
     if previous is None:
         sessions, items = 0, {}  # counts from before the back office knew this kiosk: no baseline, no delta
     else:
-        before_up = _number((previous.get("system") or {}).get("uptime_s"))
+        before_up = previous.uptime_s
         restarted = row["uptime_s"] is not None and before_up is not None and row["uptime_s"] < before_up
         if not restarted:
-            old_sessions, old_items = _visits(previous)
+            old_sessions, old_items = previous.sessions, previous.items
             sessions = max(0, sessions - old_sessions)
             items = {k: n - old_items.get(k, 0) for k, n in items.items() if n - old_items.get(k, 0) > 0}
     return {**row, "at": at, "resolution": 0, "n": 1, "session_seq": int(health.get("session_seq") or 0),
