@@ -12,7 +12,7 @@ from typing import ClassVar
 from wire import codec, topics
 from wire.commands import REASONS
 from wire.errors import WireError
-from wire.schema import Message, check, known
+from wire.schema import Message, as_is, check, known
 
 # `starting` until the first fact; `disconnected` after a clean stop; `lost` is the broker's Last Will.
 STATES = ("starting", "in_service", "degraded", "maintenance", "out_of_service", "disconnected", "lost")
@@ -296,5 +296,11 @@ def read(topic: topics.Topic, raw: bytes | str) -> tuple[type[Message], dict]:
         cls = _reply_class(body)
     else:
         (cls,) = ON_TOPIC[topic]
+    keep = _KEEP.get(cls) or _KEEP.setdefault(cls, ("v", *cls.CONST))
+    if as_is(cls, body, keep):
+        return cls, body
     check(cls, body)
-    return cls, known(cls, body, ("v", *cls.CONST))
+    return cls, known(cls, body, keep)
+
+
+_KEEP: dict[type, tuple[str, ...]] = {}
