@@ -11,6 +11,7 @@ Plain SQLAlchemy Core and ORM only, so the same code runs on SQLite and PostgreS
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from typing import NamedTuple
 
@@ -32,6 +33,8 @@ SYSTEM_KEYS = {"mem_available_mib": "mem_available_mib", "rss_mib": "rss_mib", "
 
 
 def _number(value) -> float | None:
+    if type(value) is float:
+        return value if value - value == 0 else None  # inf - inf and nan - nan are nan
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
         and math.isfinite(value) else None
 
@@ -60,14 +63,25 @@ def baseline(health: dict) -> Baseline:
                     _number((health.get("system") or {}).get("uptime_s")), sessions, items)
 
 
-def sample(health: dict, previous: Baseline | None, at: float) -> dict:
-    """The row for `health` arriving at `at`, after `previous` (the kiosk's health before it, or None)."""
+@functools.lru_cache(maxsize=4096)  # a fleet has a handful of device roles
+def _printer(role: str) -> bool:
+    return device_kind(role) == "printer"
+
+
+def sample(health: dict, previous: Baseline | None, at: float) -> tuple[dict, Baseline]:
+    """The row for `health` arriving at `at`, after `previous` (the kiosk's health before it, or None), and
+    the baseline for the next one. On ingest's hot path: one pass over the report."""
     system = health.get("system") or {}
     row = {k: _number(system.get(src)) for k, src in SYSTEM_KEYS.items()}
-    paper = {role: PAPER[paper_level(dev.get("reasons") or [])]
-             for role, dev in sorted((health.get("devices") or {}).items())
-             if device_kind(role) == "printer" or {"paper_low", "paper_out"} & set(dev.get("reasons") or [])}
-    sessions, items = _visits(health)
+    devices = health.get("devices") or {}
+    paper = {}
+    for role in sorted(devices):
+        reasons = devices[role].get("reasons") or ()
+        if _printer(role) or "paper_low" in reasons or "paper_out" in reasons:
+            paper[role] = PAPER[paper_level(reasons)]
+    total_sessions, total_items = _visits(health)
+    after = Baseline(health.get("session_seq"), health.get("at"), row["uptime_s"], total_sessions, total_items)
+    sessions, items = total_sessions, total_items
     restarted = False
     if previous is None:
         sessions, items = 0, {}  # counts from before the back office knew this kiosk: no baseline, no delta
@@ -78,10 +92,11 @@ def sample(health: dict, previous: Baseline | None, at: float) -> dict:
             old_sessions, old_items = previous.sessions, previous.items
             sessions = max(0, sessions - old_sessions)
             items = {k: n - old_items.get(k, 0) for k, n in items.items() if n - old_items.get(k, 0) > 0}
-    return {**row, "at": at, "resolution": 0, "n": 1, "session_seq": int(health.get("session_seq") or 0),
-            "state": str(health.get("state") or "")[:20], "mode": str(health.get("mode") or "")[:24],
-            "restarts": int(restarted), "visits": sessions, "items": {k: v for k, v in items.items() if v},
-            "paper": paper}
+    row.update(at=at, resolution=0, n=1, session_seq=int(health.get("session_seq") or 0),
+               state=str(health.get("state") or "")[:20], mode=str(health.get("mode") or "")[:24],
+               restarts=int(restarted), visits=sessions, items={k: v for k, v in items.items() if v} if items else {},
+               paper=paper)
+    return row, after
 
 
 def merge(rows: list[dict], bucket: float, resolution: int = HOUR) -> dict:

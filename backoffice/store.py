@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import time
 
 import structlog
@@ -35,8 +36,9 @@ PG_TYPES = {"id": "text", "hall": "text", "region": "text", "session_seq": "int4
             "birth_at": "float8", "state": "text", "state_at": "float8", "health": "json", "health_at": "float8",
             "last_seen": "float8", "health_seq": "int8"}
 FLOAT_COLUMNS = frozenset(c for c, t in PG_TYPES.items() if t == "float8")
-SAMPLE_COLUMNS = ("kiosk_id", *history.COLUMNS)
-SAMPLE_JSON = frozenset({"items", "paper"})
+SAMPLE_COLUMNS = ("kiosk_id", *history.COLUMNS)  # the two JSON columns last: items, paper
+assert SAMPLE_COLUMNS[-2:] == ("items", "paper")
+_sample_values = operator.itemgetter(*SAMPLE_COLUMNS)
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -126,8 +128,10 @@ class FleetStore:
                 return DUPLICATE if seq == k.health_seq else STALE
             previous = k.previous
             if previous is None or (previous.session_seq, previous.at) != (body["session_seq"], body["at"]):
-                k.samples.append(history.sample(body, previous, now))
-            k.previous = history.baseline(body)
+                row, k.previous = history.sample(body, previous, now)
+                k.samples.append(row)
+            else:
+                k.previous = history.baseline(body)
             k.health_written, k.health_at = True, body["at"]
             k.set(health=body, health_at=body["at"], **({"health_seq": seq} if seq is not None else {}))
             return STORED
@@ -168,8 +172,11 @@ class FleetStore:
             conn.exec_driver_sql(f"INSERT INTO health_samples ({names}) SELECT {names} "
                                  "FROM json_populate_recordset(NULL::health_samples, %s::json)", (_dumps(samples),))
         else:
-            conn.exec_driver_sql(self._sample_sql, [
-                tuple(_dumps(row[c]) if c in SAMPLE_JSON else row[c] for c in SAMPLE_COLUMNS) for row in samples])
+            rows = []
+            for row in samples:
+                *values, items, paper = _sample_values(row)
+                rows.append((*values, _dumps(items) if items else "{}", _dumps(paper) if paper else "{}"))
+            conn.exec_driver_sql(self._sample_sql, rows)
 
     def _update(self, conn, kiosks: dict[str, _Pending], now: float) -> None:
         """One statement per set of changed columns (most batches: health only, so one), straight to the
