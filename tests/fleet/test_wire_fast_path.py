@@ -99,3 +99,17 @@ def test_a_message_as_sent_takes_the_fast_path_and_anything_else_the_checks():
     assert "firmware" not in kept["devices"]["receipt_printer"]
     health["devices"]["receipt_printer"]["reasons"] = ["paper_low", 3]
     assert outcome(messages.read, topics.HEALTH, json.dumps(health)) == ("refused", "devices.receipt_printer.reasons[1]", "must be a string")
+
+
+def test_the_shared_decoder_reads_every_encoding_json_reads_and_still_refuses_a_repeated_key():
+    body = {"v": 1, "state": "in_service", "session_seq": 2, "at": 1.5, "note": "自助终端"}
+    text = json.dumps(body, ensure_ascii=False)
+    for raw in (text, text.encode(), b"\xef\xbb\xbf" + text.encode(), text.encode("utf-16"), text.encode("utf-16-le"),
+                text.encode("utf-32")):
+        assert codec.load_object(raw) == json.loads(raw) == body
+    for raw in ("\ufeff" + text, b'{"v": 1, "v": 1}', '{"a": {"b": 1, "b": 2}}', b"{\x00", b"\xff{}"):
+        try:
+            codec.load_object(raw)
+        except WireError:
+            continue
+        raise AssertionError(raw)
