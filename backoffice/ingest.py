@@ -19,6 +19,7 @@ import time
 import paho.mqtt.client as mqtt
 import structlog
 
+from backoffice import mqtt_socket
 from backoffice.pipeline import BATCH, Pipeline, Stopped
 from backoffice.store import FleetStore
 from wire import topics
@@ -46,7 +47,7 @@ class Ingest(Pipeline):
         self._room = threading.Event()  # set while the inbox has room
         self._room.set()
         self._thread = threading.Thread(target=self._run, name="backoffice-store", daemon=True)
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "", clean_session=True)
+        self.client = mqtt_socket.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "", clean_session=True)
         if username:
             self.client.username_pw_set(username, password)
         if ca_file:
