@@ -58,6 +58,11 @@ class FleetStore:
                             "ON CONFLICT (id) DO NOTHING" if self._lock_rows else
                             "INSERT INTO kiosks (id, session_seq, state) VALUES (?, 0, 'unknown') "
                             "ON CONFLICT (id) DO NOTHING")
+        # The batch's kiosks, by id (PostgreSQL: locked, in id order); the ids as one parameter, not one each.
+        self._rows = ("SELECT id, session_seq, health_seq, state, health_at FROM kiosks WHERE id = ANY(%s) "
+                      "ORDER BY id FOR UPDATE" if self._lock_rows else
+                      "SELECT id, session_seq, health_seq, state, health_at FROM kiosks "
+                      "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id")
         self._sample_sql = (f"INSERT INTO health_samples ({', '.join(SAMPLE_COLUMNS)}) "
                             f"VALUES ({', '.join('?' * len(SAMPLE_COLUMNS))})")
 
@@ -74,9 +79,7 @@ class FleetStore:
         with Session(self.engine) as s, s.begin():
             conn = s.connection()
             conn.exec_driver_sql(self._new_kiosks, (ids,) if self._lock_rows else [(i,) for i in ids])
-            query = (select(Kiosk.id, Kiosk.session_seq, Kiosk.health_seq, Kiosk.state, Kiosk.health_at)
-                     .where(Kiosk.id.in_(ids)).order_by(Kiosk.id))
-            rows = list(conn.execute(query.with_for_update() if self._lock_rows else query))
+            rows = conn.exec_driver_sql(self._rows, (ids if self._lock_rows else _dumps(ids),)).fetchall()
             kiosks = {i: _Pending(ss, hs, st) for i, ss, hs, st, _ in rows}
             if with_health:  # the previous health, for the sample's deltas (visits, restarts since then)
                 self._previous(conn, kiosks, with_health, rows)
