@@ -33,16 +33,20 @@ def _no_constant(name):
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_no_constant)
 
 
+def text(raw: bytes | bytearray | str) -> str:
+    """The payload as json reads it: bytes in UTF-8, -16 or -32, a BOM allowed (UTF-8 without guessing when
+    it starts as every kiosk's does)."""
+    if isinstance(raw, str):
+        return raw
+    utf8 = raw[:1] == b"{" and raw[1:2] != b"\x00"
+    return raw.decode("utf-8" if utf8 else json.detect_encoding(raw), "surrogatepass")
+
+
 def load_object(raw: bytes | str) -> dict:
     try:
-        if isinstance(raw, (bytes, bytearray)):  # as json.loads reads bytes: UTF-8, -16 or -32, a BOM allowed
-            utf8 = raw[:1] == b"{" and raw[1:2] != b"\x00"  # what every kiosk sends; else json's own guess
-            text = raw.decode("utf-8" if utf8 else json.detect_encoding(raw), "surrogatepass")
-        elif raw.startswith("\ufeff"):  # as json.loads refuses a str with one
+        if isinstance(raw, str) and raw.startswith("\ufeff"):  # as json.loads refuses a str with one
             raise WireError("", "not JSON")
-        else:
-            text = raw
-        msg = _DECODER.decode(text)
+        msg = _DECODER.decode(text(raw))
     except RecursionError:
         raise WireError("", "nested too deeply") from None
     except WireError:
