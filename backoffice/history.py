@@ -33,6 +33,8 @@ SYSTEM_KEYS = {"mem_available_mib": "mem_available_mib", "rss_mib": "rss_mib", "
 
 
 def _number(value) -> float | None:
+    if value is None:
+        return None
     if type(value) is float:
         return value if value - value == 0 else None  # inf - inf and nan - nan are nan
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
@@ -92,10 +94,11 @@ def sample(health: dict, previous: Baseline | None, at: float) -> tuple[dict, Ba
             old_sessions, old_items = previous.sessions, previous.items
             sessions = max(0, sessions - old_sessions)
             items = {k: n - old_items.get(k, 0) for k, n in items.items() if n - old_items.get(k, 0) > 0}
-    row.update(at=at, resolution=0, n=1, session_seq=int(health.get("session_seq") or 0),
-               state=str(health.get("state") or "")[:20], mode=str(health.get("mode") or "")[:24],
-               restarts=int(restarted), visits=sessions, items={k: v for k, v in items.items() if v} if items else {},
-               paper=paper)
+    row["at"], row["resolution"], row["n"] = at, 0, 1
+    row["session_seq"] = int(health.get("session_seq") or 0)
+    row["state"], row["mode"] = str(health.get("state") or "")[:20], str(health.get("mode") or "")[:24]
+    row["restarts"], row["visits"] = int(restarted), sessions
+    row["items"], row["paper"] = {k: v for k, v in items.items() if v} if items else {}, paper
     return row, after
 
 

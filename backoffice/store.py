@@ -178,7 +178,7 @@ class FleetStore:
             rows = []
             for row in samples:
                 *values, items, paper = _sample_values(row)
-                rows.append((*values, _dumps(items) if items else "{}", _dumps(paper) if paper else "{}"))
+                rows.append((*values, _small_json(items), _small_json(paper)))
             conn.exec_driver_sql(self._sample_sql, rows)
 
     def _update(self, conn, kiosks: dict[str, _Pending], now: float) -> None:
@@ -254,6 +254,23 @@ class FleetStore:
             rows = s.scalars(select(Event).where(Event.kiosk_id == kiosk_id).order_by(Event.at, Event.id))
             return [{"session_seq": e.session_seq, "seq": e.seq, "kind": e.kind, "at": e.at, "payload": e.payload}
                     for e in rows]
+
+
+_SMALL: dict[tuple, str] = {}
+
+
+def _small_json(counts: dict) -> str:
+    """A sample's items or paper as JSON: a few keys that repeat from report to report (paper levels by
+    printer, mostly none), so each shape is encoded once; bounded, as the fleet's shapes are few."""
+    if not counts:
+        return "{}"
+    key = tuple(counts.items())
+    text = _SMALL.get(key)
+    if text is None:
+        text = _dumps(counts)
+        if len(_SMALL) < 4096:
+            _SMALL[key] = text
+    return text
 
 
 def _one_sample(kiosk_id: str, samples: list[dict], now: float) -> dict:
