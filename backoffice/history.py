@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
+import types
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import structlog
@@ -56,13 +58,16 @@ class Baseline(NamedTuple):
     at: float | None
     uptime_s: float | None
     sessions: int
-    items: dict[str, int]
+    items: Mapping[str, int]
+
+
+NO_ITEMS = types.MappingProxyType({})  # one for every baseline without visits: a worker keeps one per kiosk
 
 
 def baseline(health: dict) -> Baseline:
     sessions, items = _visits(health)
     return Baseline(health.get("session_seq"), health.get("at"),
-                    _number((health.get("system") or {}).get("uptime_s")), sessions, items)
+                    _number((health.get("system") or {}).get("uptime_s")), sessions, items or NO_ITEMS)
 
 
 @functools.lru_cache(maxsize=4096)  # a fleet has a handful of device roles
@@ -82,7 +87,8 @@ def sample(health: dict, previous: Baseline | None, at: float) -> tuple[dict, Ba
         if _printer(role) or "paper_low" in reasons or "paper_out" in reasons:
             paper[role] = PAPER[paper_level(reasons)]
     total_sessions, total_items = _visits(health)
-    after = Baseline(health.get("session_seq"), health.get("at"), row["uptime_s"], total_sessions, total_items)
+    after = Baseline(health.get("session_seq"), health.get("at"), row["uptime_s"], total_sessions,
+                     total_items or NO_ITEMS)
     sessions, items = total_sessions, total_items
     restarted = False
     if previous is None:
