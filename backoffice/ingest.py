@@ -47,7 +47,8 @@ class Ingest(Pipeline):
         self._room = threading.Event()  # set while the inbox has room
         self._room.set()
         self._thread = threading.Thread(target=self._run, name="backoffice-store", daemon=True)
-        self.client = mqtt_socket.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "", clean_session=True)
+        self.client = mqtt_socket.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "",
+                                         clean_session=True)
         if username:
             self.client.username_pw_set(username, password)
         if ca_file:

@@ -97,8 +97,11 @@ def test_a_message_as_sent_takes_the_fast_path_and_anything_else_the_checks():
     health["devices"]["receipt_printer"]["firmware"] = "1.2"  # an undeclared field in a part: cut by known
     cls, kept = messages.read(topics.HEALTH, json.dumps(health))
     assert "firmware" not in kept["devices"]["receipt_printer"]
+    assert messages.read_whole(topics.HEALTH, json.dumps(health))[2] is False  # its payload is not the body
+    assert messages.read_whole(topics.HEALTH, json.dumps(EVERY[2].as_dict()))[2] is True
     health["devices"]["receipt_printer"]["reasons"] = ["paper_low", 3]
-    assert outcome(messages.read, topics.HEALTH, json.dumps(health)) == ("refused", "devices.receipt_printer.reasons[1]", "must be a string")
+    assert outcome(messages.read, topics.HEALTH, json.dumps(health)) == (
+        "refused", "devices.receipt_printer.reasons[1]", "must be a string")
 
 
 def test_the_shared_decoder_reads_every_encoding_json_reads_and_still_refuses_a_repeated_key():
