@@ -15,8 +15,8 @@ history sample.
 
 Goals (issue #12): at least 10,000 health reports per second per core, and at least half the baseline's.
 Measured on the shared 2-core machine (load average 5-7 from other work), 60,000 reports, one run per line:
-SQLite 10.2k-12.1k/s per core beside a baseline of 20.9k-23.9k/s, ratio 0.49-0.55 over six runs (0.49 in
-three: half the baseline is met about half the time, 10k/s every time); PostgreSQL 15 (durable: fsync on)
+SQLite 10.2k-12.8k/s per core beside a baseline of 20.9k-23.9k/s, ratio 0.49-0.57 over eight runs (0.49 in
+five: half the baseline is met in three runs of eight, 10k/s in every one); PostgreSQL 15 (durable: fsync on)
 12.4k-13.3k/s beside 21.8k-24.5k/s, ratio 0.51-0.59 over four runs. Before this wave's ingest work: SQLite
 9.0-10.5k/s and PostgreSQL 8.4k/s, ratio 0.38-0.43.
 
