@@ -11,7 +11,11 @@ Plain SQLAlchemy Core and ORM only, so the same code runs on SQLite and PostgreS
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
+import types
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import structlog
 from sqlalchemy import Engine, delete, select
@@ -31,6 +35,10 @@ SYSTEM_KEYS = {"mem_available_mib": "mem_available_mib", "rss_mib": "rss_mib", "
 
 
 def _number(value) -> float | None:
+    if value is None:
+        return None
+    if type(value) is float:
+        return value if value - value == 0 else None  # inf - inf and nan - nan are nan
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
         and math.isfinite(value) else None
 
@@ -44,28 +52,60 @@ def _visits(health: dict) -> tuple[int, dict[str, int]]:
     return int(counters.get("sessions") or 0), items
 
 
-def sample(health: dict, previous: dict | None, at: float) -> dict:
-    """The row for `health` arriving at `at`, after `previous` (the kiosk's health before it, or None)."""
+class Baseline(NamedTuple):
+    """What the next sample needs of a kiosk's last health: a few numbers, not the report."""
+    session_seq: int | None
+    at: float | None
+    uptime_s: float | None
+    sessions: int
+    items: Mapping[str, int]
+
+
+NO_ITEMS = types.MappingProxyType({})  # one for every baseline without visits: a worker keeps one per kiosk
+
+
+def baseline(health: dict) -> Baseline:
+    sessions, items = _visits(health)
+    return Baseline(health.get("session_seq"), health.get("at"),
+                    _number((health.get("system") or {}).get("uptime_s")), sessions, items or NO_ITEMS)
+
+
+@functools.lru_cache(maxsize=4096)  # a fleet has a handful of device roles
+def _printer(role: str) -> bool:
+    return device_kind(role) == "printer"
+
+
+def sample(health: dict, previous: Baseline | None, at: float) -> tuple[dict, Baseline]:
+    """The row for `health` arriving at `at`, after `previous` (the kiosk's health before it, or None), and
+    the baseline for the next one. On ingest's hot path: one pass over the report."""
     system = health.get("system") or {}
     row = {k: _number(system.get(src)) for k, src in SYSTEM_KEYS.items()}
-    paper = {role: PAPER[paper_level(dev.get("reasons") or [])]
-             for role, dev in sorted((health.get("devices") or {}).items())
-             if device_kind(role) == "printer" or {"paper_low", "paper_out"} & set(dev.get("reasons") or [])}
-    sessions, items = _visits(health)
+    devices = health.get("devices") or {}
+    paper = {}
+    for role in sorted(devices):
+        reasons = devices[role].get("reasons") or ()
+        if _printer(role) or "paper_low" in reasons or "paper_out" in reasons:
+            paper[role] = PAPER[paper_level(reasons)]
+    total_sessions, total_items = _visits(health)
+    after = Baseline(health.get("session_seq"), health.get("at"), row["uptime_s"], total_sessions,
+                     total_items or NO_ITEMS)
+    sessions, items = total_sessions, total_items
     restarted = False
     if previous is None:
         sessions, items = 0, {}  # counts from before the back office knew this kiosk: no baseline, no delta
     else:
-        before_up = _number((previous.get("system") or {}).get("uptime_s"))
+        before_up = previous.uptime_s
         restarted = row["uptime_s"] is not None and before_up is not None and row["uptime_s"] < before_up
         if not restarted:
-            old_sessions, old_items = _visits(previous)
+            old_sessions, old_items = previous.sessions, previous.items
             sessions = max(0, sessions - old_sessions)
             items = {k: n - old_items.get(k, 0) for k, n in items.items() if n - old_items.get(k, 0) > 0}
-    return {**row, "at": at, "resolution": 0, "n": 1, "session_seq": int(health.get("session_seq") or 0),
-            "state": str(health.get("state") or "")[:20], "mode": str(health.get("mode") or "")[:24],
-            "restarts": int(restarted), "visits": sessions, "items": {k: v for k, v in items.items() if v},
-            "paper": paper}
+    row["at"], row["resolution"], row["n"] = at, 0, 1
+    row["session_seq"] = int(health.get("session_seq") or 0)
+    row["state"], row["mode"] = str(health.get("state") or "")[:20], str(health.get("mode") or "")[:24]
+    row["restarts"], row["visits"] = int(restarted), sessions
+    row["items"], row["paper"] = {k: v for k, v in items.items() if v} if items else {}, paper
+    return row, after
 
 
 def merge(rows: list[dict], bucket: float, resolution: int = HOUR) -> dict:

@@ -19,6 +19,7 @@ import time
 import paho.mqtt.client as mqtt
 import structlog
 
+from backoffice import mqtt_socket
 from backoffice.pipeline import BATCH, Pipeline, Stopped
 from backoffice.store import FleetStore
 from wire import topics
@@ -46,7 +47,8 @@ class Ingest(Pipeline):
         self._room = threading.Event()  # set while the inbox has room
         self._room.set()
         self._thread = threading.Thread(target=self._run, name="backoffice-store", daemon=True)
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "", clean_session=True)
+        self.client = mqtt_socket.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "",
+                                         clean_session=True)
         if username:
             self.client.username_pw_set(username, password)
         if ca_file:
@@ -115,25 +117,30 @@ class Ingest(Pipeline):
     # store thread -------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            item = self._inbox.get()
-            batch = []
+            batch = [self._inbox.get()]
             until = time.monotonic() + LINGER_S
-            while item is not None:
-                batch.append(item)
-                if len(batch) >= BATCH:
-                    break
+            while batch[-1] is not None and len(batch) < BATCH:
                 try:
-                    item = self._inbox.get(timeout=max(0.0, until - time.monotonic()))
+                    batch.append(self._inbox.get_nowait())
                 except queue.Empty:
-                    break
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        break
+                    # What arrives meanwhile is taken in one go after the linger: waiting on the inbox instead
+                    # would wake this thread (and take the GIL from paho's) once per report.
+                    time.sleep(left)
+            stopping = batch[-1] is None
+            if stopping:
+                batch.pop()
             if self._inbox.qsize() < INBOX // 2:
                 self._room.set()
             try:
-                self.process(batch)
+                if batch:
+                    self.process(batch)
             except Stopped:
                 return
             except Exception as exc:  # a bug must not end ingest: the batch is lost and said so, without payloads
                 self.counts["failed"] += len(batch)
                 log.error("ingest.batch_failed", error=type(exc).__name__, reports=len(batch))
-            if item is None:
+            if stopping:
                 return

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import time
 
 import structlog
@@ -22,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backoffice import history
-from backoffice.models import Event, HealthSample, Kiosk, KioskChange
+from backoffice.models import Event, Kiosk, KioskChange
 from backoffice.reports import Report
 from wire import messages
 
@@ -35,6 +36,9 @@ PG_TYPES = {"id": "text", "hall": "text", "region": "text", "session_seq": "int4
             "birth_at": "float8", "state": "text", "state_at": "float8", "health": "json", "health_at": "float8",
             "last_seen": "float8", "health_seq": "int8"}
 FLOAT_COLUMNS = frozenset(c for c, t in PG_TYPES.items() if t == "float8")
+SAMPLE_COLUMNS = ("kiosk_id", *history.COLUMNS)  # the two JSON columns last: items, paper
+assert SAMPLE_COLUMNS[-2:] == ("items", "paper")
+_sample_values = operator.itemgetter(*SAMPLE_COLUMNS)
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -45,10 +49,22 @@ class FleetStore:
         self._lock_rows = engine.dialect.name == "postgresql"
         self.clock = time.time  # the back office's clock: when a report arrived
         self.listeners: list = []  # called with a kiosk id after each committed change (from the store thread)
+        # kiosk id -> (health_at, health_seq, history.Baseline) of the last health this worker committed: what
+        # the next sample's deltas need, kept instead of reading back and parsing the stored health (a third
+        # of a batch's cost). Trusted only while the row still says that health is the latest (another
+        # worker may have written since); a few numbers per kiosk, so a province's fleet costs a few MiB.
+        self._baselines: dict[str, tuple] = {}
         self._new_kiosks = ("INSERT INTO kiosks (id, session_seq, state) SELECT unnest(%s::text[]), 0, 'unknown' "
                             "ON CONFLICT (id) DO NOTHING" if self._lock_rows else
                             "INSERT INTO kiosks (id, session_seq, state) VALUES (?, 0, 'unknown') "
                             "ON CONFLICT (id) DO NOTHING")
+        # The batch's kiosks, by id (PostgreSQL: locked, in id order); the ids as one parameter, not one each.
+        self._rows = ("SELECT id, session_seq, health_seq, state, health_at FROM kiosks WHERE id = ANY(%s) "
+                      "ORDER BY id FOR UPDATE" if self._lock_rows else
+                      "SELECT id, session_seq, health_seq, state, health_at FROM kiosks "
+                      "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id")
+        self._sample_sql = (f"INSERT INTO health_samples ({', '.join(SAMPLE_COLUMNS)}) "
+                            f"VALUES ({', '.join('?' * len(SAMPLE_COLUMNS))})")
 
     # ------------------------------------------------------------------ writing
     def write(self, reports: list[Report]) -> list[str]:
@@ -63,19 +79,21 @@ class FleetStore:
         with Session(self.engine) as s, s.begin():
             conn = s.connection()
             conn.exec_driver_sql(self._new_kiosks, (ids,) if self._lock_rows else [(i,) for i in ids])
-            query = (select(Kiosk.id, Kiosk.session_seq, Kiosk.health_seq, Kiosk.state).where(Kiosk.id.in_(ids))
-                     .order_by(Kiosk.id))
-            rows = conn.execute(query.with_for_update() if self._lock_rows else query)
-            kiosks = {i: _Pending(ss, hs, st) for i, ss, hs, st in rows}
+            rows = conn.exec_driver_sql(self._rows, (ids if self._lock_rows else _dumps(ids),)).fetchall()
+            kiosks = {i: _Pending(ss, hs, st) for i, ss, hs, st, _ in rows}
             if with_health:  # the previous health, for the sample's deltas (visits, restarts since then)
-                for i, health in conn.execute(select(Kiosk.id, Kiosk.health).where(Kiosk.id.in_(with_health))):
-                    kiosks[i].health = health
+                self._previous(conn, kiosks, with_health, rows)
             outcomes = [self._apply(s, kiosks[r.kiosk_id], r, now) for r in reports]
             self._update(conn, kiosks, now)
-            for table, rows in ((HealthSample, [_one_sample(i, k.samples, now) for i, k in kiosks.items() if k.samples]),
-                                (KioskChange, [row for k in kiosks.values() for row in k.timeline])):
-                if rows:
-                    conn.execute(insert(table), rows)
+            samples = [_one_sample(i, k.samples, now) for i, k in kiosks.items() if k.samples]
+            if samples:
+                self._insert_samples(conn, samples)
+            timeline = [row for k in kiosks.values() for row in k.timeline]
+            if timeline:
+                conn.execute(insert(KioskChange), timeline)
+        for kiosk_id, k in kiosks.items():  # committed: what this worker now knows of each kiosk's last health
+            if k.health_written:
+                self._baselines[kiosk_id] = (k.health_at, k.health_seq, k.previous)
         changed = sorted({r.kiosk_id for r, o in zip(reports, outcomes) if o == STORED})
         for kiosk_id in changed:
             for listener in self.listeners:
@@ -111,10 +129,13 @@ class FleetStore:
                 return STALE
             if seq is not None and k.health_seq is not None and seq <= k.health_seq:
                 return DUPLICATE if seq == k.health_seq else STALE
-            previous = k.health
-            if previous is None or (previous.get("session_seq"), previous.get("at")) != (body["session_seq"], body["at"]):
-                k.samples.append(history.sample(body, previous, now))
-            k.health = body
+            previous = k.previous
+            if previous is None or (previous.session_seq, previous.at) != (body["session_seq"], body["at"]):
+                row, k.previous = history.sample(body, previous, now)
+                k.samples.append(row)
+            else:
+                k.previous = history.baseline(body)
+            k.health_written, k.health_at, k.health_text = True, body["at"], r.text
             k.set(health=body, health_at=body["at"], **({"health_seq": seq} if seq is not None else {}))
             return STORED
         if issubclass(cls, messages.Event):
@@ -131,20 +152,62 @@ class FleetStore:
             payload=body, received_at=now, seq=body.get("seq")).on_conflict_do_nothing().returning(Event.id))
         return done.first() is not None
 
+    def _previous(self, conn, kiosks: dict[str, _Pending], with_health: set[str], rows) -> None:
+        """Each kiosk's baseline for the deltas: this worker's own when the row's health is still the one it
+        wrote, else read from the stored health."""
+        missing = []
+        for i, _, health_seq, _, health_at in rows:
+            if i in with_health:
+                mine = self._baselines.get(i)
+                if mine is not None and health_at is not None and (mine[0], mine[1]) == (health_at, health_seq):
+                    kiosks[i].previous = mine[2]
+                else:
+                    missing.append(i)
+        if missing:
+            for i, health in conn.execute(select(Kiosk.id, Kiosk.health).where(Kiosk.id.in_(missing))):
+                kiosks[i].previous = history.baseline(health) if health else None
+
+    def _insert_samples(self, conn, samples: list[dict]) -> None:
+        """Straight to the driver, as _update: SQLite an executemany, PostgreSQL one INSERT of the batch as a
+        JSON array (json_populate_recordset maps its keys to the table's columns)."""
+        if self._lock_rows:
+            names = ", ".join(SAMPLE_COLUMNS)
+            conn.exec_driver_sql(f"INSERT INTO health_samples ({names}) SELECT {names} "
+                                 "FROM json_populate_recordset(NULL::health_samples, %s::json)", (_dumps(samples),))
+        else:
+            rows = []
+            for row in samples:
+                *values, items, paper = _sample_values(row)
+                rows.append((*values, _small_json(items), _small_json(paper)))
+            conn.exec_driver_sql(self._sample_sql, rows)
+
     def _update(self, conn, kiosks: dict[str, _Pending], now: float) -> None:
         """One statement per set of changed columns (most batches: health only, so one), straight to the
         driver: SQLAlchemy's per-row parameter handling cost more than the database's work here. SQLite
         takes an executemany (its loop is in C); PostgreSQL one UPDATE ... FROM the batch as one JSON
         array, encoded once here and taken apart by the server: a round trip and a plan for the batch
-        instead of one per kiosk, and no per-value escaping in the worker."""
+        instead of one per kiosk, and no per-value escaping in the worker. A health read whole goes as the
+        kiosk sent it (Report.text): encoding it again was a tenth of a worker's time."""
         groups: dict[tuple[str, ...], list] = {}
         for kiosk_id, k in kiosks.items():
-            columns = tuple(sorted(k.changes))
+            changes = k.changes
+            columns = tuple(sorted(changes))
+            text = k.health_text if "health" in changes else None  # the health's payload as sent, if whole
             if self._lock_rows:
-                groups.setdefault(columns, []).append({"id": kiosk_id, "last_seen": now, **k.changes})
+                row = {"id": kiosk_id, "last_seen": now, **changes}
+                if text is None:
+                    groups.setdefault(columns, []).append(_dumps(row))
+                else:
+                    del row["health"]
+                    groups.setdefault(columns, []).append(f'{_dumps(row)[:-1]},"health":{text}}}')
             else:
-                values = [_dumps(v) if c in JSON_COLUMNS else float(v) if c in FLOAT_COLUMNS else v
-                          for c, v in sorted(k.changes.items())]  # JSON allows 1000 for 1000.0
+                values = []
+                for c, v in sorted(changes.items()):
+                    if c in JSON_COLUMNS:
+                        v = text if c == "health" and text is not None else _dumps(v)
+                    elif c in FLOAT_COLUMNS:
+                        v = float(v)  # JSON allows 1000 for 1000.0
+                    values.append(v)
                 groups.setdefault(columns, []).append((*values, now, kiosk_id))
         for columns, rows in groups.items():
             names = (*columns, "last_seen")
@@ -152,7 +215,7 @@ class FleetStore:
                 sets = ", ".join(f"{c} = v->'{c}'" if c in JSON_COLUMNS else f"{c} = (v->>'{c}')::{PG_TYPES[c]}"
                                  for c in names)
                 conn.exec_driver_sql(f"UPDATE kiosks AS k SET {sets} FROM json_array_elements(%s::json) AS v "
-                                     "WHERE k.id = v->>'id'", (_dumps(rows),))
+                                     "WHERE k.id = v->>'id'", (f"[{','.join(rows)}]",))
             else:
                 sets = ", ".join(f"{c} = ?" for c in names)
                 conn.exec_driver_sql(f"UPDATE kiosks SET {sets} WHERE id = ?", rows)
@@ -193,6 +256,23 @@ class FleetStore:
                     for e in rows]
 
 
+_SMALL: dict[tuple, str] = {}
+
+
+def _small_json(counts: dict) -> str:
+    """A sample's items or paper as JSON: a few keys that repeat from report to report (paper levels by
+    printer, mostly none), so each shape is encoded once; bounded, as the fleet's shapes are few."""
+    if not counts:
+        return "{}"
+    key = tuple(counts.items())
+    text = _SMALL.get(key)
+    if text is None:
+        text = _dumps(counts)
+        if len(_SMALL) < 4096:
+            _SMALL[key] = text
+    return text
+
+
 def _one_sample(kiosk_id: str, samples: list[dict], now: float) -> dict:
     """A kiosk's health reports in one batch arrived at one moment: one row for them (a sample's key is the
     kiosk, resolution and arrival time), counts summed, the figures and paper as the last report left them."""
@@ -203,11 +283,13 @@ def _one_sample(kiosk_id: str, samples: list[dict], now: float) -> dict:
 
 class _Pending:
     """A kiosk's row as a batch goes through it: what the checks read, and the columns to write."""
-    __slots__ = ("session_seq", "health_seq", "state", "health", "changes", "samples", "timeline")
+    __slots__ = ("session_seq", "health_seq", "state", "previous", "health_written", "health_at", "health_text",
+                 "changes", "samples", "timeline")
 
     def __init__(self, session_seq: int, health_seq: int | None, state: str | None = None):
         self.session_seq, self.health_seq, self.state = session_seq, health_seq, state
-        self.health: dict | None = None
+        self.previous: history.Baseline | None = None  # the last health, as far as the next sample needs it
+        self.health_written, self.health_at, self.health_text = False, None, None
         self.changes: dict = {}
         self.samples: list[dict] = []  # health_samples rows
         self.timeline: list[dict] = []  # kiosk_changes rows

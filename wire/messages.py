@@ -12,7 +12,7 @@ from typing import ClassVar
 from wire import codec, topics
 from wire.commands import REASONS
 from wire.errors import WireError
-from wire.schema import Message, check, known
+from wire.schema import Message, as_is, check, known
 
 # `starting` until the first fact; `disconnected` after a clean stop; `lost` is the broker's Last Will.
 STATES = ("starting", "in_service", "degraded", "maintenance", "out_of_service", "disconnected", "lost")
@@ -287,6 +287,13 @@ def read(topic: topics.Topic, raw: bytes | str) -> tuple[type[Message], dict]:
     """What decode checks, without building it: the message's class and its body, cut to the fields that
     class declares. The back office stores bodies as they are, and building dataclasses only to turn them
     back into dicts would cost most of a worker's time at fleet scale."""
+    cls, body, _ = read_whole(topic, raw)
+    return cls, body
+
+
+def read_whole(topic: topics.Topic, raw: bytes | str) -> tuple[type[Message], dict, bool]:
+    """As read, and whether the body is all of the payload (nothing cut): then the payload is that body's
+    JSON as sent, which a store can keep as it is instead of encoding the body again."""
     if topic is topics.CMD:
         raise WireError("topic", "commands are read and verified with wire.signing")
     body = codec.load_object(raw)
@@ -296,5 +303,12 @@ def read(topic: topics.Topic, raw: bytes | str) -> tuple[type[Message], dict]:
         cls = _reply_class(body)
     else:
         (cls,) = ON_TOPIC[topic]
+    keep = _KEEP.get(cls) or _KEEP.setdefault(cls, ("v", *cls.CONST))
+    if as_is(cls, body, keep):
+        return cls, body, True
     check(cls, body)
-    return cls, known(cls, body, ("v", *cls.CONST))
+    kept = known(cls, body, keep)
+    return cls, kept, kept is body
+
+
+_KEEP: dict[type, tuple[str, ...]] = {}

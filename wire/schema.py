@@ -206,3 +206,92 @@ def _checker(kind):
 def _name(kind) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object",
             list: "a list", type(None): "null"}.get(kind, kind.__name__)
+
+
+# ------------------------------------------------------------------ the fast path
+def as_is(cls, body: dict, keep: tuple[str, ...] = ()) -> bool:
+    """True when `body` is a valid `cls` message (version, fixed fields, every field) holding nothing but the
+    fields `cls` declares and `keep`, nested parts too: the usual case, for which `check` would pass and
+    `known` return the body itself. Decided by one function generated per class (ingest reads a fleet's
+    reports through here: the general checks above cost most of a worker's time). False says nothing more:
+    the caller runs `check` and `known`, which say what is wrong or cut what is not declared."""
+    return _generated(cls, keep)(body)
+
+
+_MISSING = object()
+
+
+@functools.cache
+def _generated(cls, keep: tuple[str, ...] = (), top: bool = True):
+    env: dict[str, Any] = {"_MISSING": _MISSING, "_safe": _safe}
+    names = frozenset(keep) | {f.name for f in dataclasses.fields(cls)}
+    env["_names"] = names
+    lines = ["def as_is(body):", "    if not body.keys() <= _names: return False"]
+    if top:
+        version = getattr(cls, "VERSION", None)
+        lines.append("    v = body.get('v', _MISSING)")
+        lines.append(f"    if type(v) is not int or v != {version!r}: return False")
+        for i, (name, value) in enumerate(getattr(cls, "CONST", {}).items()):
+            env[f"_const{i}"] = value
+            lines.append(f"    if body.get({name!r}, _MISSING) != _const{i}: return False")
+    for i, (name, optional, _, allowed) in enumerate(_plan(cls)):
+        lines.append(f"    v = body.get({name!r}, _MISSING)")
+        if optional:
+            lines.append("    if v is not _MISSING:")
+        else:
+            lines.append("    if v is _MISSING: return False")
+            lines.append("    if True:")
+        _emit(_hints(cls)[name], "v", env, lines, " " * 8)
+        if allowed is not None:
+            env[f"_choices{i}"] = allowed
+            lines.append(f"        if v not in _choices{i}: return False")
+    lines.append("    return True")
+    exec("\n".join(lines), env)  # noqa: S102  (source built above from the class's own annotations)
+    return env["as_is"]
+
+
+def _emit(kind, value: str, env: dict, lines: list[str], indent: str) -> None:
+    """Statements that return False unless `value` (a variable's name) is of `kind`, parts holding nothing
+    undeclared. Stricter than _checker (exact types, as JSON gives them): a False only sends the body to the
+    general checks, which decide."""
+    simple = _simple(kind, value)
+    if simple is not None:
+        lines.append(f"{indent}if not ({simple}): return False")
+        return
+    base, args = typing.get_origin(kind) or kind, typing.get_args(kind)
+    if dataclasses.is_dataclass(kind):
+        name = f"_part{len(env)}"
+        env[name] = _generated(kind, (), False)
+        lines.append(f"{indent}if type({value}) is not dict or not {name}({value}): return False")
+    elif base in (list, dict) and not isinstance(kind, types.UnionType):
+        item = f"x{len(env)}"
+        env[item] = None  # reserves the name
+        lines.append(f"{indent}if type({value}) is not {base.__name__}: return False")
+        lines.append(f"{indent}for {item} in {value}{'.values()' if base is dict else ''}:")
+        _emit(args[-1], item, env, lines, indent + "    ")
+    else:  # anything else: the general checker, as a yes or no
+        name = f"_checker{len(env)}"
+        env[name] = _checker(kind)
+        lines.append(f"{indent}if not _safe({name}, {value}): return False")
+
+
+def _simple(kind, value: str) -> str | None:
+    """An expression for a kind that needs no loop: a scalar, a bare list or dict, a union of those."""
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        each = [_simple(o, value) for o in typing.get_args(kind)]
+        return None if None in each else "(" + " or ".join(each) + ")"
+    if kind is type(None):
+        return f"{value} is None"
+    if kind is float:
+        return f"(type({value}) is float or type({value}) is int)"
+    if kind in (int, str, bool, list, dict):
+        return f"type({value}) is {kind.__name__}"
+    return None
+
+
+def _safe(checker, value) -> bool:
+    try:
+        checker("", value)
+    except WireError:
+        return False
+    return True

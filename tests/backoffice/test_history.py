@@ -53,6 +53,20 @@ def test_a_redelivered_report_is_not_a_second_sample(store, db_engine):
     assert len(history.samples(db_engine, "K-1", 0, T0 + 999)) == 1
 
 
+def test_visits_count_from_the_latest_health_whichever_worker_stored_it(store, db_engine):
+    """A worker remembers the last health it stored for the next sample's deltas; when another worker has
+    stored a newer one meanwhile, the deltas are taken from that one, as the database has it."""
+    other = FleetStore(db_engine)
+    other.clock = lambda: store.now
+    report(store, T0, uptime=100, sessions=2)
+    report(store, T0 + 60, uptime=160, sessions=4)
+    store.now = T0 + 120
+    assert other.health("K-1", health(T0 + 120, uptime=220, sessions=10))
+    report(store, T0 + 180, uptime=280, sessions=12)
+    rows = history.samples(db_engine, "K-1", 0, T0 + 999)
+    assert [r["visits"] for r in rows] == [0, 2, 6, 2]
+
+
 def test_samples_older_than_full_days_become_one_row_per_hour(store, db_engine):
     for i in range(6):  # two hours, three reports each; paper low in one, latency in some
         at = HOUR0 + (i // 3) * 3600 + (i % 3) * 600

@@ -1,5 +1,6 @@
 """The store on both engines (SQLite and PostgreSQL 15, see conftest's db_url): each report kept once, the
 newest health never replaced by an older one, a batch written whole, a row the database refuses skipped."""
+import json
 import logging
 
 from backoffice.pipeline import Pipeline
@@ -69,3 +70,22 @@ def test_a_report_the_database_refuses_is_skipped_alone_and_logged_without_its_v
         assert "K-2" in kiosks
     assert pipeline.database.up
     assert "110101199003077777" not in caplog.text
+
+
+def test_a_health_is_kept_as_the_kiosk_sent_it_and_a_field_the_back_office_does_not_know_never(db_engine):
+    """A health read whole is stored from its payload as sent; one with fields the back office does not know
+    is stored cut to what it knows, whichever way it came, nested parts too."""
+    pipeline = Pipeline(FleetStore(db_engine))
+    whole = health(2).as_dict()
+    whole["system"]["note"] = "自助终端 \u00e9"  # free-form figures are the kiosk's: kept as sent
+    extra = health(4).as_dict()
+    extra["firmware_secret"] = "x1"
+    extra["devices"]["receipt"]["serial"] = "x2"
+    pipeline.process([(topics.topic("K-1", topics.HEALTH), json.dumps(whole, ensure_ascii=False).encode()),
+                      (topics.topic("K-2", topics.HEALTH), json.dumps(whole, indent=2).encode()),
+                      (topics.topic("K-3", topics.HEALTH), json.dumps(extra).encode())])
+    assert pipeline.counts == {"stored": 3}
+    kept = {k["id"]: k["health"] for k in pipeline.store.kiosks()}
+    assert kept["K-1"] == kept["K-2"] == whole
+    assert "firmware_secret" not in kept["K-3"] and "serial" not in kept["K-3"]["devices"]["receipt"]
+    assert kept["K-3"]["seq"] == 4 and kept["K-3"]["devices"]["receipt"]["state"] == "ok"
