@@ -7,13 +7,18 @@ under 1 s from process start, a tap's next screen drawn in under 50 ms
 
     .venv/bin/python bench/bench_ui.py      (starts Xvfb itself when there is no DISPLAY)
     .venv/bin/python bench/bench_ui.py --video   (also: taps on a step while its guide video plays)
+    .venv/bin/python bench/bench_ui.py --call    (also: the same taps with a video-help call connected)
 
 Every kiosk tap cycle opens an item whose first step plays its guide video,
 so the default run already loads and decodes a video on every third tap;
 ``--video`` adds taps that redraw the screen around a video that keeps playing.
+``--call`` adds the kiosk's taps with a video-help call up over the screen: the real WebRTC driver calling a
+help desk in another process (bench_call.py desk) whose staff member sends 640x480 15 fps video, drawn in the
+call panel; goal: the median within 10 ms of the same run's taps without a call.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -36,6 +41,21 @@ def child(*args) -> dict:
     if line is None:
         raise SystemExit(f"probe failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
     return json.loads(line[6:])
+
+
+@contextlib.contextmanager
+def help_desk():
+    """The help desk and its staff member in their own process, so only the kiosk's side shares the probe's."""
+    desk = subprocess.Popen([sys.executable, str(HERE / "bench_call.py"), "desk"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = desk.stdout.readline()
+        if not line.startswith("DESK "):
+            raise SystemExit(f"the help desk did not start: {line}")
+        yield line[5:].strip()
+    finally:
+        desk.stdin.close()
+        desk.wait(30)
 
 
 def main() -> None:
@@ -61,6 +81,16 @@ def main() -> None:
           f"goal < 50 ms: {'met' if tap < 50 else 'MISSED'}")
     rss = med(k["rss_mib"] for k in kiosk)
     print(f"{'kiosk: resident memory after the taps':<56} {rss:7.1f} MiB goal < 250 MiB: {'met' if rss < 250 else 'MISSED'}")
+    if "--call" in sys.argv:
+        with help_desk() as desk:
+            calls = [child("call", str(TAPS), desk) for _ in range(RUNS)]
+        during = [t for k in calls for t in k["taps"]]
+        up = sum(k["call_phase"] == "connected" and k["drawn_during_taps"] > 0 for k in calls)
+        med_call = med(during) * 1000
+        p95 = sorted(during)[int(len(during) * 0.95) - 1] * 1000
+        print(f"{'kiosk: the same taps during a video-help call':<56} {med_call:7.1f} ms  p95 {p95:.1f} ms  "
+              f"n={len(during)}  goal within 10 ms of {tap:.1f}: {'met' if med_call - tap <= 10 else 'MISSED'}  "
+              f"(call up and staff's video drawn in {up}/{RUNS} runs)")
     if "--video" in sys.argv:
         still = [t for _ in range(RUNS) for t in child("still", str(TAPS))["taps"]]
         print(f"{'baseline: the same taps, the media area off':<56} {med(still) * 1000:7.1f} ms  "
