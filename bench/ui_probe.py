@@ -58,11 +58,39 @@ def bare() -> None:
 # kiosk does its housekeeping 0.1 s after a screen appears (kiosk.ui.collector). Tapping at once,
 # faster than anyone can, timed that housekeeping as part of the next tap.
 REACTION_S = 0.2
+# call: the kiosk's taps with a video-help call connected (the real driver, staff's video drawn) over the screen.
 CYCLES = {"kiosk": ("tile:queue-ticket", "nav:cancel", "action:done"), "video": ("toggle:locale",),
-          "still": ("toggle:locale",)}
+          "still": ("toggle:locale",), "call": ("tile:queue-ticket", "nav:cancel", "action:done")}
 
 
-async def kiosk(taps: int, mode: str = "kiosk") -> None:
+async def loop_lag(out: list) -> None:
+    """How late the UI loop wakes a 20 ms sleeper: what also delays the call's packets and heartbeats."""
+    while True:
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.02)
+        out.append(time.perf_counter() - t0 - 0.02)
+
+
+async def real_panel(devices, desk: dict) -> None:
+    """The simulated help panel swapped for the real driver, calling the desk of `bench_call.py desk`."""
+    from bench.callrig import kiosk_panel
+
+    await devices["help_panel"].close()
+    devices["help_panel"] = kiosk_panel(desk["url"], desk["credential"])
+    await devices["help_panel"].open()
+
+
+async def call_connected(win, panel, ui) -> None:
+    """The citizen taps 视频求助 on the home screen; back once staff's picture has been drawn a second long."""
+    assert win.tap("home:help")
+    deadline = time.monotonic() + 60
+    while ui.call_panel is None or ui.call_panel.remote.frames_drawn < 15:  # a second of staff's video drawn
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no call: {panel.call_state}")
+        await win.frame()
+
+
+async def kiosk(taps: int, mode: str = "kiosk", desk: dict | None = None) -> None:
     from kiosk.controller import KioskController
     from kiosk.engine.clock import LoopClock
     from kiosk.flow.registry import FlowRegistry
@@ -83,25 +111,54 @@ async def kiosk(taps: int, mode: str = "kiosk") -> None:
     reg = FlowRegistry(ROOT / "flows")
     reg.reload()
     devices = await open_devices()
+    if mode == "call":
+        await real_panel(devices, desk)
     c = KioskController(reg, devices, None, LoopClock(), kiosk={"id": "BENCH"})
-    LiveUi(c, win)
+    ui = LiveUi(c, win)
     await win.frame()
     home_s = time.time() - STARTED
     home_rss = rss_mib()
     samples = []
+    if mode == "call":
+        await call_connected(win, devices["help_panel"], ui)
+        drawn = ui.call_panel.remote.frames_drawn
+        phases = []
+        devices["help_panel"].on_call(lambda state: phases.append(state.phase))  # a drop shows as "reconnecting"
     if mode in ("video", "still"):
         assert win.tap("tile:queue-ticket")
         await win.frame()
         await asyncio.sleep(REACTION_S)
+    lags, skipped = [], 0
+    watch = asyncio.ensure_future(loop_lag(lags))
     for _ in range(taps):
         for kid in CYCLES[mode]:
+            for _ in range(100):  # a call's state change may rebuild the screen: the finger lands once it is laid out
+                if kid in win.kids():
+                    break
+                await win.frame()
+            else:
+                if mode == "call":  # a stalled loop let the ending screen time out (home again): not this tap's fault
+                    skipped += 1
+                    continue
             t0 = time.perf_counter()
             assert win.tap(kid), kid
             await win.frame(pending_callbacks=False)  # the UI redraws synchronously on the tap
             samples.append(time.perf_counter() - t0)
             await asyncio.sleep(REACTION_S)
+    watch.cancel()
     video = next((w for w in walk(win.app.root) if getattr(w, "kid", "") == "media:video"), None)
-    print("RESULT" + json.dumps({"home_drawn_s": home_s, "taps": samples, "rss_mib": rss_mib(), "home_rss_mib": home_rss,
+    call = {}
+    if mode == "call":
+        panel = devices["help_panel"]
+        call = {"call_phase": panel.call_state.phase, "skipped": skipped, "dropped": "reconnecting" in phases,
+                "drawn_during_taps": ui.call_panel.remote.frames_drawn - drawn if ui.call_panel else 0}
+        if win.tap("call:end"):  # hung up as the citizen does, so the desk's side ends too
+            while panel.call_state.phase != "ended":
+                await win.frame()
+        await panel.close()
+    print("RESULT" + json.dumps({"home_drawn_s": home_s, "taps": samples, "rss_mib": rss_mib(),
+                                 "home_rss_mib": home_rss, **call,
+                                 "loop_lag_max_s": max(lags, default=0.0),
                                  "video_playing": bool(video is not None and video.loaded and video.state == "play"),
                                  "video_position": video.position if video is not None else 0.0}))
     await win.stop()
@@ -110,5 +167,12 @@ async def kiosk(taps: int, mode: str = "kiosk") -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "bare":
         bare()
+    elif sys.argv[1] == "call":
+        from devices.testing.agent_peer import loopback_ice
+
+        with loopback_ice():
+            asyncio.run(kiosk(int(sys.argv[2]), "call", json.loads(sys.argv[3])))
+        sys.stdout.flush()
+        os._exit(0)  # a codec thread of aiortc's left waiting on its queue would keep the process from ending
     else:
         asyncio.run(kiosk(int(sys.argv[2]), sys.argv[1]))

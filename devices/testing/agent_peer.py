@@ -25,8 +25,9 @@ AUDIO = "sine=frequency=440:sample_rate=48000"
 
 
 class AgentPeer:
-    def __init__(self, video: str = VIDEO, audio: str = AUDIO):
-        self.player_video = MediaPlayer(video, format="lavfi")
+    def __init__(self, video=VIDEO, audio: str = AUDIO):
+        """`video`: a lavfi spec, or an opened source with `.video` and `.audio` (bench/: a stamped camera)."""
+        self.player_video = MediaPlayer(video, format="lavfi") if isinstance(video, str) else video
         self.player_audio = MediaPlayer(audio, format="lavfi")
         self.pc: RTCPeerConnection | None = None
         self.drains = Drains()

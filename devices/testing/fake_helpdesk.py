@@ -21,8 +21,9 @@ from wire import signaling as sig
 
 
 class FakeHelpDesk:
-    def __init__(self, kiosk_id: str = "K-0001", credential: str = "kc_test_credential"):
+    def __init__(self, kiosk_id: str = "K-0001", credential: str = "kc_test_credential", agent=AgentPeer):
         self.kiosk_id, self.credential = kiosk_id, credential
+        self.make_agent = agent  # the staff member's peer for each offer (bench/ gives one with a stamped camera)
         self.answer = "resumed"  # or "talk": staff answer and stay until the kiosk hangs up
         self.refuse_resume = False  # the desk lost the call: a resume is answered with an error
         self.received: list[tuple[str, dict]] = []  # (kind, body) of every frame the kiosk sent
@@ -94,7 +95,7 @@ class FakeHelpDesk:
                 call_id = signal.call_id
                 await send(sig.CallAssigned("王芳", [], "rt-" + call_id))
             elif isinstance(body, sig.SdpOffer):
-                agent = AgentPeer()
+                agent = self.make_agent()
                 self.agents.append(agent)
                 await send(sig.SdpAnswer(await agent.answer(body.sdp)))
                 if self.answer == "resumed" and script is not None and script.done():

@@ -25,6 +25,7 @@ from kiosk.ui.texts import ui
 from kiosk.ui.widgets import Panel, TapButton, Text
 
 DRAW_HZ = 30  # twice the camera's 15 fps: a new frame waits at most half a frame to be drawn
+PREVIEW_ALONE_S = 0.5  # staff's picture this long unchanged: the preview is drawn on its own ticks
 
 
 class VideoView(Widget):
@@ -45,12 +46,13 @@ class VideoView(Widget):
             self._rect = Rectangle(pos=self.pos, size=(0, 0))
         self.bind(pos=self._place, size=self._place)
 
-    def draw(self) -> None:
+    def draw(self) -> bool:
+        """True when a new picture was blitted (and the window asked to redraw)."""
         if not self.source:
-            return
+            return False
         pic = self.source[-1]
         if pic.seq == self._seq and self._texture is not None:
-            return
+            return False
         if self._texture is None or self._texture.size != (pic.width, pic.height):
             self._texture = Texture.create(size=(pic.width, pic.height), colorfmt="rgb")
             self._texture.flip_vertical()  # rows arrive top first; GL counts from the bottom
@@ -60,6 +62,7 @@ class VideoView(Widget):
         self.frames_drawn += 1
         self._place()
         self.canvas.ask_update()
+        return True
 
     def _place(self, *_):
         self._back.pos, self._back.size = self.pos, self.size
@@ -85,11 +88,19 @@ class CallPanel(Panel):
         self.side = BoxLayout(orientation="vertical", spacing=theme.gap, size_hint_x=0.45)
         self.add_widget(self.side)
         self._key = None
+        self._remote_at = 0.0
         self._ticker = Clock.schedule_interval(lambda _dt: self.draw(), 1 / DRAW_HZ)
 
     def draw(self) -> None:
-        self.remote.draw()
-        self.local.draw()
+        """The citizen's preview rides on the redraws staff's picture causes: every redraw of the window is a
+        full-screen flip (76 ms each in software GL on a loaded machine, bench_ui.py --call), and the two
+        cameras' unaligned frames would double them. Only when staff's picture stalls is the preview drawn alone."""
+        now = Clock.get_boottime()
+        if self.remote.draw():
+            self._remote_at = now
+            self.local.draw()
+        elif now - self._remote_at > PREVIEW_ALONE_S:
+            self.local.draw()
 
     def update(self, call: CallState, locale: str, callback=None, elderly: bool = False) -> None:
         """Words and buttons for the call's state; rebuilt only when what they say changes."""
