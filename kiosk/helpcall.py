@@ -118,12 +118,12 @@ class HelpCall:
         return True
 
     def start(self, view: StepView | None, locale: str) -> bool:
-        if self.active:
+        if self.busy:
             return False
         context = context_of(view)
         log.info("helpcall.start", item=context["item"], step=context["step"])
         self._asked = True
-        self._task = asyncio.ensure_future(self._run(context, locale))
+        self._task = asyncio.ensure_future(self._run(context, locale, self._task))
         return True
 
     def _callback_step(self, kind: str, value) -> bool:
@@ -187,7 +187,11 @@ class HelpCall:
         if self.active:
             asyncio.ensure_future(self.panel.send_context(context_of(view)))
 
-    async def _run(self, context: dict, locale: str) -> None:
+    async def _run(self, context: dict, locale: str, previous: asyncio.Task | None) -> None:
+        if previous is not None and not previous.done():
+            # the panel says "ended" before its teardown is over; a call placed in that gap (a citizen tapping
+            # 视频求助 again while "ended" is still shown) would be torn down with the last one and end at once
+            await asyncio.wait([previous])
         await self.panel.send_context(context)
         try:
             outcome = await self.panel.call_staff({"flow": context["item"], "step": context["step"], "locale": locale})
@@ -196,7 +200,7 @@ class HelpCall:
             log.warning("helpcall.failed", error=type(exc).__name__)
             self._changed(CallState(phase="ended", reason="unavailable"))
         finally:
-            if self._asked:  # over without a single state from the panel
+            if self._asked and self._task is asyncio.current_task():  # over without a single state from the panel
                 self._asked = False
                 self.on_change(self.state)
 

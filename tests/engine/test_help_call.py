@@ -1,12 +1,14 @@
 """视频求助 beside the visit: from home and from any step, the call's state on the kiosk's state for the screen,
 the visit kept where it was, no idle reset while staff talk, mute and end, and what staff are told is masked."""
+import asyncio
 import json
 
 from devices.help_panel.webrtc import WebRtcHelpPanel
 from devices.records import CallState
 from devices.testing import agent_peer
 from kiosk.fleet.health import Counters, snapshot
-from kiosk.helpcall import ENDED_SHOWN_S
+from kiosk.engine.clock import LoopClock
+from kiosk.helpcall import ENDED_SHOWN_S, HelpCall
 from kiosk.scenario.twins import make_card
 from tests.kiosk_kit import settle, shipped_kiosk
 from wire.messages import Health
@@ -112,3 +114,55 @@ async def test_a_missing_camera_is_in_the_kiosks_health_and_help_stays_offered(t
     assert health.as_dict()["devices"]["help_panel"]["state"] == "warning"  # audio-only calls still go out
     assert Health.decode(health.encode()) == health
     await panel.close()
+
+
+class TearingDownPanel:
+    """Like the WebRTC driver: says "ended" as soon as the call is over, and returns from call_staff only once
+    its peer connection is closed (`teardown`), so there is a gap in which a citizen can tap again."""
+
+    def __init__(self):
+        self.listeners, self.overlapped, self.running = [], [], 0
+        self.teardown = asyncio.Event()
+        self.over: asyncio.Future | None = None
+
+    def on_call(self, fn) -> None:
+        self.listeners.append(fn)
+
+    def _set(self, **kw) -> None:
+        for fn in self.listeners:
+            fn(CallState(**kw))
+
+    async def send_context(self, context: dict) -> None:
+        pass
+
+    async def call_staff(self, context: dict) -> str:
+        self.overlapped.append(self.running)  # how many earlier calls were still tearing down
+        self.running += 1
+        try:
+            self.over = asyncio.get_running_loop().create_future()
+            self._set(phase="waiting", position=1, estimated_wait_s=30.0)
+            outcome = await self.over
+            self._set(phase="ended", reason="cancelled")
+            await self.teardown.wait()
+            return outcome
+        finally:
+            self.running -= 1
+
+    async def end_call(self) -> None:
+        self.over.set_result("ended")
+
+
+async def test_tapping_help_again_while_the_last_call_tears_down_places_the_new_call_after_it():
+    panel = TearingDownPanel()
+    call = HelpCall(panel, LoopClock(), lambda state: None)
+    assert call.start(None, "zh-CN")
+    await settle()
+    assert call.act("call_end", None, "zh-CN")
+    await settle()
+    assert call.state.phase == "ended" and panel.running == 1  # "ended" shown, the peer still closing
+    assert call.start(None, "zh-CN")  # the citizen taps 视频求助 again
+    await settle()
+    assert call.busy and panel.overlapped == [0]  # asked for, and not placed inside the old call's teardown
+    panel.teardown.set()
+    await settle()
+    assert panel.overlapped == [0, 0] and call.state.phase == "waiting"
