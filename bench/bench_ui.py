@@ -23,8 +23,10 @@ import json
 import os
 import shutil
 import statistics
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +36,12 @@ TAPS = 20
 
 
 def child(*args) -> dict:
-    env = {**os.environ, "BENCH_T0": repr(time.time())}
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as var:
+        return _child(var, *args)
+
+
+def _child(var: str, *args) -> dict:
+    env = {**os.environ, "BENCH_T0": repr(time.time()), "BENCH_VAR": var}
     r = subprocess.run([sys.executable, str(HERE / "ui_probe.py"), *args], env=env, capture_output=True, text=True,
                        timeout=300)
     line = next((x for x in r.stdout.splitlines() if x.startswith("RESULT")), None)
@@ -49,6 +56,44 @@ def main() -> None:
         if xvfb is None:
             raise SystemExit("needs a display or xvfb-run")
         os.execv(xvfb, [xvfb, "-a", "-s", "-screen 0 1920x1920x24", sys.executable, *sys.argv])
+    with tempfile.TemporaryDirectory(prefix="bench-ui-fleet-") as fleet:
+        broker = start_broker(Path(fleet))
+        try:
+            measure()
+        finally:
+            broker.terminate()
+            broker.wait(timeout=10)
+
+
+def start_broker(folder: Path) -> subprocess.Popen:
+    """A real MQTT broker on 127.0.0.1 and the back office's command key: the kiosk reports as in a hall."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = folder / "command-key.pem"
+    key.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = folder / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    broker = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:  # listening before the first kiosk starts
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or broker.poll() is not None:
+                raise SystemExit("mosquitto did not start")
+            time.sleep(0.05)
+    os.environ.update(BENCH_MQTT_PORT=str(port), BENCH_COMMAND_KEY=str(key))
+    return broker
+
+
+def measure() -> None:
     bare = [child("bare") for _ in range(RUNS)]
     kiosk = [child("kiosk", str(TAPS)) for _ in range(RUNS)]
     taps = [t for k in kiosk for t in k["taps"]]

@@ -58,19 +58,37 @@ def bare() -> None:
 # kiosk does its housekeeping 0.1 s after a screen appears (kiosk.ui.collector). Tapping at once,
 # faster than anyone can, timed that housekeeping as part of the next tap.
 REACTION_S = 0.2
-CYCLES = {"kiosk": ("tile:queue-ticket", "nav:cancel", "action:done"), "video": ("toggle:locale",),
+CYCLES = {"kiosk": ("tile:queue-ticket", "nav:cancel", "option:5", "action:done"), "video": ("toggle:locale",),
           "still": ("toggle:locale",)}
 
 
+ROLES = ("id_reader", "code_scanner", "receipt_printer", "document_printer", "ticket_dispenser", "help_panel")
+
+
+def configuration(var: Path):
+    """A kiosk.toml as a hall's would be: every device role (simulated), the services, fleet reporting to the
+    broker bench_ui.py started (with the back office's command key), the journal in ``var``."""
+    import yaml
+
+    from kiosk import config
+
+    services = yaml.safe_load((ROOT / "flows" / "services.yaml").read_text(encoding="utf-8"))["services"]
+    return config.parse({
+        "kiosk": {"id": "BENCH-01", "name": "基准测试机", "hall": "示例政务服务中心"},
+        "flows": {"path": str(ROOT / "flows")}, "var_dir": str(var),
+        "devices": {role: {"driver": "sim", **({"hall_name": "示例政务服务中心"} if role == "ticket_dispenser" else {})}
+                    for role in ROLES},
+        # no item the taps open calls a service; a closed port, so a stray call would fail visibly, not hang
+        "services": {name: {"base_url": "http://127.0.0.1:9", "timeout_s": 5} for name in services},
+        "telemetry": {"host": "127.0.0.1", "port": int(os.environ["BENCH_MQTT_PORT"]),
+                      "command_key_file": os.environ["BENCH_COMMAND_KEY"]}})
+
+
 async def kiosk(taps: int, mode: str = "kiosk") -> None:
-    from kiosk.controller import KioskController
-    from kiosk.engine.clock import LoopClock
-    from kiosk.flow.registry import FlowRegistry
-    from kiosk.scenario.twins import open_devices
+    """The kiosk as `kiosk run` assembles it: runtime.build, start (devices, fleet reporting to a real broker,
+    watchdog), open_window; only the window is not fullscreen and the voice is off (espeak-ng is a child process)."""
+    from kiosk import runtime
     from kiosk.system import logs
-    from kiosk.ui.app import KioskWindow
-    from kiosk.ui.live import LiveUi
-    from kiosk.ui.theme import Theme
     from kiosk.ui.widgets import walk
 
     logs.setup("console", "warning")
@@ -78,16 +96,19 @@ async def kiosk(taps: int, mode: str = "kiosk") -> None:
         import kiosk.engine.render
 
         kiosk.engine.render.guidance = lambda *args: None  # no media area: what the video adds is the difference
-    win = KioskWindow(Theme())
-    await win.start()
-    reg = FlowRegistry(ROOT / "flows")
-    reg.reload()
-    devices = await open_devices()
-    c = KioskController(reg, devices, None, LoopClock(), kiosk={"id": "BENCH"})
-    LiveUi(c, win)
+    k = runtime.build(configuration(Path(os.environ["BENCH_VAR"])))
+    await runtime.start(k)
+    win = await runtime.open_window(k, fullscreen=False, voice=False)
+    runtime.ready(k)
     await win.frame()
     home_s = time.time() - STARTED
     home_rss = rss_mib()
+    # A citizen searches first (by initials, on the keyboard): the search index and its readings stay loaded.
+    k.controller.home_ui(searching=True, query="sbcb")
+    await win.frame()
+    k.controller.home_ui(searching=False)
+    await win.frame()
+    await asyncio.sleep(REACTION_S)
     samples = []
     if mode in ("video", "still"):
         assert win.tap("tile:queue-ticket")
@@ -96,15 +117,21 @@ async def kiosk(taps: int, mode: str = "kiosk") -> None:
     for _ in range(taps):
         for kid in CYCLES[mode]:
             t0 = time.perf_counter()
-            assert win.tap(kid), kid
+            assert win.tap(kid), (kid, sorted(getattr(w, "kid", "") for w in walk(win.app.root) if getattr(w, "kid", "")))
             await win.frame(pending_callbacks=False)  # the UI redraws synchronously on the tap
             samples.append(time.perf_counter() - t0)
             await asyncio.sleep(REACTION_S)
     video = next((w for w in walk(win.app.root) if getattr(w, "kid", "") == "media:video"), None)
     print("RESULT" + json.dumps({"home_drawn_s": home_s, "taps": samples, "rss_mib": rss_mib(), "home_rss_mib": home_rss,
                                  "video_playing": bool(video is not None and video.loaded and video.state == "play"),
-                                 "video_position": video.position if video is not None else 0.0}))
+                                 "video_position": video.position if video is not None else 0.0,
+                                 "fleet_connected": bool(k.reporter is not None and k.reporter.client.is_connected()),
+                                 "modules": len(sys.modules)}))
+    if os.environ.get("BENCH_MODULES"):
+        Path(os.environ["BENCH_MODULES"]).write_text("\n".join(sorted(sys.modules)))
+        Path(os.environ["BENCH_MODULES"] + ".smaps").write_text(Path("/proc/self/smaps").read_text())
     await win.stop()
+    await runtime.stop(k)
 
 
 if __name__ == "__main__":
