@@ -1,4 +1,8 @@
-"""Child process of bench_ui.py: either a bare Kivy window or the kiosk, reporting timings as JSON."""
+"""Child process of bench_ui.py: either a bare Kivy window or the kiosk, reporting timings as JSON.
+
+The kiosk is the process `kiosk run` builds (see bench_ui.py's docstring); BENCH_MODULES=<path> also writes
+its loaded modules there and its /proc/self/smaps beside them (<path>.smaps), to see where memory went.
+"""
 import asyncio
 import json
 import os
@@ -58,6 +62,7 @@ def bare() -> None:
 # kiosk does its housekeeping 0.1 s after a screen appears (kiosk.ui.collector). Tapping at once,
 # faster than anyone can, timed that housekeeping as part of the next tap.
 REACTION_S = 0.2
+SETTLE_S = 1.0
 CYCLES = {"kiosk": ("tile:queue-ticket", "nav:cancel", "option:5", "action:done"), "video": ("toggle:locale",),
           "still": ("toggle:locale",)}
 
@@ -122,7 +127,12 @@ async def kiosk(taps: int, mode: str = "kiosk") -> None:
             samples.append(time.perf_counter() - t0)
             await asyncio.sleep(REACTION_S)
     video = next((w for w in walk(win.app.root) if getattr(w, "kid", "") == "media:video"), None)
-    print("RESULT" + json.dumps({"home_drawn_s": home_s, "taps": samples, "rss_mib": rss_mib(), "home_rss_mib": home_rss,
+    rss_after = rss_mib()
+    # The same screen a second later, nobody tapping (a citizen reading it): under load the collection due
+    # 0.1 s after the last screen was drawn can come after the figure above; this one has it behind it.
+    await asyncio.sleep(SETTLE_S)
+    print("RESULT" + json.dumps({"home_drawn_s": home_s, "taps": samples, "rss_mib": rss_after,
+                                 "settled_rss_mib": rss_mib(), "home_rss_mib": home_rss,
                                  "video_playing": bool(video is not None and video.loaded and video.state == "play"),
                                  "video_position": video.position if video is not None else 0.0,
                                  "fleet_connected": bool(k.reporter is not None and k.reporter.client.is_connected()),
