@@ -134,10 +134,15 @@ async def open_desk(tmp: str, stamped: bool) -> FakeHelpDesk:
     return desk
 
 
+def panel_options(url: str, credential_file: str) -> dict:
+    """The real driver's options as a kiosk.toml gives them, its camera and microphone ffmpeg's 640x480 15 fps
+    test sources."""
+    return {"url": url, "kiosk_id": "K-0001", "credential_file": credential_file, "video": agent_peer.VIDEO,
+            "video_format": "lavfi", "audio": agent_peer.AUDIO, "audio_format": "lavfi"}
+
+
 def kiosk_panel(url: str, credential_file: str) -> WebRtcHelpPanel:
-    """The real driver as a kiosk configures it, its camera and microphone ffmpeg's 640x480 15 fps test sources."""
-    return WebRtcHelpPanel("help_panel", url=url, kiosk_id="K-0001", credential_file=credential_file,
-                           video=agent_peer.VIDEO, video_format="lavfi", audio=agent_peer.AUDIO, audio_format="lavfi")
+    return WebRtcHelpPanel("help_panel", **panel_options(url, credential_file))
 
 
 async def until(condition, limit_s: float = 30.0, every_s: float = 0.001) -> float:

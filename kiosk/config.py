@@ -175,8 +175,12 @@ class TelemetryConfig(Strict):
     @classmethod
     def _usable_key(cls, path: Path | None) -> Path | None:
         if path is not None:
+            from importlib.util import find_spec
+
             from wire.signing import KeyFileError, load_public_key
 
+            if find_spec("cryptography") is None:  # it loads at the first command (wire.signing): fail now
+                raise ValueError("signed commands need the cryptography package, which is not installed")
             try:
                 load_public_key(path)
             except KeyFileError as exc:

@@ -178,27 +178,39 @@ async def run_headless(cfg: Config, *, prepared: startup.Prepared | None = None)
     return 0
 
 
+async def open_window(k: Kiosk, *, width: int = 1080, height: int = 1920, low_reach: bool = False,
+                      fullscreen: bool = True, side_width: int = 0, voice: bool = True):
+    """The touch window on a started kiosk, home drawn, its clock beating the watchdog: `run`'s window, and the
+    one bench/ui_probe.py measures (so the benchmark's process is the kiosk's, not a UI assembled apart)."""
+    from kiosk.ui.app import KioskWindow  # first: kiosk.ui makes Kivy's process settings before Kivy loads
+    from kiosk.ui.live import LiveUi
+    from kiosk.ui.theme import Theme
+    from kiosk.ui.voice import Speaker
+
+    ui_beat = k.watchdog.register("ui-clock", BEAT_MAX_AGE_S)
+    window = KioskWindow(Theme(width=width, height=height, low_reach=low_reach), Speaker(enabled=voice),
+                         fullscreen=fullscreen, side_width=side_width)
+    await window.start()
+    window.live = LiveUi(k.controller, window)  # the screen's renderer, for a probe to look at (bench/ui_probe.py)
+    from kivy.clock import Clock
+
+    Clock.schedule_interval(lambda dt: ui_beat.beat(), 1.0)  # the UI thread is alive if its clock ticks
+    return window
+
+
 async def run(cfg: Config, *, width: int = 1080, height: int = 1920, low_reach: bool = False,
               fullscreen: bool = True, side=None, side_width: int = 0, voice: bool = True,
               prepared: startup.Prepared | None = None) -> int:
     """The kiosk in its touch window; `side` builds a panel beside it (the demo's device simulator)."""
     k = build(cfg, prepared)
-    from kiosk.ui.app import KioskWindow
-    from kiosk.ui.live import LiveUi
-    from kiosk.ui.theme import Theme
-    from kiosk.ui.voice import Speaker
     from kiosk.system.watchdog import hang_forever
 
     await start(k)
     try:
-        ui_beat = k.watchdog.register("ui-clock", BEAT_MAX_AGE_S)
-        window = KioskWindow(Theme(width=width, height=height, low_reach=low_reach), Speaker(enabled=voice),
-                             fullscreen=fullscreen, side_width=side_width)
-        await window.start()
-        LiveUi(k.controller, window)
+        window = await open_window(k, width=width, height=height, low_reach=low_reach, fullscreen=fullscreen,
+                                   side_width=side_width, voice=voice)
         from kivy.clock import Clock
 
-        Clock.schedule_interval(lambda dt: ui_beat.beat(), 1.0)  # the UI thread is alive if its clock ticks
         ready(k)  # after the first frame was drawn
         if k.watchdog.hang_ui_after_s is not None:
             Clock.schedule_once(lambda dt: hang_forever(), k.watchdog.hang_ui_after_s)

@@ -1,29 +1,43 @@
 """Search keys of a flow bundle's items: each title and keyword as characters with all their pinyin readings.
 
-Built once per bundle (the readings come from pypinyin's character table,
-every reading of a polyphone kept: 参 is can, cen and shen), so a keystroke
-only walks a few short strings. A query matches a key where it lines up with
+Built once per bundle, so a keystroke only walks a few short strings. The
+readings come from the on-screen keyboard's generated table
+(kiosk/ui/data/pinyin.tsv, every reading pypinyin lists for the GB2312
+characters, 6,763 of them, each polyphone with all of its readings: 参 is
+can, cen and shen; 行 is xing and hang, so 银行 matches yh and yx). Only the
+characters of the bundle's titles and keywords are kept from one pass over
+the file: pypinyin's own character table (41,000 characters) stayed resident
+after the first search, 11.7 MiB of a kiosk that has 250. A rarer character
+is matched as itself only. A query matches a key where it lines up with
 consecutive characters of it, each query letter run covering a whole
 syllable, its start (an initial: sbcx), or, at the query's end, part of one.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
+from importlib import resources
 
 from kiosk.i18n import pick
 
 MAX_QUERY = 24
+TABLE = ("ui", "data", "pinyin.tsv")  # under the kiosk package; read as a file, kiosk.ui is not imported
 
 
-def _readings(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def table_readings(characters: set[str], table=None) -> dict[str, tuple[str, ...]]:
+    """Character -> its readings in the table, table order, for ``characters`` only."""
+    src = table if table is not None else resources.files("kiosk").joinpath(*TABLE)
+    found: dict[str, dict[str, None]] = {}
+    with src.open(encoding="utf-8") as f:
+        for line in f:
+            syllable, _, rest = line.partition("\t")
+            ch = rest.partition("\t")[0]
+            if ch in characters and not line.startswith("#"):
+                found.setdefault(ch, {})[syllable] = None
+    return {ch: tuple(r) for ch, r in found.items()}
+
+
+def _readings(text: str, table: dict[str, tuple[str, ...]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(character, its toneless readings) for each character; Latin letters and digits read as themselves."""
-    # pypinyin loads its phrase table (some 45 MiB) unless told not to; single characters need only its
-    # character table, which is also where every reading of a polyphone is listed.
-    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
-    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
-    from pypinyin import Style, pinyin
-
     out = []
     for ch in text:
         if ch.isspace():
@@ -31,8 +45,7 @@ def _readings(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if ch.isascii():
             out.append((ch.lower(), (ch.lower(),) if ch.isalnum() else ()))
             continue
-        readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
-        out.append((ch, tuple(dict.fromkeys(r for r in (readings[0] if readings else ()) if r.isascii()))))
+        out.append((ch, table.get(ch, ())))
     return tuple(out)
 
 
@@ -76,8 +89,10 @@ class SearchIndex:
         """``flows``: flow id -> model.Flow (listed items only matter)."""
         self.keys: dict[str, list[tuple]] = {}
         self.latin: dict[str, str] = {}  # English title and Latin keywords, lower case
+        words = {fid: (pick(f.title, "zh-CN"), *f.keywords) for fid, f in flows.items()}
+        table = table_readings({ch for ws in words.values() for w in ws for ch in w if not ch.isascii()})
         for fid, f in flows.items():
-            self.keys[fid] = [_readings(w) for w in (pick(f.title, "zh-CN"), *f.keywords)]
+            self.keys[fid] = [_readings(w, table) for w in words[fid]]
             self.latin[fid] = " ".join([f.title.get("en", ""), *(k for k in f.keywords if k.isascii())]).lower()
 
     def matches(self, flow_id: str, query: str) -> bool:

@@ -27,10 +27,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from wire.codec import load_object
 from wire.errors import WireError
 
@@ -97,8 +93,17 @@ def _no_floats(value, depth: int = 0) -> None:
 
 
 # -------------------------------------------------------------------- keys
+# cryptography is imported where a key is made, signed with or checked against, not with this module: the kiosk
+# reads its public key at start but checks a signature only when an operator sends a command, and the library
+# is 7 MiB of its resident memory (goal 250 MiB). kiosk.config checks at start that it is installed.
+ED25519_SPKI = bytes.fromhex("302a300506032b6570032100")  # DER SubjectPublicKeyInfo of an Ed25519 key, then 32 bytes
+
+
 def generate_keypair() -> tuple[bytes, bytes]:
     """(private key as PKCS#8 PEM, public key as SubjectPublicKeyInfo PEM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -106,19 +111,43 @@ def generate_keypair() -> tuple[bytes, bytes]:
     return private, public
 
 
-def load_public_key(path: str | Path) -> Ed25519PublicKey:
+@dataclass(frozen=True)
+class PublicKey:
+    """An Ed25519 public key read from its PEM file without cryptography, which loads at the first `verify`."""
+
+    raw: bytes
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """As cryptography's Ed25519PublicKey.verify: raises its InvalidSignature on a mismatch."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, data)
+
+
+def load_public_key(path: str | Path) -> PublicKey:
     try:
-        key = serialization.load_pem_public_key(Path(path).read_bytes())
+        text = Path(path).read_text(encoding="ascii")
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read: {exc.strerror}") from None
-    except ValueError:
+    except UnicodeDecodeError:
         raise KeyFileError(f"{path}: not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
+    lines = [line.strip() for line in text.strip().splitlines()]
+    if len(lines) < 3 or lines[0] != "-----BEGIN PUBLIC KEY-----" or lines[-1] != "-----END PUBLIC KEY-----":
+        raise KeyFileError(f"{path}: not a PEM public key")
+    try:
+        der = base64.b64decode("".join(lines[1:-1]), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFileError(f"{path}: not a PEM public key") from None
+    if len(der) != len(ED25519_SPKI) + 32 or not der.startswith(ED25519_SPKI):
         raise KeyFileError(f"{path}: not an Ed25519 public key")
-    return key
+    return PublicKey(der[len(ED25519_SPKI):])
 
 
-def load_private_key(path: str | Path) -> Ed25519PrivateKey:
+def load_private_key(path: str | Path):
+    """The back office's signing key (cryptography's Ed25519PrivateKey)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
     except OSError as exc:
@@ -131,7 +160,7 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
 
 
 # ---------------------------------------------------------- sign / verify
-def sign(key: Ed25519PrivateKey, *, kiosk: str, cmd: str, issued_at: int, expires_at: int,
+def sign(key, *, kiosk: str, cmd: str, issued_at: int, expires_at: int,
          args: dict | None = None, command_id: str | None = None) -> dict:
     body = {"v": VERSION, "id": command_id or secrets.token_hex(16), "kiosk": kiosk, "cmd": cmd,
             "args": args or {}, "issued_at": int(issued_at), "expires_at": int(expires_at)}
@@ -139,8 +168,9 @@ def sign(key: Ed25519PrivateKey, *, kiosk: str, cmd: str, issued_at: int, expire
     return dict(body, sig=base64.b64encode(sig).decode())
 
 
-def verify(key: Ed25519PublicKey, msg: dict) -> Command:
-    """The command, if `msg` is a well-formed envelope signed by `key`; checks no time, kiosk or replay."""
+def verify(key, msg: dict) -> Command:
+    """The command, if `msg` is a well-formed envelope signed by `key` (a PublicKey, or cryptography's
+    Ed25519PublicKey); checks no time, kiosk or replay."""
     if "sig" not in msg:
         raise EnvelopeError("unsigned", "no signature")
     extra = sorted(set(msg) - set(FIELDS) - {"sig"})
@@ -164,6 +194,8 @@ def verify(key: Ed25519PublicKey, msg: dict) -> Command:
     if len(sig) != 64:
         raise EnvelopeError("malformed", "sig must be a base64 Ed25519 signature")
     body = {k: msg[k] for k in FIELDS}
+    from cryptography.exceptions import InvalidSignature
+
     try:
         key.verify(sig, DOMAIN + canonical(body))
     except InvalidSignature:

@@ -22,11 +22,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import structlog
 
 from kiosk.system.durable import write_atomically
 from kiosk.fleet.gate import CommandGate, Refusal
+from kiosk.fleet.mqtt_client import mqtt
 from kiosk.fleet.outbox import Outbox
 from kiosk.fleet.remote import CommandRegistry
 from wire import codec, topics
