@@ -6,7 +6,7 @@ is chosen here by hand: surnames by national frequency, given-name
 characters by rough frequency across generations (the kiosk's users are
 often elderly, so 秀 英 兰 桂 rank high), address words (units first, then
 provinces and cities). ``pypinyin`` only supplies readings; it is needed to
-regenerate the table (``pip install pypinyin``), never at run time.
+regenerate the table (a dev dependency: requirements/dev.txt), never at run time.
 
 Readings in context: surnames and place names have their own (单 shan,
 曾 zeng, 重庆 chong, 朝阳 chao), so those come from the overrides below or

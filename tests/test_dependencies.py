@@ -31,8 +31,6 @@ NOT_IMPORTED = {
     # Declared for this wave's work in progress; each entry goes when its first import lands.
     # kiosk.ui sets KIVY_VIDEO=ffpyplayer; kivy.core.video then imports it by that name.
     "ffpyplayer": "Kivy's video provider, loaded by Kivy by name for the media area (kiosk.ui.media)",
-    "pypinyin": "generates kiosk/ui/data/pinyin.tsv (scripts/gen_pinyin_table.py) and checks it in "
-                "tests/engine/test_search_readings.py; never imported at run time: belongs in the dev group",
     "psycopg": "loaded by SQLAlchemy for postgresql+psycopg:// database URLs (backoffice)",
 }
 
