@@ -21,10 +21,6 @@ Rules it keeps (docs/video-help.md):
 - `request_callback` sends the citizen's number once (`callback.request`) and
   keeps nothing of it; the desk answers `callback.booked` with its target
   time, then `call.ended` (callback_booked).
-- Everything aiortc and the desk link do runs on the panel's own thread and
-  loop (call_thread.py): each public method is awaited there from the
-  caller's loop, and status, event and call-state listeners are called on the
-  caller's loop; the UI loop only blits the finished pictures.
 """
 from __future__ import annotations
 
@@ -42,7 +38,6 @@ from devices.base import driver_options
 from devices.contracts import HelpPanel
 from devices.errors import ConfigError, DeviceError, DeviceOffline
 from devices.help_panel import media
-from devices.help_panel.call_thread import CallThread, homed
 from devices.help_panel.desk_link import DeskLink, DeskRefused, DeskUnreachable, context_body, ice_server
 from devices.status import Reason
 from wire import signaling as sig
@@ -113,71 +108,16 @@ class WebRtcHelpPanel(HelpPanel):
         self._media_deadline = 0.0
         self._players: tuple = ()
         self._speaker = None
-        self._thread = CallThread(name)
-        self._home: asyncio.AbstractEventLoop | None = None  # the loop of the last caller: listeners run there
 
     def capabilities(self) -> dict:
         return {"camera": not (self.status.reasons & CAMERA_FAULTS), "microphone": True, "speaker": True,
                 "call_button": True, "webrtc": True}
 
-    # the caller's side: each public method runs on the panel's thread -------------------------------
-    async def _there(self, operation):
-        if self._thread.here():
-            return await operation
-        self._home = asyncio.get_running_loop()
-        return await self._thread.run(operation)
-
-    def _homed(self, listener):
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        return homed(listener, lambda: loop or self._home)
-
-    def on_call(self, listener):
-        return super().on_call(self._homed(listener))
-
-    def on_status(self, listener):
-        return super().on_status(self._homed(listener))
-
-    def on_event(self, listener):
-        return super().on_event(self._homed(listener))
-
+    # lifecycle -----------------------------------------------------------------------------------
     async def open(self) -> None:
-        await self._there(self._check_health())
+        await self.check_health()
 
     async def check_health(self):
-        return await self._there(self._check_health())
-
-    async def close(self) -> None:
-        try:
-            await self._there(self._close())
-        finally:
-            await asyncio.to_thread(self._thread.stop)
-
-    async def device_removed(self, detail: str = "removed (udev)") -> None:
-        await self._there(super().device_removed(detail))
-
-    async def play_guide(self, video: str) -> None:
-        await self._there(self._play_guide(video))
-
-    async def call_staff(self, context: dict) -> str:
-        return await self._there(self._call_staff(context))
-
-    async def set_muted(self, muted: bool) -> None:
-        await self._there(self._set_muted(muted))
-
-    async def end_call(self) -> None:
-        await self._there(self._end_call())
-
-    async def request_callback(self, phone: str) -> float:
-        return await self._there(self._request_callback(phone))
-
-    async def send_context(self, context: dict) -> None:
-        await self._there(self._send_context_now(context))
-
-    # lifecycle (on the panel's thread) -------------------------------------------------------------
-    async def _check_health(self):
         """Try the camera and microphone (not during a call: they are in use then)."""
         if not self._in_call:
             camera, fault = await asyncio.to_thread(media.open_camera, self.sources)
@@ -192,21 +132,20 @@ class WebRtcHelpPanel(HelpPanel):
         detail = "microphone missing" if not microphone else (f"audio only: {camera_fault}" if camera_fault else "")
         self._set_reasons(reasons, detail)
 
-    async def _close(self) -> None:
+    async def close(self) -> None:
         await super().close()  # a call in progress fails with DeviceOffline and cleans up after itself
         await self.link.close()
 
-    # the contract (on the panel's thread) -----------------------------------------------------------
-    async def _play_guide(self, video: str) -> None:
+    # the contract ---------------------------------------------------------------------------------
+    async def play_guide(self, video: str) -> None:
         """The panel has no screen of its own: the kiosk's screen plays guides; this records the request."""
         await self._refuse_if_gone()
         self.guides.append(video)
         self._emit("guide", video=video)
 
-    async def _call_staff(self, context: dict) -> str:
+    async def call_staff(self, context: dict) -> str:
         await self._refuse_if_gone()
         self._in_call = True
-        self._dropped = asyncio.Event()  # of this loop (a reopened panel has a new one)
         self._hangup = asyncio.get_running_loop().create_future()
         self._set_call(phase="waiting", position=0, estimated_wait_s=0.0, agent="", muted=False, video=True,
                        reason="", callback_offered=False, callback_target_at=0.0)
@@ -223,16 +162,16 @@ class WebRtcHelpPanel(HelpPanel):
             self._hangup = None
         return outcome
 
-    async def _set_muted(self, muted: bool) -> None:
+    async def set_muted(self, muted: bool) -> None:
         if self._mic is not None:
             self._mic.muted = bool(muted)
         self._set_call(muted=bool(muted))
 
-    async def _end_call(self) -> None:
+    async def end_call(self) -> None:
         if self._hangup is not None and not self._hangup.done():
             self._hangup.set_result(None)
 
-    async def _request_callback(self, phone: str) -> float:
+    async def request_callback(self, phone: str) -> float:
         if not self._in_call or self.call_state.phase != "waiting" or not self._call_id:
             raise DeviceError(f"{self.name}: no call is waiting for staff")
         if self._booking is not None and not self._booking.done():
@@ -251,7 +190,7 @@ class WebRtcHelpPanel(HelpPanel):
         finally:
             self._booking = None
 
-    async def _send_context_now(self, context: dict) -> None:
+    async def send_context(self, context: dict) -> None:
         self._context = dict(context)
         if self.call_state.phase == "connected":
             await self._send_context()
@@ -259,7 +198,7 @@ class WebRtcHelpPanel(HelpPanel):
     # a call -------------------------------------------------------------------------------------
     async def _refuse_if_gone(self) -> None:
         """Ask the microphone and camera first, as a real driver's first poll would."""
-        await self._check_health()
+        await self.check_health()
         if Reason.NO_DEVICE in self.status.reasons or Reason.NOT_CONFIGURED in self.status.reasons:
             raise DeviceOffline(f"{self.name}: {self.status.detail or 'unplugged'}")
 
