@@ -151,10 +151,9 @@ class WebRtcHelpPanel(HelpPanel):
                        reason="", callback_offered=False, callback_target_at=0.0)
         try:
             outcome = await self._pending(self._run(context))
-        except DeviceOffline:
-            self._set_call(phase="ended", reason="lost")
-            raise
         finally:
+            if self.call_state.phase != "ended":  # unplugged, or the caller cancelled (the kiosk stopping)
+                self._set_call(phase="ended", reason="lost")
             if self._booking is not None and not self._booking.done():
                 self._booking.set_exception(DeviceError(f"{self.name}: the call is over"))
             await self._teardown()

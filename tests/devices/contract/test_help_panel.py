@@ -106,3 +106,12 @@ async def test_a_waiting_citizen_offered_a_call_back_leaves_a_number_and_the_cal
 async def test_a_call_back_without_a_waiting_call_is_refused(rig):
     with pytest.raises(DeviceError):
         await rig.device.request_callback("13812345678")
+
+
+async def test_a_call_cancelled_by_its_caller_shows_as_ended(rig):
+    """The kiosk shutting down (or its caller's task cancelled) mid-call: the screen must not keep "waiting"."""
+    call = await rig.ringing_call()
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(call, HANG)
+    assert rig.device.call_state.phase == "ended"
