@@ -36,6 +36,13 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+def advance(clock, to: float) -> None:
+    """Fire the fake clock's timers due up to `to`, in order, and leave it there."""
+    while clock.fire_next(to):
+        pass
+    clock.now = to
+
+
 def last_view(commands) -> object:
     """The view of the last Show a session emitted among `commands`."""
     return [c.view for c in commands if isinstance(c, Show)][-1]

@@ -3,7 +3,6 @@ languages: with a call waiting, every column of the queue, its header included, 
 cut (scrollWidth <= clientWidth) and no cell reaches past its panel or the window."""
 import pytest
 
-from tests.backoffice.console import CHROMIUM, CHROMIUM_ARGS
 from tests.backoffice.kiosk_peer import KioskPeer, loopback_ice
 from tests.backoffice.staff_helpers import AGENT, AGENT_PW, CONTEXT, ITEM, KIOSK, STEP, desk_console, wait_state
 from tests.fleet.mqtt_helpers import free_port
@@ -34,21 +33,9 @@ def desk(tmp_path, console_broker, monkeypatch):
         console.stop()
 
 
-@pytest.fixture
-def chromium():
-    import os
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
-def test_every_column_of_the_queue_shows_whole_on_a_laptop_and_a_monitor(desk, chromium, locale):
-    context = chromium.new_context(locale=locale, viewport={"width": 1280, "height": 800})
+def test_every_column_of_the_queue_shows_whole_on_a_laptop_and_a_monitor(desk, browser, locale):
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
         page.set_default_timeout(20_000)

@@ -10,16 +10,10 @@ from kiosk.fleet.health import Counters, snapshot
 from kiosk.engine.clock import LoopClock
 from kiosk.helpcall import ENDED_SHOWN_S, HelpCall
 from kiosk.scenario.twins import make_card
-from tests.kiosk_kit import settle, shipped_kiosk
+from tests.kiosk_kit import advance, settle, shipped_kiosk
 from wire.messages import Health
 
 ID_NUMBER, NAME = "110101199003071233", "张三丰"
-
-
-def advance(clock, to: float) -> None:
-    while clock.fire_next(to):
-        pass
-    clock.now = to
 
 
 async def at_consent(tmp_path):

@@ -7,15 +7,9 @@ from devices.errors import DeviceError
 
 from kiosk.helpcall import BOOKED_SHOWN_S, ENDED_SHOWN_S, NUMBER_FORM_S
 from kiosk.scenario.twins import make_card
-from tests.kiosk_kit import settle, shipped_kiosk
+from tests.kiosk_kit import advance, settle, shipped_kiosk
 
 PHONE, ID_NUMBER, NAME = "13912345678", "110101199003071233", "张三丰"
-
-
-def advance(clock, to: float) -> None:
-    while clock.fire_next(to):
-        pass
-    clock.now = to
 
 
 async def waiting_at_consent(tmp_path):
