@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 
 import structlog
@@ -39,6 +38,8 @@ from devices.contracts import HelpPanel
 from devices.errors import ConfigError, DeviceError, DeviceOffline
 from devices.help_panel import media
 from devices.help_panel.desk_link import DeskLink, DeskRefused, DeskUnreachable, context_body, ice_server
+from devices.help_panel.heartbeat import Heartbeat
+from devices.help_panel.options import OPTIONS
 from devices.status import Reason
 from wire import signaling as sig
 from wire.errors import WireError
@@ -47,28 +48,6 @@ log = structlog.get_logger("devices.help_panel")
 CAMERA_FAULTS = {Reason.CAMERA_MISSING, Reason.CAMERA_BUSY}
 LIVE = ("connecting", "connected", "reconnecting")
 
-OPTIONS = {
-    "url": ("", "the help desk's kiosk socket, e.g. wss://backoffice.example/ws/kiosk"),
-    "kiosk_id": ("", "this kiosk's fleet id (as in [fleet])"),
-    "credential_file": ("", "file with the help-desk credential from `backoffice kiosks credential` (mode 0600)"),
-    "video": ("/dev/video0", "camera: a V4L2 device, or a lavfi spec in tests; empty: audio only"),
-    "video_format": ("v4l2", "PyAV input format of the camera: v4l2 (lavfi in tests)"),
-    "video_size": ("640x480", "camera picture size asked of V4L2"),
-    "framerate": (15, "camera frames per second asked of V4L2"),
-    "audio": ("default", "microphone: a PulseAudio source or ALSA device (lavfi spec in tests)"),
-    "audio_format": ("pulse", "PyAV input format of the microphone: pulse or alsa (lavfi in tests)"),
-    "speaker": ("", "where staff's voice plays (e.g. default); empty: the panel's own speakerphone"),
-    "speaker_format": ("pulse", "PyAV output format of the speaker: pulse or alsa"),
-    "ice_servers": ([], "the hall's own ICE servers, [{urls = [...], username, credential}]; never a public one"),
-    "skill": ("general", "the help desk queue calls go to unless the step names one"),
-    "heartbeat_s": (1.0, "seconds between heartbeats on the control channel"),
-    "heartbeat_misses": (3, "missed heartbeats that mean the network dropped"),
-    "connect_timeout_s": (10.0, "how long to keep trying to reach the desk before a call is unavailable"),
-    "backoff_max_s": (4.0, "longest wait between two attempts to reach the desk"),
-    "resume_window_s": (30.0, "how long a dropped call tries to come back before it ends"),
-    "quality_s": (5.0, "seconds between call.quality samples (round trip, loss, frames per second) to the desk"),
-    "callback_timeout_s": (10.0, "how long to wait for the desk to book a call back before telling the citizen"),
-}
 
 
 class _Ended(Exception):
@@ -101,8 +80,7 @@ class WebRtcHelpPanel(HelpPanel):
         self._hangup: asyncio.Future | None = None
         self._booking: asyncio.Future | None = None  # a callback.request sent, callback.booked not yet heard
         self._dropped: asyncio.Event = asyncio.Event()
-        self._last_hb = 0.0
-        self._hb_seen = False
+        self._hb = Heartbeat(float(cfg["heartbeat_s"]), int(cfg["heartbeat_misses"]))
         self._in_call = False
         self._was_connected = False  # this call reached staff: its end is "resumed"
         self._media_deadline = 0.0
@@ -315,8 +293,8 @@ class WebRtcHelpPanel(HelpPanel):
             pc.addTransceiver("video", direction="recvonly")
         self._speaker = media.open_speaker(self.sources)
         channel = pc.createDataChannel("control")
-        channel.on("open", lambda: self.drains.tasks.append(asyncio.ensure_future(self._heartbeat(channel))))
-        channel.on("message", self._on_control)
+        channel.on("open", lambda: self.drains.tasks.append(asyncio.ensure_future(self._watch(channel))))
+        channel.on("message", self._hb.heard)
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", lambda: self._on_pc_state(pc))
         await pc.setLocalDescription(await pc.createOffer())  # gathers every candidate: no trickle from aiortc
@@ -340,30 +318,15 @@ class WebRtcHelpPanel(HelpPanel):
         if state == "connected":
             self._set_call(phase="connected")
             self._was_connected = True
-            self._last_hb = time.monotonic()
+            self._hb.alive()
             self.drains.tasks.append(asyncio.ensure_future(self._quality(pc)))
             asyncio.ensure_future(self._send_context())
         elif state in ("failed", "closed") and self.call_state.phase == "connected":
             self._dropped.set()
 
-    def _on_control(self, message) -> None:
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            if json.loads(message).get("type") == "hb":
-                self._last_hb, self._hb_seen = time.monotonic(), True
-
-    async def _heartbeat(self, channel) -> None:
-        """Every `heartbeat_s`: send one, and check the other side's (once it has shown it sends them)."""
-        seq, every = 0, float(self.cfg["heartbeat_s"])
-        while channel.readyState == "open" or self._hb_seen:
-            seq += 1
-            if channel.readyState == "open":
-                channel.send(json.dumps({"v": 1, "type": "hb", "seq": seq, "ts": time.time()}))
-            await asyncio.sleep(every)  # the heartbeat's own period
-            silent = time.monotonic() - self._last_hb
-            if self._hb_seen and self.call_state.phase == "connected" and silent > every * self.cfg["heartbeat_misses"]:
-                log.warning("help_panel.heartbeat_lost", silent_s=round(silent, 1))
-                self._dropped.set()
-                return
+    async def _watch(self, channel) -> None:
+        if await self._hb.run(channel, lambda: self.call_state.phase == "connected"):
+            self._dropped.set()
 
     async def _quality(self, pc: RTCPeerConnection) -> None:
         """While connected: what the desk's per-call WebRTC figures are made of (aiortc's getStats)."""
@@ -378,7 +341,7 @@ class WebRtcHelpPanel(HelpPanel):
     async def _recover(self, why: str) -> None:
         """The network dropped: a new socket if needed, `call.resume`, and a new peer connection on the answer."""
         self._dropped.clear()
-        self._hb_seen = False
+        self._hb.reset()
         if self.call_state.phase not in LIVE:
             if why == "signaling":  # lost while waiting: the desk has counted the call abandoned
                 raise _Ended("unavailable", "lost")
@@ -432,5 +395,5 @@ class WebRtcHelpPanel(HelpPanel):
         await self.link.close_socket()
         self._call_id = self._token = ""
         self._dropped.clear()
-        self._hb_seen = False
+        self._hb.reset()
         self._was_connected = False
