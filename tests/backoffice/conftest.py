@@ -1,13 +1,12 @@
 """Fixtures for the back office: a broker, a `backoffice serve` process, and Chromium."""
 from __future__ import annotations
 
-import os
 
 import paho.mqtt.client as mqtt
 import pytest
 
 from tests.backoffice import pg
-from tests.backoffice.console import CHROMIUM, CHROMIUM_ARGS, Console
+from tests.backoffice.console import CHROMIUM_ARGS, Console, chromium
 from tests.fleet.mqtt_helpers import Broker, free_port
 
 
@@ -87,15 +86,9 @@ def console(tmp_path, console_broker):
 
 @pytest.fixture
 def browser():
-    """Per test: Playwright's sync API keeps an event loop running while it is open, which pytest-asyncio's
-    tests cannot share, so it must not outlive the test (a launch costs about half a second)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    """Per test (a launch costs about half a second): see tests.backoffice.console.chromium."""
+    with chromium(CHROMIUM_ARGS) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ with the reason, as `make test` installs it.
 """
 from __future__ import annotations
 
+import contextlib
+
 import os
 import shutil
 import subprocess
@@ -13,6 +15,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from tests.processes import end_process
 
@@ -66,6 +70,12 @@ class Console:
         """An API token for `Authorization: Bearer ...`."""
         return self.cli("tokens", "add", name, "--role", role).strip()
 
+    def get(self, token: str, path: str) -> str:
+        """GET `path` with an API token, as another government system would; the body as text."""
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return r.read().decode()
+
     def sign_in(self, page, name: str, password: str, path: str = "/") -> None:
         """Sign `page` (Playwright) in through the login form, then open `path`."""
         page.goto(f"{self.url}/login?next={path}")
@@ -76,3 +86,16 @@ class Console:
 
     def stop(self) -> None:
         end_process(self.proc)
+
+
+@contextlib.contextmanager
+def chromium(args: list[str]):
+    """Debian's chromium under Playwright's sync API, for one test: that API keeps an event loop running while
+    it is open, which pytest-asyncio's tests cannot share, so it must not outlive the test."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        yield b
+        b.close()

@@ -1,19 +1,40 @@
 """Shared by the help-desk tests: a desk on a moved clock, and reading what it said to each endpoint."""
 from __future__ import annotations
 
+import contextlib
 import json
 
-from backoffice.config import HelpdeskConfig
+from aiohttp.test_utils import TestClient, TestServer
+
+from backoffice import app as console_app
+from backoffice.config import HelpdeskConfig, parse
 from backoffice.helpdesk.acd import Desk
 from backoffice.helpdesk.secrets import PhoneSeal
+from backoffice.ingest import Ingest
+from backoffice.keys import AUTH
+from backoffice.store import FleetStore
 from tests.backoffice.auth_helpers import Clock
 from wire import signaling as sig
 
+PW = "some-passphrase-1"
 HELP = sig.HelpRequest("social-security-certificate", "read_card", "zh-CN", "general")
 
 
 def make_desk(engine, tmp_path, clock: Clock | None = None, **cfg) -> Desk:
     return Desk(engine, HelpdeskConfig(**cfg), PhoneSeal(tmp_path / "phone.key"), clock or Clock())
+
+
+@contextlib.asynccontextmanager
+async def desk_client(db_engine, tmp_path):
+    """The whole console in process, with an agent (li), a viewer, an operator and an admin, all signing in
+    with PW."""
+    cfg = parse({"helpdesk": {"phone_key_file": str(tmp_path / "phone.key")}}, "backoffice.toml", base=tmp_path)
+    store = FleetStore(db_engine)
+    application = console_app.build(cfg, store, Ingest(store, "127.0.0.1", 1))
+    for name, role in (("li", "agent"), ("victor", "viewer"), ("olga", "operator"), ("ada", "admin")):
+        application[AUTH].accounts.add(name, role, PW, actor="test")
+    async with TestClient(TestServer(application)) as c:
+        yield c
 
 
 class Inbox:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-import urllib.request
 
 import paho.mqtt.client as mqtt
 
@@ -18,11 +17,6 @@ from wire import codec, messages, topics
 PHONE = "13987654321"
 KIOSK = "K-CB2"
 
-
-def get(console, token: str, path: str) -> str:
-    request = urllib.request.Request(console.url + path, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=5) as r:
-        return r.read().decode()
 
 
 def test_a_dead_end_call_back_request_makes_one_sealed_task_however_often_it_comes(console, console_broker):
@@ -39,10 +33,10 @@ def test_a_dead_end_call_back_request_makes_one_sealed_task_however_often_it_com
         for _ in range(2):  # the broker delivers it again (a kiosk that did not see the ack resends it)
             kiosk.publish(topics.topic(KIOSK, topics.EVENTS), payload, qos=1).wait_for_publish(5)
         deadline = time.monotonic() + 15
-        while sum(json.loads(get(console, viewer, "/api/v1/ingest"))["counts"].values()) < 3:
+        while sum(json.loads(console.get(viewer, "/api/v1/ingest"))["counts"].values()) < 3:
             assert time.monotonic() < deadline, "the two deliveries were never both taken in"
             time.sleep(0.1)  # polling another process, bounded by the deadline
-        listing = get(console, agent, "/helpdesk/callbacks")
+        listing = console.get(agent, "/helpdesk/callbacks")
     finally:
         kiosk.disconnect()
         kiosk.loop_stop()

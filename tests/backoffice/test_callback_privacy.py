@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 
 import paho.mqtt.client as mqtt
 
@@ -15,11 +14,6 @@ from wire import codec, messages, topics
 PHONE = "13812345678"
 KIOSK = "K-CB1"
 
-
-def api(console, token: str, path: str) -> str:
-    request = urllib.request.Request(console.url + path, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=5) as r:
-        return r.read().decode()
 
 
 def test_a_callback_requests_phone_number_is_stored_masked_and_shown_nowhere_in_clear(console, console_broker):
@@ -33,10 +27,10 @@ def test_a_callback_requests_phone_number_is_stored_masked_and_shown_nowhere_in_
         for which, msg in ((topics.BIRTH, reports.birth(KIOSK)), (topics.EVENTS, request)):
             kiosk.publish(topics.topic(KIOSK, which), codec.dump(msg.as_dict()), qos=1).wait_for_publish(5)
         deadline = time.monotonic() + 15
-        while json.loads(api(console, token, "/api/v1/ingest"))["counts"].get("stored", 0) < 2:
+        while json.loads(console.get(token, "/api/v1/ingest"))["counts"].get("stored", 0) < 2:
             assert time.monotonic() < deadline, "the call-back request was never stored"
             time.sleep(0.1)  # polling another process, bounded by the deadline
-        answers = "".join(api(console, token, path) for path in (
+        answers = "".join(console.get(token, path) for path in (
             "/api/v1/kiosks", f"/api/v1/kiosks/{KIOSK}", f"/api/v1/kiosks/{KIOSK}/events?since=0",
             f"/api/v1/kiosks/{KIOSK}/history?since=0", "/api/v1/alerts"))
     finally:

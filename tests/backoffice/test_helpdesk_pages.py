@@ -6,7 +6,6 @@ would), the pages are read as HTML a browser gets.
 import re
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,24 +15,17 @@ from backoffice.config import parse
 from backoffice.helpdesk.keys import HUB
 from backoffice.helpdesk.secrets import ice_servers
 from backoffice.ingest import Ingest
-from backoffice.keys import AUTH
 from backoffice.models import HelpEvent
 from backoffice.store import FleetStore
 from tests.backoffice.auth_helpers import csrf_of, sign_in
-from tests.backoffice.helpdesk_helpers import HELP
+from tests.backoffice.helpdesk_helpers import HELP, PW, desk_client
 
-PW = "some-passphrase-1"
 PHONE = "13912345678"
 
 
 @pytest.fixture
 async def client(db_engine, tmp_path):
-    cfg = parse({"helpdesk": {"phone_key_file": str(tmp_path / "phone.key")}}, "backoffice.toml", base=tmp_path)
-    store = FleetStore(db_engine)
-    application = console_app.build(cfg, store, Ingest(store, "127.0.0.1", 1))
-    for name, role in (("li", "agent"), ("victor", "viewer"), ("olga", "operator"), ("ada", "admin")):
-        application[AUTH].accounts.add(name, role, PW, actor="test")
-    async with TestClient(TestServer(application)) as c:
+    async with desk_client(db_engine, tmp_path) as c:
         yield c
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from backoffice import db
 from backoffice.models import HelpEvent
-from tests.backoffice.console import CHROMIUM
+from tests.backoffice.console import chromium
 from tests.backoffice.kiosk_peer import KioskPeer, loopback_ice
 from tests.backoffice.staff_helpers import (AGENT, AGENT_PW, CONTEXT, HOSTILE, ID_MASKED, ID_NUMBER, IDENTITY, ITEM, KIOSK,
                                             MEDIA_ARGS, NAME, NAME_MASKED, STEP, VIDEO_MEAN, desk_console, text,
@@ -23,14 +23,8 @@ from tests.fleet.mqtt_helpers import free_port
 
 @pytest.fixture
 def media_browser():
-    import os
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=MEDIA_ARGS, headless=True)
+    with chromium(MEDIA_ARGS) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,28 +5,17 @@ import json
 import re
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from backoffice import app as console_app
-from backoffice.config import parse
-from backoffice.ingest import Ingest
-from backoffice.keys import AUTH
-from backoffice.store import FleetStore
 from tests.backoffice.auth_helpers import sign_in
+from tests.backoffice.helpdesk_helpers import PW, desk_client
 from wire import signaling as sig
 
-PW = "some-passphrase-1"
 CONFIG = re.compile(r'<script id="staff-config" type="application/json"[^>]*>(.*?)</script>', re.S)
 
 
 @pytest.fixture
 async def client(db_engine, tmp_path):
-    cfg = parse({"helpdesk": {"phone_key_file": str(tmp_path / "phone.key")}}, "backoffice.toml", base=tmp_path)
-    store = FleetStore(db_engine)
-    application = console_app.build(cfg, store, Ingest(store, "127.0.0.1", 1))
-    for name, role in (("li", "agent"), ("victor", "viewer"), ("olga", "operator"), ("ada", "admin")):
-        application[AUTH].accounts.add(name, role, PW, actor="test")
-    async with TestClient(TestServer(application)) as c:
+    async with desk_client(db_engine, tmp_path) as c:
         yield c
 
 
