@@ -23,14 +23,11 @@ from devices.testing import agent_peer  # noqa: E402
 from kiosk.controller import KioskController  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
 from kiosk.helpcall import ENDED_SHOWN_S  # noqa: E402
-from kiosk.flow.registry import FlowRegistry  # noqa: E402
-from kiosk.scenario.twins import make_card, open_devices  # noqa: E402
-from kiosk.system import logs  # noqa: E402
-from kiosk.ui.app import KioskWindow  # noqa: E402
+from kiosk.scenario.twins import make_card  # noqa: E402
 from kiosk.ui.live import LiveUi  # noqa: E402
 from kiosk.ui.theme import Theme  # noqa: E402
 from kiosk.ui.voice import Speaker  # noqa: E402
-from tests.ui.probe import Backend  # noqa: E402
+from tests.ui.probe import Backend, open_kiosk  # noqa: E402
 
 KIOSK, FLOW = "K-0001", "social-security-certificate"
 LIMIT = 60.0  # turns a hang into a reported failure; not a timing goal
@@ -41,12 +38,7 @@ def emit(event: str, **data) -> None:
 
 
 async def main(url: str, credential: str, control: str, name: str, id_number: str) -> None:
-    logs.setup("console", "warning")
-    win = KioskWindow(Theme(width=1080, height=1920), Speaker(enabled=False, command="__no_such_binary__"))
-    await win.start()
-    reg = FlowRegistry(ROOT / "flows")
-    reg.reload()
-    devices = await open_devices()
+    win, reg, devices = await open_kiosk(Theme(width=1080, height=1920), Speaker(enabled=False, command="__no_such_binary__"))
     await devices["help_panel"].close()
     panel = devices["help_panel"] = WebRtcHelpPanel(
         "help_panel", url=url.replace("http://", "ws://") + "/ws/kiosk", kiosk_id=KIOSK, credential_file=credential,

@@ -10,24 +10,16 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.controller import KioskController  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
-from kiosk.flow.registry import FlowRegistry  # noqa: E402
-from kiosk.scenario.twins import make_card, open_devices  # noqa: E402
-from kiosk.system import logs  # noqa: E402
-from kiosk.ui.app import KioskWindow  # noqa: E402
+from kiosk.scenario.twins import make_card  # noqa: E402
 from kiosk.ui.live import LiveUi  # noqa: E402
 from kiosk.ui.theme import Theme  # noqa: E402
 from kiosk.ui.voice import Speaker  # noqa: E402
 from kiosk.ui.widgets import find  # noqa: E402
-from tests.ui.probe import Backend  # noqa: E402
+from tests.ui.probe import Backend, open_kiosk  # noqa: E402
 
 
 async def main(shots=""):
-    logs.setup("console", "warning")
-    win = KioskWindow(Theme(width=1080, height=1920), Speaker(enabled=False, command="__no_such_binary__"))
-    await win.start()
-    reg = FlowRegistry(ROOT / "flows")
-    reg.reload()
-    devices = await open_devices()
+    win, reg, devices = await open_kiosk(Theme(width=1080, height=1920), Speaker(enabled=False, command="__no_such_binary__"))
     panel = devices["help_panel"]
     panel.stay_connected, panel.answer = True, "resumed"
     panel.hold_calls()

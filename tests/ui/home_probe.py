@@ -14,13 +14,10 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.controller import KioskController  # noqa: E402
 from kiosk.engine.clock import VirtualClock  # noqa: E402
-from kiosk.flow.registry import FlowRegistry  # noqa: E402
-from kiosk.scenario.twins import make_card, open_devices  # noqa: E402
-from kiosk.system import logs  # noqa: E402
-from kiosk.ui.app import KioskWindow  # noqa: E402
+from kiosk.scenario.twins import make_card  # noqa: E402
 from kiosk.ui.live import LiveUi  # noqa: E402
 from kiosk.ui.theme import Theme  # noqa: E402
-from tests.ui.probe import Backend  # noqa: E402
+from tests.ui.probe import Backend, open_kiosk  # noqa: E402
 
 KIOSK = {"id": "DEMO-07", "name": "市民中心自助区 7号机", "hall": "示例市政务服务中心"}
 IDENTITY = {"maintainer": "示例科技有限公司", "maintainer_phone": "400-800-1234"}
@@ -62,12 +59,7 @@ async def frames_until(win, check, seconds=10.0):
 
 
 async def main(width, height, shots):
-    logs.setup("console", "warning")
-    win = KioskWindow(Theme(width=width, height=height))
-    await win.start()
-    reg = FlowRegistry(ROOT / "flows")
-    reg.reload()
-    devices = await open_devices()
+    win, reg, devices = await open_kiosk(Theme(width=width, height=height), None)
     clock = VirtualClock()
     c = KioskController(reg, devices, Backend(), clock, kiosk=dict(KIOSK), identity=IDENTITY)
     LiveUi(c, win)

@@ -32,7 +32,7 @@ class Backend:
         return "ok", {"record": {"insured_since": "2001-01-01", "months": 240, "unit": "示例单位", "status": "正常参保"}}, ""
 
 
-async def open_kiosk(theme: Theme, speaker: Speaker) -> tuple[KioskWindow, FlowRegistry, dict]:
+async def open_kiosk(theme: Theme, speaker: Speaker | None) -> tuple[KioskWindow, FlowRegistry, dict]:
     """How every probe starts: quiet logs, the real window on screen, the repository's flows, the simulated twins."""
     logs.setup("console", "warning")
     win = KioskWindow(theme, speaker)
