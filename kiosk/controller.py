@@ -8,6 +8,7 @@ this exposes and calls its methods; tests drive it directly.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import secrets
@@ -109,6 +110,7 @@ class KioskController:
         self._home_timer = None
         self._visits = itertools.count(1)
         self._home_ui = {"query": "", "searching": False, "identity": False}
+        self._holding, self._held = 0, False  # see _one_change
         self._index: tuple[str, SearchIndex] | None = None
         self.call = HelpCall(devices.get("help_panel"), clock, self._on_call)
         self.refresh_home()
@@ -176,20 +178,22 @@ class KioskController:
             self._changed()
 
     def set_locale(self, locale: str) -> None:
-        self.state.locale = locale
-        if self.runner and not self.runner.finished:
-            self.runner.act("set_locale", locale)
-        elif self.after and not self.after.finished:
-            self.after.act("set_locale", locale)
-        self.refresh_home()
+        with self._one_change():
+            self.state.locale = locale
+            if self.runner and not self.runner.finished:
+                self.runner.act("set_locale", locale)
+            elif self.after and not self.after.finished:
+                self.after.act("set_locale", locale)
+            self.refresh_home()
 
     def set_elderly(self, on: bool) -> None:
-        self.state.elderly = bool(on)
-        if self.runner and not self.runner.finished:
-            self.runner.act("set_elderly", bool(on))
-        elif self.after and not self.after.finished:
-            self.after.act("set_elderly", bool(on))
-        self._changed()
+        with self._one_change():
+            self.state.elderly = bool(on)
+            if self.runner and not self.runner.finished:
+                self.runner.act("set_elderly", bool(on))
+            elif self.after and not self.after.finished:
+                self.after.act("set_elderly", bool(on))
+            self._changed()
 
     def leave_out_of_service(self) -> None:
         self.state.out_of_service_reason = ""
@@ -534,6 +538,22 @@ class KioskController:
         self._event_listeners.append(listener)
         return lambda: self._event_listeners.remove(listener)
 
+    @contextlib.contextmanager
+    def _one_change(self):
+        """Listeners hear of the changes made inside once, at the end: a language switch mid-visit changed the
+        step's view and then the home tiles, and the window built the whole step screen twice for one tap."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+            if not self._holding and self._held:
+                self._held = False
+                self._changed()
+
     def _changed(self) -> None:
+        if self._holding:
+            self._held = True
+            return
         for listener in list(self._listeners):
             listener(self.state)

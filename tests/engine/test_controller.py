@@ -49,6 +49,20 @@ async def test_a_visit_ends_and_the_kiosk_returns_home_wiped(kiosk):
     assert row["citizen"] and row["citizen"] == c.journal.citizen_hash("110105196005010014")
 
 
+async def test_a_switch_of_language_or_elderly_mode_mid_visit_redraws_the_step_once(tmp_path):
+    """Each notification is a whole screen built by the window: two for one tap doubled the tap's time."""
+    seen = []
+    c, _, _ = await shipped_kiosk(tmp_path, on_change=lambda s: seen.append((s.view.locale, s.view.elderly)
+                                                                             if s.view else None))
+    assert c.start("social-security-certificate")
+    seen.clear()
+    c.set_locale("en")
+    assert seen == [("en", False)]
+    c.set_elderly(True)
+    assert seen == [("en", False), ("en", True)]
+    assert {t.title for t in c.state.tiles} >= {"Take a queue number"}  # the home behind the visit switched too
+
+
 async def test_a_code_scanned_during_one_visit_never_reaches_the_next(kiosk):
     c, devices, clock = kiosk
     assert c.start("queue-ticket")
