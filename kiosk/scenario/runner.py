@@ -120,9 +120,10 @@ class ScenarioRun:
             raise Failure(self.line(), f"backend called without a stub: {', '.join(sorted(set(self.services.unexpected)))}")
 
     def check_english(self, line: int) -> None:
-        """In an English scenario, each new view must read in English: Chinese fails here, with where it was."""
+        """In an English run, each new view must read in English: Chinese fails here, with where it was. The run's
+        language, not the scenario's: a UI variant may start an English scenario's visit in Chinese."""
         views, self._seen = self.runner.views[getattr(self, "_seen", 0):], len(self.runner.views)
-        if self.sc.locale != "en":
+        if self.locale != "en":
             return
         allowed = {v for v in KIOSK.values() if v} | set(self.allowed_nouns)
         for view in views:
