@@ -59,8 +59,10 @@ class Metrics:
     page_size: int  # candidates per page
 
 
-NORMAL = Metrics(key=80, gap=8, font=34, cand_font=40, page_size=8)
-ELDERLY = Metrics(key=100, gap=12, font=46, cand_font=54, page_size=6)
+# Key labels take the theme's body size and the page keys its small one (font * 0.8): each other size is one
+# more font face held open, ~1 MiB resident (kiosk.ui.theme.FONT).
+NORMAL = Metrics(key=80, gap=8, font=30, cand_font=40, page_size=8)
+ELDERLY = Metrics(key=100, gap=12, font=45, cand_font=54, page_size=6)
 PAD_KEY_WIDTH = 1.75  # a digit pad's key is this many times as wide as it is high
 
 

@@ -137,7 +137,7 @@ class LiveUi:
 
     def _pin_key(self, key: str) -> None:
         """The PIN lives only here, on screen as dots, and is dropped once checked."""
-        if key == "⌫":
+        if key == "back":
             self.pin[-1:] = []
         elif key == "OK":
             pin, self.pin[:] = "".join(self.pin), []

@@ -25,9 +25,10 @@ def pin_screen(buffer: list[str], error: bool, t: th.Theme, press, cancel) -> Pa
     if error:
         root.add_widget(Text("PIN 不正确 / Wrong PIN", t.body, th.DANGER))
     pad = GridLayout(cols=3, spacing=t.gap, size_hint_y=None, height=4 * t.target + 3 * t.gap)
-    for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]:
-        kid = {"⌫": "pin:back", "OK": "pin:ok"}.get(key, f"pin:{key}")
-        pad.add_widget(TapButton(key, kid, lambda k=key: press(k), t, "secondary" if key != "OK" else "primary"))
+    for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "OK"]:
+        kid = {"back": "pin:back", "OK": "pin:ok"}.get(key, f"pin:{key}")
+        label = "← 删除" if key == "back" else key  # no font has a glyph for ⌫ (U+232B): it showed as a box
+        pad.add_widget(TapButton(label, kid, lambda k=key: press(k), t, "secondary" if key != "OK" else "primary"))
     root.add_widget(pad)
     root.add_widget(TapButton("取消 / Cancel", "pin:cancel", cancel, t, "muted"))
     root.add_widget(Widget())

@@ -8,9 +8,11 @@ with ≥ 8 px gaps; elderly mode multiplies text by 1.5 and targets reach
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-# One font file only: each CJK face costs ~20 MiB resident once touched; bold is synthesised.
+# Noto Sans CJK SC's CJK Unified Ideographs subset (scripts/gen_cjk_subset.py says why). One file only, bold
+# synthesised: Kivy opens a face per (size, bold), about 1 MiB resident each, so text takes the sizes below.
+FONT = str(Path(__file__).resolve().parents[2] / "assets" / "fonts" / "KioskSansSC.otf")
 
 # (foreground, background) pairs actually used; tests compute their contrast.
 INK = (0.11, 0.11, 0.12, 1)  # #1C1C1F
