@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from tests.backoffice import pg
 from tests.backoffice.console import CHROMIUM_ARGS, Console, chromium
-from tests.fleet.mqtt_helpers import Broker, free_port
+from tests.fleet.mqtt_helpers import Broker, connected_client, disconnect_client, free_port
 
 
 @pytest.fixture(scope="session")
@@ -61,12 +60,9 @@ def broker(tmp_path):
 @pytest.fixture
 def kiosk(broker):
     """One MQTT client standing in for any number of kiosks: tests publish on each kiosk's topics with it."""
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosks")
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
+    c = connected_client(broker.port, "fake-kiosks")
     yield c
-    c.disconnect()  # first: it wakes paho's loop, which loop_stop then joins at once
-    c.loop_stop()
+    disconnect_client(c)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from backoffice import db
 from backoffice.helpdesk.acd import DeskError
 from backoffice.models import HelpAgent, HelpCall, HelpEvent
 from tests.backoffice.auth_helpers import Clock
-from tests.backoffice.helpdesk_helpers import HELP, make_desk
+from tests.backoffice.helpdesk_helpers import make_desk
 from wire import signaling as sig
 
 AGENTS = ("li", "wang", "zhao")

@@ -3,25 +3,17 @@ import asyncio
 import json
 import logging
 
-import paho.mqtt.client as mqtt
 import pytest
 from aiohttp import ClientSession
 
 from backoffice.config import parse
 from backoffice.server import Server
-from tests.fleet.mqtt_helpers import Broker
+from tests.fleet.mqtt_helpers import Broker, connected_client, disconnect_client
 from wire import messages, topics
 
 pytestmark = pytest.mark.asyncio
 
 SECRET = "110101199003077777"  # planted where a bad report carries it: it must reach no log
-
-
-@pytest.fixture
-def broker(tmp_path):
-    b = Broker(tmp_path).start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture
@@ -33,16 +25,6 @@ async def server(tmp_path, broker, db_url):
     await asyncio.wait_for(s.ingest.subscribed.wait(), 10)
     yield s
     await s.stop()
-
-
-@pytest.fixture
-def kiosk(broker):
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosk")
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    yield c
-    c.disconnect()  # first: it wakes paho's loop, which loop_stop then joins at once
-    c.loop_stop()
 
 
 async def publish(server, client, topic: str, payload: str | bytes, n: int = 1):
@@ -129,6 +111,11 @@ BAD_INPUT = [
 @pytest.mark.parametrize("topic, payload, reason", BAD_INPUT)
 async def test_bad_input_is_counted_logged_without_payload_never_stored(server, kiosk, caplog, capsys, topic,
                                                                            payload, reason):
+    await bad_input_is_refused(server, kiosk, caplog, capsys, topic, payload, reason)
+
+
+async def bad_input_is_refused(server, kiosk, caplog, capsys, topic, payload, reason):
+    """Counted under its reason, never stored, nothing of it logged; the worker carries on (both broker paths)."""
     caplog.set_level(logging.DEBUG)
     await publish(server, kiosk, topic, payload)
     assert server.ingest.bad == {reason: 1}
@@ -166,14 +153,11 @@ async def test_with_no_configuration_it_starts_its_own_broker_and_database_in_pl
     try:
         await asyncio.wait_for(s.ingest.subscribed.wait(), 10)
         assert (tmp_path / "backoffice.db").exists() and s.broker.port
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosk-2")
-        c.connect("127.0.0.1", s.broker.port)
-        c.loop_start()
+        c = connected_client(s.broker.port, "fake-kiosk-2")
         try:
             await publish(s, c, topics.topic("K-009", topics.BIRTH), birth("K-009", 1).encode())
         finally:
-            c.disconnect()
-            c.loop_stop()
+            disconnect_client(c)
         assert list(await api_kiosks(s)) == ["K-009"]
     finally:
         await s.stop()
@@ -191,14 +175,11 @@ async def test_ingest_survives_a_broker_restart(server, broker, tmp_path):
     again = Broker(tmp_path, port=broker.port).start()
     try:
         await asyncio.wait_for(server.ingest.subscribed.wait(), 15)  # paho reconnects with backoff, resubscribes
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosk-3")
-        c.connect("127.0.0.1", broker.port)
-        c.loop_start()
+        c = connected_client(broker.port, "fake-kiosk-3")
         try:
             await publish(server, c, topics.topic("K-004", topics.STATE), messages.State("in_service", 1, 1.0).encode())
         finally:
-            c.disconnect()
-            c.loop_stop()
+            disconnect_client(c)
         assert list(await api_kiosks(server)) == ["K-004"]
     finally:
         again.stop()

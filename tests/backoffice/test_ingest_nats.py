@@ -1,9 +1,7 @@
 """The production ingest path against a real three-node NATS cluster: kiosks speak MQTT 3.1.1 to its MQTT
 listeners, unchanged; the back office consumes a replicated JetStream stream as a durable, shared consumer."""
 import asyncio
-import logging
 
-import paho.mqtt.client as mqtt
 import pytest
 from aiohttp import ClientSession
 
@@ -13,7 +11,8 @@ from backoffice.server import Server
 from tests.backoffice import pg
 from tests.backoffice.fleet_sim import SimKiosk
 from tests.backoffice.nats_cluster import NatsCluster
-from tests.backoffice.test_ingest import BAD_INPUT, SECRET, api_kiosks, birth, health, publish, visit
+from tests.backoffice.test_ingest import BAD_INPUT, api_kiosks, bad_input_is_refused, birth, health, publish, visit
+from tests.fleet.mqtt_helpers import connected_client, disconnect_client
 from wire import messages, topics
 
 pytestmark = pytest.mark.asyncio
@@ -41,19 +40,11 @@ async def server(tmp_path, cluster, db_url):
     await s.stop()
 
 
-def mqtt_kiosk(port: int, client_id: str = "fake-kiosk") -> mqtt.Client:
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    return c
-
-
 @pytest.fixture
 def kiosk(cluster):
-    c = mqtt_kiosk(cluster.nodes[0].mqtt)
+    c = connected_client(cluster.nodes[0].mqtt, "fake-kiosk")
     yield c
-    c.disconnect()
-    c.loop_stop()
+    disconnect_client(c)
 
 
 async def ingest_status(server) -> dict:
@@ -79,14 +70,7 @@ async def test_bad_input_on_the_nats_path_is_counted_never_stored(server, kiosk,
                                                                   reason):
     """The same list as the MQTT path's (a topic with '.' cannot even be a NATS subject token, so that one
     stays with MQTT)."""
-    caplog.set_level(logging.DEBUG)
-    await publish(server, kiosk, topic, payload)
-    assert server.ingest.bad == {reason: 1}
-    assert await api_kiosks(server) == {}
-    await publish(server, kiosk, topics.topic("K-003", topics.STATE), messages.State("in_service", 1, 1.0).encode())
-    assert list(await api_kiosks(server)) == ["K-003"]  # the worker carried on
-    out = capsys.readouterr()
-    assert SECRET not in caplog.text + out.out + out.err
+    await bad_input_is_refused(server, kiosk, caplog, capsys, topic, payload, reason)
 
 
 async def test_ingest_reconnects_after_the_whole_cluster_restarts_and_says_it_was_stale(server, cluster, tmp_path):
@@ -97,12 +81,11 @@ async def test_ingest_reconnects_after_the_whole_cluster_restarts_and_says_it_wa
     assert (status["stale"], status["reason"]) == (True, "broker_unreachable")
     cluster.start()  # same ports, same stores
     await asyncio.wait_for(_until(server.ingest.connected.is_set), 60)  # reconnected with backoff
-    c = mqtt_kiosk(cluster.nodes[1].mqtt, "fake-kiosk-2")
+    c = connected_client(cluster.nodes[1].mqtt, "fake-kiosk-2")
     try:
         await publish(server, c, topics.topic("K-004", topics.STATE), messages.State("in_service", 1, 1.0).encode())
     finally:
-        c.disconnect()
-        c.loop_stop()
+        disconnect_client(c)
     assert list(await api_kiosks(server)) == ["K-004"]
     assert (await ingest_status(server))["stale"] is False
 

@@ -14,8 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from backoffice import db
 from tests.backoffice.fleet_sim import SimKiosk

@@ -74,6 +74,19 @@ class Broker:
         end_process(self.proc)
 
 
+def connected_client(port: int, client_id: str) -> mqtt.Client:
+    """A paho client standing in for kiosks, its network loop running; stop it with `disconnect_client`."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    return c
+
+
+def disconnect_client(c: mqtt.Client) -> None:
+    c.disconnect()  # first: it wakes paho's loop, which loop_stop then joins at once
+    c.loop_stop()
+
+
 class Watcher:
     """Subscribes to a kiosk's topics with a persistent session, so nothing is missed across restarts."""
 
