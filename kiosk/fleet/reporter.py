@@ -37,6 +37,7 @@ from wire.signing import VERSION as COMMAND_ENVELOPE
 
 log = structlog.get_logger("kiosk.mqtt")
 MAX_INFLIGHT = 20
+HEALTH_SETTLE_S = 0.1  # a change to health is published this long after it (see MqttReporter.health_changed)
 
 
 def next_session_seq(path: Path) -> int:
@@ -66,6 +67,7 @@ class MqttReporter:
         self.tls = bool(ca_file or cert_file)
         self.insecure = insecure and not self.tls
         self._health_fn: Callable[[], Health] | None = None
+        self._health_due: asyncio.TimerHandle | None = None  # see health_changed
         self.versions = versions or {}
         self.identity = identity or {}
         self.session_seq = next_session_seq(var_dir / "mqtt_session_seq")
@@ -109,6 +111,9 @@ class MqttReporter:
             info = self.client.publish(self._topic(topics.STATE), self._state_payload("disconnected"), qos=1,
                                        retain=True)
             await asyncio.get_running_loop().run_in_executor(None, info.wait_for_publish, 2)
+        if self._health_due is not None:
+            self._health_due.cancel()
+            self._health_due = None
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -126,7 +131,19 @@ class MqttReporter:
             self._publish_health()
 
     def health_changed(self) -> None:
-        """Something health shows may have changed: take a snapshot and publish it if it differs."""
+        """Something health shows may have changed: a snapshot is taken HEALTH_SETTLE_S later and published if it
+        differs. Once for a burst (a visit's start changes the mode, the tiles and the card reader together), and
+        never inside the tap that caused the change: snapshot and publish took 5 ms, a tenth of a tap's budget
+        (bench/bench_ui.py), where the screen was still to be drawn."""
+        if self._health_fn is None or self._health_due is not None:
+            return
+        if self._loop is None or self._loop.is_closed():
+            self._health_now()
+            return
+        self._health_due = self._loop.call_later(HEALTH_SETTLE_S, self._health_now)
+
+    def _health_now(self) -> None:
+        self._health_due = None
         if self._health_fn is not None:
             self.set_health(self._health_fn())
 

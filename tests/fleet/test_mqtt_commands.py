@@ -226,6 +226,22 @@ async def test_health_is_published_when_a_device_changes_not_only_on_the_timer(b
         await k.stop()
 
 
+async def test_changes_made_together_give_one_health_report_after_the_tap_that_made_them(
+        broker, office, watch, tmp_path):
+    """A tap that starts a visit changes the mode and the tiles; a device may change in the same breath. The
+    snapshot is taken after the tap has returned (the screen is drawn first), once for all of it."""
+    k = await Kiosk(broker, tmp_path / "var", office).start()  # the timer is an hour
+    try:
+        await asyncio.to_thread(watch.wait_for, lambda t, b: t.endswith("/health") and b["mode"] == "home")
+        assert k.c.start("social-security-certificate")
+        k.devices["document_printer"].inject("paper_out")
+        _, health = await asyncio.to_thread(watch.wait_for, lambda t, b: t.endswith("/health") and
+                                            b["mode"] == "visit")
+        assert health["devices"]["document_printer"]["reasons"] == ["paper_out"]  # not a report per change
+    finally:
+        await k.stop()
+
+
 async def test_a_burst_of_reloads_is_coalesced_off_the_loop_and_a_ping_is_answered_meanwhile(
         broker, office, watch, tmp_path):
     release = threading.Event()
