@@ -521,7 +521,7 @@ class KioskController:
         self.after = None
         self.executor = None
         self.state.view = None  # nothing of the last citizen stays on screen
-        self.call.step_changed(None)  # staff on a call now see the home screen, not the last step
+        self.call.visit_ended()  # staff on a call now see the home screen; a number being typed goes
         for dev in self.devices.values():
             if isinstance(dev, CodeScanner):
                 dropped = dev.discard_pending()  # nor in a scanner's buffer, for the next citizen to "scan"

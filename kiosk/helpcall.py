@@ -183,6 +183,13 @@ class HelpCall:
         else:
             self.on_change(self.state)
 
+    def visit_ended(self) -> None:
+        """A call can outlive the visit (the citizen went home on it); a number being typed does not."""
+        if self._form is not None and self._form.step == "number":
+            self._set_form(CallbackForm("offer"))
+            self.on_change(self.state)
+        self.step_changed(None)
+
     def step_changed(self, view: StepView | None) -> None:
         if self.active:
             asyncio.ensure_future(self.panel.send_context(context_of(view)))

@@ -103,3 +103,15 @@ async def test_a_number_form_left_open_closes_by_itself(tmp_path):
     assert c.state.callback.step == "number"
     advance(clock, clock.now + NUMBER_FORM_S + 1)  # the citizen walked away: the form (and what was typed) goes
     assert c.state.callback.step == "offer" and c.state.call.phase == "waiting"
+
+
+async def test_a_number_being_typed_goes_with_the_visit_while_the_call_stays(tmp_path):
+    c, panel, clock, events = await waiting_at_consent(tmp_path)
+    panel.offer_callback()
+    await settle()
+    c.act("call_callback")
+    assert c.state.callback.step == "number"
+    c.act("home")  # 首页 on the call: the visit ends, the citizen may still wait for staff
+    await settle()
+    assert c.state.mode == "home" and c.state.call.phase == "waiting"
+    assert c.state.callback.step == "offer"  # the keypad, and the digits the window kept for it, are gone
