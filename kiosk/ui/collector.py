@@ -19,9 +19,13 @@ A replaced screen is most of that garbage, and it holds its labels'
 textures (under software GL, in the kiosk's own memory): left to the
 automatic collections, the screens of twenty visits kept the kiosk some
 60 MiB above its home screen (bench/bench_ui.py). So each replaced screen
-is collected at once, ``AFTER_DRAWN_S`` after the new screen was shown: a
-full collection of what was made since start-up takes a few ms, and nobody
-taps a screen that soon after it appeared (a reaction takes 0.2 s and more).
+is collected at once, ``AFTER_DRAWN_S`` after the new screen was shown,
+when nobody taps (a reaction takes 0.2 s and more). A full collection of
+what was made since start-up walks the screen on show and the one replaced:
+10-50 ms in bench/bench_ui.py, 20-65 ms with a video call's panel over the
+step (35-85 thousand objects, nearly all Kivy's). Leaving screens to the
+automatic collections instead made taps during a call slower, not faster:
+those then landed inside the taps.
 What it frees goes back to the C heap, which glibc keeps for reuse; the
 labels' textures are large blocks of it, so the heap is trimmed after
 (under 1 ms): what the kiosk no longer uses is given back to the system.
