@@ -19,7 +19,7 @@ from devices import registry
 from devices.base import Device
 from devices.errors import ConfigError as DeviceConfigError
 from kiosk.config import Config, ConfigError, DeviceConfig, MissingCredential
-from kiosk.flow.bundle import load_bundle
+from kiosk.flow.bundle import Bundle, load_bundle
 
 
 class StartupError(Exception):
@@ -31,19 +31,23 @@ class Prepared:
     """What the checks built and the runtime goes on with: devices constructed, none opened."""
 
     devices: dict[str, Device]
-    flows: int
+    bundle: Bundle | None  # the flow bundle the check loaded: the runtime activates it instead of loading it again
     journal_key: bytes | None  # None: the journal records no citizen column
+
+    @property
+    def flows(self) -> int:
+        return len(self.bundle.flows) if self.bundle is not None else 0
 
 
 def prepare(cfg: Config, source: str = "kiosk.toml") -> Prepared:
     """All checks, all problems at once; raises StartupError with one line per problem, each led by `source`."""
     problems = _var_dir(cfg.var_dir) + _files(cfg) + _credentials(cfg)
     devices = _devices(cfg, problems)
-    flows = _flows(cfg.flows.path, problems)
+    bundle = _flows(cfg.flows.path, problems)
     journal_key = _journal_key(cfg, problems)
     if problems:
         raise StartupError("\n".join(f"{source}: {p}".replace("\n", " ") for p in problems))
-    return Prepared(devices, flows, journal_key)
+    return Prepared(devices, bundle, journal_key)
 
 
 def _journal_key(cfg: Config, problems: list[str]) -> bytes | None:
@@ -127,22 +131,22 @@ def _devices(cfg: Config, problems: list[str]) -> dict[str, Device]:
     return devices
 
 
-def _flows(root: Path, problems: list[str]) -> int:
+def _flows(root: Path, problems: list[str]) -> Bundle | None:
     if not root.is_dir():
         problems.append(f"flows.path: {root} is not a directory" if root.exists() else
                         f"flows.path: {root} does not exist")
-        return 0
+        return None
     try:
         bundle = load_bundle(root)
     except OSError as exc:  # a folder in the bundle the kiosk user may not enter
         problems.append(f"flows.path: cannot read {exc.filename or root}: {exc.strerror or exc}")
-        return 0
+        return None
     if bundle.flows:
-        return len(bundle.flows)
+        return bundle
     errors = [p for p in bundle.problems if p.severity == "error"]
     if errors:
         problems.append(f"flows.path: no flow in {root} loads ({len(errors)} error(s), the first: {errors[0]}; "
                         f"`kiosk flows check {root}` lists them all)")
     else:
         problems.append(f"flows.path: {root} holds no flow")
-    return 0
+    return None

@@ -210,3 +210,26 @@ def test_the_demo_reports_a_broken_configuration_like_run(site):
     edit(site, 'path = "flows"', 'path = "no-such-flows"')
     line = refused(site, "demo", env={"DISPLAY": ":424242"})  # a display is named but never opened
     assert line == f"flows.path: {site / 'no-such-flows'} does not exist"
+
+
+def test_the_runtime_goes_on_with_the_bundle_the_checks_loaded(site, monkeypatch):
+    """Loading the flows twice at start cost 70 ms of the kiosk's start (bench/bench_ui.py)."""
+    from kiosk import config, runtime, startup
+    from kiosk.flow import bundle as bundle_module
+
+    loads = []
+    real = bundle_module.load_bundle
+
+    def counted(root):
+        loads.append(root)
+        return real(root)
+
+    monkeypatch.setattr(startup, "load_bundle", counted)
+    monkeypatch.setattr("kiosk.flow.registry.load_bundle", counted)
+    cfg = config.load(site / "kiosk.toml")
+    k = runtime.build(cfg)
+    try:
+        assert len(loads) == 1
+        assert sorted(k.controller.registry.flows) == sorted(real(site / "flows").flows)
+    finally:
+        k.controller.journal.close()
