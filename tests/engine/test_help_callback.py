@@ -95,22 +95,24 @@ async def test_a_desk_that_does_not_book_it_says_so_and_the_citizen_can_keep_wai
     assert c.state.callback.step == "number"
 
 
-async def test_a_number_form_left_open_closes_by_itself(tmp_path):
+async def at_number_form(tmp_path):
+    """Waiting at the consent step, the desk's offer taken: the keypad for the number is open."""
     c, panel, clock, events = await waiting_at_consent(tmp_path)
     panel.offer_callback()
     await settle()
     c.act("call_callback")
     assert c.state.callback.step == "number"
+    return c, clock
+
+
+async def test_a_number_form_left_open_closes_by_itself(tmp_path):
+    c, clock = await at_number_form(tmp_path)
     advance(clock, clock.now + NUMBER_FORM_S + 1)  # the citizen walked away: the form (and what was typed) goes
     assert c.state.callback.step == "offer" and c.state.call.phase == "waiting"
 
 
 async def test_a_number_being_typed_goes_with_the_visit_while_the_call_stays(tmp_path):
-    c, panel, clock, events = await waiting_at_consent(tmp_path)
-    panel.offer_callback()
-    await settle()
-    c.act("call_callback")
-    assert c.state.callback.step == "number"
+    c, _ = await at_number_form(tmp_path)
     c.act("home")  # 首页 on the call: the visit ends, the citizen may still wait for staff
     await settle()
     assert c.state.mode == "home" and c.state.call.phase == "waiting"
