@@ -5,23 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from backoffice.store import FleetStore
 from tests.backoffice import reports
 from tests.backoffice.served import ThreadedConsole
+from tests.fleet.mqtt_helpers import connected_client, disconnect_client
 from wire import codec, topics
 
 
 @pytest.fixture
 def kiosk(console_broker):
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosk")
-    c.connect("127.0.0.1", console_broker.port)
-    c.loop_start()
+    c = connected_client(console_broker.port, "fake-kiosk")
     yield c
-    c.disconnect()
-    c.loop_stop()
+    disconnect_client(c)
 
 
 def send(client, kiosk_id, which, msg):

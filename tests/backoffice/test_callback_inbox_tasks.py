@@ -8,10 +8,9 @@ import json
 import sqlite3
 import time
 
-import paho.mqtt.client as mqtt
-
 from backoffice.helpdesk.secrets import PhoneSeal
 from tests.backoffice import reports
+from tests.fleet.mqtt_helpers import connected_client, disconnect_client
 from wire import codec, messages, topics
 
 PHONE = "13987654321"
@@ -21,9 +20,7 @@ KIOSK = "K-CB2"
 
 def test_a_dead_end_call_back_request_makes_one_sealed_task_however_often_it_comes(console, console_broker):
     viewer, agent = console.token("viewer"), console.token("agent", name="desk")
-    kiosk = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="cb-kiosk-2")
-    kiosk.connect("127.0.0.1", console_broker.port)
-    kiosk.loop_start()
+    kiosk = connected_client(console_broker.port, "cb-kiosk-2")
     try:
         request = messages.CallbackRequest(flow="social-security-certificate", step="query", reason="unavailable",
                                            locale="zh-CN", phone=PHONE, session_seq=1, at=time.time() - 60, seq=7)
@@ -38,8 +35,7 @@ def test_a_dead_end_call_back_request_makes_one_sealed_task_however_often_it_com
             time.sleep(0.1)  # polling another process, bounded by the deadline
         listing = console.get(agent, "/helpdesk/callbacks")
     finally:
-        kiosk.disconnect()
-        kiosk.loop_stop()
+        disconnect_client(kiosk)
     db = next(console.workdir.rglob("backoffice.db"))
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT id, kiosk_id, item, skill, state, phone_sealed, phone_masked, created_at, "

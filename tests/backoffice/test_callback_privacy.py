@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-import paho.mqtt.client as mqtt
-
 from backoffice.callbacks_inbox import mask
 from tests.backoffice import reports
+from tests.fleet.mqtt_helpers import connected_client, disconnect_client
 from wire import codec, messages, topics
 
 PHONE = "13812345678"
@@ -18,9 +17,7 @@ KIOSK = "K-CB1"
 
 def test_a_callback_requests_phone_number_is_stored_masked_and_shown_nowhere_in_clear(console, console_broker):
     token = console.token("viewer")
-    kiosk = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="cb-kiosk")
-    kiosk.connect("127.0.0.1", console_broker.port)
-    kiosk.loop_start()
+    kiosk = connected_client(console_broker.port, "cb-kiosk")
     try:
         request = messages.CallbackRequest(flow="social_security", step="submit", reason="backend_unavailable",
                                            locale="zh-CN", phone=PHONE, session_seq=1, at=2000.0)
@@ -34,8 +31,7 @@ def test_a_callback_requests_phone_number_is_stored_masked_and_shown_nowhere_in_
             "/api/v1/kiosks", f"/api/v1/kiosks/{KIOSK}", f"/api/v1/kiosks/{KIOSK}/events?since=0",
             f"/api/v1/kiosks/{KIOSK}/history?since=0", "/api/v1/alerts"))
     finally:
-        kiosk.disconnect()
-        kiosk.loop_stop()
+        disconnect_client(kiosk)
     stored = b"".join(p.read_bytes() for p in console.workdir.glob("backoffice.db*"))
     assert mask(PHONE) == "138****5678" and b"138****5678" in stored  # the request is kept, masked
     assert PHONE.encode() not in stored

@@ -5,10 +5,9 @@ the reports come through the real broker and ingest.
 """
 import time
 
-import paho.mqtt.client as mqtt
-
 from tests.backoffice.fleet_seed import health, seed
 from tests.backoffice.live_console import live  # noqa: F401  (fixture)
+from tests.fleet.mqtt_helpers import connected_client, disconnect_client
 from wire import messages, topics
 
 
@@ -63,16 +62,13 @@ def test_a_report_through_the_broker_changes_the_row_without_a_reload(live, page
     page.evaluate("window.notReloaded = true")
     degraded = int(page.inner_text("[data-count='degraded']"))
     assert page.get_attribute("#rows tr[data-id='K-00001']", "data-state") == "in_service"
-    kiosk = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="K-00001")
-    kiosk.connect("127.0.0.1", console_broker.port)
-    kiosk.loop_start()
+    kiosk = connected_client(console_broker.port, "K-00001")
     try:
         kiosk.publish(topics.topic("K-00001", topics.HEALTH), health("paper_out", time.time(), 2, 9999.0).encode(),
                       qos=1).wait_for_publish(5)
         page.wait_for_selector("#rows tr[data-id='K-00001'][data-state='degraded']")
     finally:
-        kiosk.disconnect()
-        kiosk.loop_stop()
+        disconnect_client(kiosk)
     assert "凭条打印机缺纸" in page.inner_text("#rows tr[data-id='K-00001']")
     assert page.evaluate("window.notReloaded") is True
     assert page.inner_text("[data-count='degraded']") == str(degraded + 1)

@@ -13,6 +13,7 @@ from backoffice.auth.tokens import Tokens
 from backoffice.store import FleetStore
 from tests.backoffice import reports
 from tests.backoffice.served import start_console
+from tests.fleet.mqtt_helpers import connected_client, disconnect_client
 
 HALLS = ("市民中心", "社区中心", "银行网点")
 
@@ -96,12 +97,8 @@ def test_backoffice_serve_counts_an_alert_a_kiosk_raised(console, console_broker
     import time
     import urllib.request
 
-    import paho.mqtt.client as mqtt
-
     from wire import codec, topics
-    kiosk = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fake-kiosk")
-    kiosk.connect("127.0.0.1", console_broker.port)
-    kiosk.loop_start()
+    kiosk = connected_client(console_broker.port, "fake-kiosk")
     try:
         for which, msg in ((topics.BIRTH, reports.birth("K-1")), (topics.HEALTH, reports.health(paper="paper_out"))):
             kiosk.publish(topics.topic("K-1", which), codec.dump(msg.as_dict()), qos=1).wait_for_publish(5)
@@ -113,8 +110,7 @@ def test_backoffice_serve_counts_an_alert_a_kiosk_raised(console, console_broker
                 break
             time.sleep(0.1)  # polling another process, bounded by the deadline
     finally:
-        kiosk.disconnect()
-        kiosk.loop_stop()
+        disconnect_client(kiosk)
     assert 'backoffice_alerts_open{rule="paper_out"} 1' in text
     assert 'backoffice_ingest_reports_total{result="stored"} 2' in text
 
