@@ -160,6 +160,10 @@ class HelpCall:
 
     def _form_expired(self) -> None:
         self._form_timer = None
+        self._close_number()
+
+    def _close_number(self) -> None:
+        """An open number form goes back to the offer, and the digits typed into it with it."""
         if self._form is not None and self._form.step == "number":
             self._set_form(CallbackForm("offer"))
             self.on_change(self.state)
@@ -185,9 +189,7 @@ class HelpCall:
 
     def visit_ended(self) -> None:
         """A call can outlive the visit (the citizen went home on it); a number being typed does not."""
-        if self._form is not None and self._form.step == "number":
-            self._set_form(CallbackForm("offer"))
-            self.on_change(self.state)
+        self._close_number()
         self.step_changed(None)
 
     def step_changed(self, view: StepView | None) -> None:
