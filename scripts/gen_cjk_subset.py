@@ -218,14 +218,16 @@ def main(argv=None) -> int:
             if args.index is not None:
                 index = args.index
             made.append(make(face, source, index, args.out / face.out))
-        elif (FONTS / face.out).exists():  # keep the other file's line as it is
-            made.append(_licence_line(face))
+        elif (args.out / face.out).exists():  # keep the other file's line as it is
+            made.append(_licence_line(face, args.out))
     (args.out / "OFL.txt").write_text(licence_text(made))
     return 0
 
 
-def _licence_line(face: Face) -> str:
-    lines = (FONTS / "OFL.txt").read_text().splitlines(keepends=True)
+def _licence_line(face: Face, folder: Path) -> str:
+    """The two lines `folder`'s OFL.txt already has for `face`'s file (none if it has none)."""
+    ofl = folder / "OFL.txt"
+    lines = ofl.read_text().splitlines(keepends=True) if ofl.exists() else []
     i = next((i for i, line in enumerate(lines) if line.startswith(face.out + " ")), None)
     return "".join(lines[i:i + 2]) if i is not None else ""
 
