@@ -73,7 +73,7 @@ def build(cfg: Config, prepared: startup.Prepared | None = None, *, restart: Cal
     prepared = prepared or startup.prepare(cfg)  # before any device is opened or window drawn
     flows = FlowRegistry(cfg.flows.path)
     flows.reload(prepared.bundle)
-    if not flows.flows:  # the bundle emptied between the check and now: still nothing to offer
+    if not flows.flows:  # a Prepared without the checked bundle, and the folder emptied since: nothing to offer
         raise startup.StartupError(f"flows.path: no flow in {cfg.flows.path} loads")
     catalog = flows.active.catalog if flows.active else None
     missing = sorted(set(catalog.services) - set(cfg.services)) if catalog else []
