@@ -11,7 +11,7 @@ import asyncio
 
 from kiosk.ui import env
 from kiosk.ui.collector import AFTER_DRAWN_S, Collector
-from kiosk.ui.theme import Theme
+from kiosk.ui.theme import PAPER, Theme
 from kiosk.ui.voice import Speaker
 
 
@@ -29,11 +29,13 @@ class KioskWindow:
             title = "kiosk"
 
             def build(self):
+                from kivy.core.window import Window
                 from kivy.uix.boxlayout import BoxLayout
 
+                Window.clearcolor = PAPER  # the ground of every screen, so their roots need no fill (widgets.Panel)
                 root = BoxLayout(orientation="horizontal")
-                # No background of its own: every screen paints its full area, and one
-                # full-screen fill less is several ms per frame under software GL.
+                # No fill of its own: the window clears to paper, and every full-screen
+                # fill is a rasterizer pass of several ms per frame under software GL.
                 window.screen = BoxLayout(size_hint_x=None, width=theme.width)
                 window.side = BoxLayout(orientation="vertical")
                 root.add_widget(window.screen)
@@ -119,7 +121,9 @@ class KioskWindow:
             Window.unbind(on_flip=on_flip)
 
     def screenshot(self, path: str) -> None:
-        self.screen.export_to_png(path)
+        from kiosk.ui.check_contrast import screen_image
+
+        screen_image(self.screen).convert("RGB").save(path)
 
     def tap(self, kid: str) -> bool:
         """Press and release the widget's centre as a finger would; False if it is not on screen."""

@@ -119,8 +119,37 @@ def _drawn(w) -> bool:
 
 
 def screen_image(widget):
-    """The widget's pixels as a PIL image, top row first (the functions above turn Kivy's y round)."""
+    """The widget's pixels as a PIL image, top row first (the functions above turn Kivy's y round).
+
+    Drawn as the window draws it: on paper (the window's clear; a screen's
+    root has no fill of its own, kiosk.ui.widgets.Panel) and the right way
+    up, so the scrolling areas' scissors (window coordinates,
+    kiosk.ui.scroll.ClippedScrollView) clip where they do on screen. Kivy's
+    own export starts from transparent black and turns the picture upside
+    down as it draws, which moves every scissor. Screens sit at the window's
+    origin, where the two coordinates agree.
+    """
+    from kivy.graphics import ClearBuffers, ClearColor
+    from kivy.graphics.fbo import Fbo
     from PIL import Image
 
-    texture = widget.export_as_image().texture
-    return Image.frombytes("RGBA", texture.size, texture.pixels)  # Kivy's export reads the rows top down
+    from kiosk.ui.theme import PAPER
+
+    parent, index = widget.parent, -1
+    if parent is not None:
+        index = parent.canvas.indexof(widget.canvas)
+        if index > -1:
+            parent.canvas.remove(widget.canvas)
+    fbo = Fbo(size=(int(widget.width), int(widget.height)), with_stencilbuffer=True)
+    with fbo:
+        ClearColor(*PAPER)
+        ClearBuffers()
+    fbo.add(widget.canvas)
+    try:
+        fbo.draw()
+        pixels = fbo.pixels
+    finally:
+        fbo.remove(widget.canvas)
+        if index > -1:
+            parent.canvas.insert(index, widget.canvas)
+    return Image.frombytes("RGBA", fbo.size, pixels).transpose(Image.Transpose.FLIP_TOP_BOTTOM)

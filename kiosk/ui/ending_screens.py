@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
-from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.engine.views import StepView
 from kiosk.ui import layout, theme as th
+from kiosk.ui.scroll import ClippedScrollView
 from kiosk.ui.texts import ui
 from kiosk.ui.widgets import Countdown, Panel, TapButton, Text
 
@@ -191,11 +191,11 @@ def after_screen(root: Panel, view: StepView, t: th.Theme, chrome, form_values: 
     return root
 
 
-def _scroll(content: BoxLayout, t: th.Theme, bottom: bool = False) -> ScrollView:
+def _scroll(content: BoxLayout, t: th.Theme, bottom: bool = False) -> ClippedScrollView:
     """Scrolls only when the content is taller than the room; the bar stays visible so a citizen sees there is
     more. Content shorter than the room sits at the top (at the bottom for low reach)."""
-    view = ScrollView(do_scroll_x=False, bar_width=max(8, t.gap / 2), scroll_type=["bars", "content"],
-                      bar_color=th.PRIMARY, bar_inactive_color=(*th.PRIMARY[:3], 0.6), bar_margin=0)
+    view = ClippedScrollView(do_scroll_x=False, bar_width=max(8, t.gap / 2), scroll_type=["bars", "content"],
+                             bar_color=th.PRIMARY, bar_inactive_color=(*th.PRIMARY[:3], 0.6), bar_margin=0)
     holder = BoxLayout(orientation="vertical", size_hint_y=None)
     view.bind(height=lambda *_: setattr(holder, "height", max(view.height, content.height)))
     content.bind(height=lambda *_: setattr(holder, "height", max(view.height, content.height)))

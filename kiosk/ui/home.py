@@ -17,11 +17,11 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
-from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.home import HomeView
 from kiosk.ui import theme as th
+from kiosk.ui.scroll import ClippedScrollView
 from kiosk.ui.texts import reason_text, ui
 from kiosk.ui.widgets import Panel, TapButton, Text
 
@@ -72,7 +72,7 @@ class HomeScreen(Panel):
                  corner: Widget | None = None, layout: Layout = Layout(), elderly: bool = False):
         from kiosk.ui.screens import footer
 
-        super().__init__(orientation="vertical")
+        super().__init__(bg=None, orientation="vertical")
         self.t, self.actions, self.layout, self.elderly = t, actions, layout, elderly
         self.key: tuple = ()  # set by whoever shows it: what, when it changes, needs a whole new screen
         self._shown: HomeView | None = None
@@ -80,8 +80,9 @@ class HomeScreen(Panel):
         self.add_widget(self._header(view, corner))
         self.content = BoxLayout(orientation="vertical", size_hint_y=None, spacing=t.gap, padding=(0, 0, 20, 0))
         self.content.bind(minimum_height=self.content.setter("height"))
-        self.scroll = ScrollView(do_scroll_x=False, bar_width=12, bar_color=th.PRIMARY, bar_inactive_color=th.MUTED,
-                                 scroll_type=["bars", "content"], effect_cls="ScrollEffect")
+        self.scroll = ClippedScrollView(do_scroll_x=False, bar_width=12, bar_color=th.PRIMARY,
+                                        bar_inactive_color=th.MUTED, scroll_type=["bars", "content"],
+                                        effect_cls="ScrollEffect")
         self.scroll.kid = "home:scroll"
         self.scroll.add_widget(self.content)
         body = BoxLayout(orientation="vertical", padding=(2 * t.gap, t.gap), spacing=t.gap)

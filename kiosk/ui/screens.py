@@ -85,7 +85,7 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
     """Header and footer fixed; the idle banner fixed under the header; everything else scrolls."""
     t = t.for_view(view.elderly)
     loc = view.locale
-    root = Panel(orientation="vertical")
+    root = Panel(bg=None, orientation="vertical")
     header = Panel(bg=th.SECONDARY, orientation="horizontal", size_hint_y=None, height=t.target, padding=(t.gap, 0))
     header.add_widget(Text(view.flow_title, t.small, th.ON_SECONDARY))
     if view.progress[1]:

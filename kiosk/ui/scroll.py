@@ -12,6 +12,9 @@ from functools import partial
 
 from kivy.clock import Clock
 from kivy.effects.scroll import ScrollEffect
+from kivy.graphics import Rectangle
+from kivy.graphics.scissor_instructions import ScissorPop, ScissorPush
+from kivy.graphics.stencil_instructions import StencilPop, StencilPush, StencilUnUse, StencilUse
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.scrollview import ScrollView
 
@@ -20,8 +23,35 @@ from kiosk.ui.texts import ui
 from kiosk.ui.widgets import TapButton
 
 
-class Scroller(ScrollView):
-    """Kivy's ScrollView, except that a tap inside it is released at once.
+class ClippedScrollView(ScrollView):
+    """Kivy's ScrollView clipped by a scissor instead of the stencil buffer.
+
+    Kivy draws a ScrollView's whole area into the stencil before its content
+    and again after it: two passes of most of the screen on every frame,
+    which under software GL cost about as much as the content itself. Every
+    scrolling area here is an upright rectangle in window coordinates (no
+    screen is rotated or scaled), which a scissor clips for nothing.
+    """
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        stencil = (StencilPush, StencilUse, StencilUnUse, StencilPop)
+        for group in (self.canvas.before, self.canvas.after):  # StencilView's rule: push, its area, use / the reverse
+            if any(isinstance(i, stencil) for i in group.children):
+                for i in [i for i in group.children if isinstance(i, stencil + (Rectangle,))][:3]:
+                    group.remove(i)
+        self._clip = ScissorPush()
+        self.canvas.before.add(self._clip)
+        self.canvas.after.insert(0, ScissorPop())
+        self.bind(pos=self._clip_to, size=self._clip_to)
+        self._clip_to()
+
+    def _clip_to(self, *_):
+        self._clip.pos, self._clip.size = (int(self.x), int(self.y)), (int(self.width), int(self.height))
+
+
+class Scroller(ClippedScrollView):
+    """A step's scrolling area, except that a tap inside it is released at once.
 
     Kivy holds a quick tap's release back for 200 ms (to tell a tap from the
     start of a swipe it has already decided about); a kiosk's tap must be

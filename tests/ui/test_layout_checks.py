@@ -68,7 +68,7 @@ def test_text_too_long_for_a_fixed_button_is_reported(show):
 
 
 def test_a_long_elderly_form_scrolls_between_fixed_bars_and_passes(show):
-    from kiosk.ui import check_layout
+    from kiosk.ui import check_contrast, check_layout
     from kiosk.ui.screens import step_screen
     from kiosk.ui.widgets import find
 
@@ -79,10 +79,16 @@ def test_a_long_elderly_form_scrolls_between_fixed_bars_and_passes(show):
     area = cue.parent
     assert area.scroller.viewport_size[1] > area.scroller.height  # more than fits, so the bar is drawn
     header_before = find(root, "nav:home").to_window(0, 0)
+    top = SCREEN[1] - area.scroller.top  # the bars above and below the scrolling area, in image rows
+    bars_before = check_contrast.screen_image(root)
     cue.dispatch("on_release")
     pump()
     assert area.scroller.scroll_y < 1  # a tap on the cue scrolls down without a swipe
     assert find(root, "nav:home").to_window(0, 0) == header_before  # the footer did not move
+    bars_after = check_contrast.screen_image(root)
+    for box in ((0, 0, SCREEN[0], int(top)), (0, int(SCREEN[1] - cue.y), SCREEN[0], SCREEN[1])):
+        # the text scrolled up under the header is clipped away, not drawn over it (nor over the footer)
+        assert bars_after.crop(box).tobytes() == bars_before.crop(box).tobytes(), box
 
 
 def test_an_elderly_field_has_a_placeholder_and_a_cursor_and_the_keypad_is_full_width(show):
