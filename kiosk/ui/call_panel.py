@@ -22,14 +22,15 @@ from kivy.uix.widget import Widget
 from devices.records import CallState
 from kiosk.ui import callback_form, theme as th
 from kiosk.ui.texts import ui
-from kiosk.ui.widgets import Panel, TapButton, Text
+from kiosk.ui.widgets import Fill, Panel, TapButton, Text
 
 DRAW_HZ = 30  # twice the camera's 15 fps: a new frame waits at most half a frame to be drawn
 PREVIEW_ALONE_S = 0.5  # staff's picture this long unchanged: the preview is drawn on its own ticks
 
 
 class VideoView(Widget):
-    """Blits the newest Picture of a deque into one texture, made once per picture size."""
+    """Blits the newest Picture of a deque into one texture, made once per picture size; black around it
+    (a ``Fill``: the call panel is fixed on screen, and this is redrawn with every picture)."""
 
     kid = StringProperty("")
 
@@ -39,12 +40,12 @@ class VideoView(Widget):
         self.frames_drawn = 0
         self._seq = None
         self._texture: Texture | None = None
+        self._back = Fill(self.canvas, (0, 0, 0, 1))
         with self.canvas:
-            Color(0, 0, 0, 1)
-            self._back = Rectangle(pos=self.pos, size=self.size)
             Color(1, 1, 1, 1)
             self._rect = Rectangle(pos=self.pos, size=(0, 0))
         self.bind(pos=self._place, size=self._place)
+        self._place()
 
     def draw(self) -> bool:
         """True when a new picture was blitted (and the window asked to redraw)."""
@@ -65,7 +66,7 @@ class VideoView(Widget):
         return True
 
     def _place(self, *_):
-        self._back.pos, self._back.size = self.pos, self.size
+        self._back.place(self.pos, self.size)
         if self._texture is None:
             self._rect.size = (0, 0)
             return
@@ -78,8 +79,8 @@ class VideoView(Widget):
 
 class CallPanel(Panel):
     def __init__(self, device, theme: th.Theme, act):
-        super().__init__(bg=th.SECONDARY, orientation="horizontal", size_hint_y=None, height=theme.target * 6.5,
-                         padding=theme.gap, spacing=theme.gap)
+        super().__init__(bg=th.SECONDARY, fixed=True, orientation="horizontal", size_hint_y=None,
+                         height=theme.target * 6.5, padding=theme.gap, spacing=theme.gap)
         self.theme, self.act = theme, act
         self.typed: dict[str, str] = {}  # the call-back number being typed; emptied when its form closes
         self.remote = VideoView("call:remote", device.remote_video, size_hint_x=0.55)

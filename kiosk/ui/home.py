@@ -23,7 +23,7 @@ from kiosk.home import HomeView
 from kiosk.ui import theme as th
 from kiosk.ui.scroll import ClippedScrollView
 from kiosk.ui.texts import reason_text, ui
-from kiosk.ui.widgets import Panel, TapButton, Text
+from kiosk.ui.widgets import Contained, Panel, TapButton, Text
 
 WEEKDAYS = {"zh-CN": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -65,6 +65,10 @@ class Layout:
     columns: int | None = None  # tiles per row; None: one in elderly mode, two in portrait, three in landscape
     tile_height: float = 1.4  # in targets
     icon: float = 0.85  # icon size in targets
+
+
+class Icon(Contained, Image):
+    """A tile's icon."""
 
 
 class HomeScreen(Panel):
@@ -120,7 +124,7 @@ class HomeScreen(Panel):
         """Hall and clock, then the kiosk's name and number; in elderly mode the hall alone on the first line
         (at 1.5x it would wrap beside the clock) and no kiosk name (fewer words)."""
         t = self.t
-        header = Panel(bg=th.PRIMARY, orientation="vertical", size_hint_y=None, padding=(2 * t.gap, t.gap))
+        header = Panel(bg=th.PRIMARY, fixed=True, orientation="vertical", size_hint_y=None, padding=(2 * t.gap, t.gap))
         header.bind(minimum_height=header.setter("height"))
         hall = Text(view.hall or ui("home_title", view.locale), t.title, th.ON_PRIMARY, bold=True)
         hall.kid = "home:hall"
@@ -244,7 +248,7 @@ class HomeScreen(Panel):
                 pic.pos = (b.x + t.gap, b.y + (b.height - icon) / 2)
 
         if icon:
-            pic = Image(source=tile.icon, size_hint=(None, None), size=(icon, icon), fit_mode="contain")
+            pic = Icon(source=tile.icon, size_hint=(None, None), size=(icon, icon))
             pic.kid = f"icon:{tile.flow}"
             b.add_widget(pic)
         b.bind(size=fit, pos=fit)

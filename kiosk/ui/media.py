@@ -19,7 +19,7 @@ from kivy.uix.video import Video
 from kiosk.engine.views import MediaView
 from kiosk.flow.media import cue_at
 from kiosk.ui import theme as th
-from kiosk.ui.widgets import Panel, Text
+from kiosk.ui.widgets import Contained, Panel, Text
 
 SHARE = {"portrait": 0.2, "landscape": 0.25}  # of the screen's height; a layout may pass its own
 FRAME_S = 0.22  # an illustration's frame time, as drawn by scripts/make_assets.py
@@ -29,7 +29,7 @@ def media_height(t: th.Theme, share: float | None = None) -> int:
     return round(t.height * (share if share is not None else SHARE["portrait" if t.portrait else "landscape"]))
 
 
-class GuideVideo(Video):
+class GuideVideo(Contained, Video):
     kid = StringProperty("media:video")
 
     def texture_update(self, *largs):
@@ -38,7 +38,7 @@ class GuideVideo(Video):
             super().texture_update(*largs)
 
 
-class Illustration(Image):
+class Illustration(Contained, Image):
     kid = StringProperty("media:image")
 
 
@@ -67,7 +67,7 @@ class MediaPlayer:
             video.bind(position=show)
             show(video, video.position)
         else:
-            box.add_widget(Illustration(source=media.image, anim_delay=FRAME_S, fit_mode="contain", nocache=True))
+            box.add_widget(Illustration(source=media.image, anim_delay=FRAME_S, nocache=True))
         return box
 
     def _video(self, path: str) -> GuideVideo:
@@ -78,7 +78,7 @@ class MediaPlayer:
                 self.video.state = "play"
             return self.video
         self.release()
-        self.video = GuideVideo(source=path, state="play", volume=0, options={"eos": "loop"}, fit_mode="contain")
+        self.video = GuideVideo(source=path, state="play", volume=0, options={"eos": "loop"})
         return self.video
 
     def release(self) -> None:

@@ -56,8 +56,8 @@ def _column(theme: th.Theme, **kw) -> BoxLayout:
 def footer(t: th.Theme, locale: str, elderly: bool, chrome: Chrome, view: StepView | None) -> Panel:
     """One row in every mode, no taller than in standard mode (kiosk.ui.layout): the step gets the room."""
     gap = layout.STANDARD.gap
-    panel = Panel(bg=th.SECONDARY, orientation="vertical", size_hint_y=None, height=layout.footer_height(t),
-                  padding=gap)
+    panel = Panel(bg=th.SECONDARY, fixed=True, orientation="vertical", size_hint_y=None,
+                  height=layout.footer_height(t), padding=gap)
     bar = GridLayout(rows=1, spacing=gap)
     panel.add_widget(bar)
     bt = layout.STANDARD
@@ -86,7 +86,8 @@ def step_screen(view: StepView, t: th.Theme, chrome: Chrome, form_values: dict) 
     t = t.for_view(view.elderly)
     loc = view.locale
     root = Panel(bg=None, orientation="vertical")
-    header = Panel(bg=th.SECONDARY, orientation="horizontal", size_hint_y=None, height=t.target, padding=(t.gap, 0))
+    header = Panel(bg=th.SECONDARY, fixed=True, orientation="horizontal", size_hint_y=None, height=t.target,
+                   padding=(t.gap, 0))
     header.add_widget(Text(view.flow_title, t.small, th.ON_SECONDARY))
     if view.progress[1]:
         header.add_widget(Text(ui("step_of", loc, i=view.progress[0], n=view.progress[1]), t.small, th.ON_SECONDARY,

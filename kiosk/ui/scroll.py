@@ -12,15 +12,13 @@ from functools import partial
 
 from kivy.clock import Clock
 from kivy.effects.scroll import ScrollEffect
-from kivy.graphics import Rectangle
 from kivy.graphics.scissor_instructions import ScissorPop, ScissorPush
-from kivy.graphics.stencil_instructions import StencilPop, StencilPush, StencilUnUse, StencilUse
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.ui import theme as th
 from kiosk.ui.texts import ui
-from kiosk.ui.widgets import TapButton
+from kiosk.ui.widgets import TapButton, drop_stencil
 
 
 class ClippedScrollView(ScrollView):
@@ -35,11 +33,7 @@ class ClippedScrollView(ScrollView):
 
     def __init__(self, **kw):
         super().__init__(**kw)
-        stencil = (StencilPush, StencilUse, StencilUnUse, StencilPop)
-        for group in (self.canvas.before, self.canvas.after):  # StencilView's rule: push, its area, use / the reverse
-            if any(isinstance(i, stencil) for i in group.children):
-                for i in [i for i in group.children if isinstance(i, stencil + (Rectangle,))][:3]:
-                    group.remove(i)
+        drop_stencil(self.canvas.before, self.canvas.after)
         self._clip = ScissorPush()
         self.canvas.before.add(self._clip)
         self.canvas.after.insert(0, ScissorPop())

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import math
 
-from kivy.graphics import Color, Rectangle
+from kivy.graphics import ClearBuffers, ClearColor, Color, Rectangle
+from kivy.graphics.scissor_instructions import ScissorPop, ScissorPush
+from kivy.graphics.stencil_instructions import StencilPop, StencilPush, StencilUnUse, StencilUse
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -24,24 +26,89 @@ EDGES = {"primary": th.PRIMARY, "secondary": th.ON_SECONDARY, "muted": th.MUTED,
          "field": th.ON_SECONDARY, "focused": th.PRIMARY}
 
 
+def drop_stencil(*groups) -> None:
+    """Take Kivy's stencil clip out of a widget's canvas groups: push, the area drawn into the stencil, use;
+    unuse, the area again, pop. The drawing between stays.
+
+    Each clip draws its area twice more, and the outermost push clears the
+    whole stencil buffer: under Mesa's software GL the home screen's seven
+    tile icons (Kivy's Image clips itself) took a 1080x1920 frame from 13 to
+    34 ms. Only for widgets whose drawing cannot leave their box anyway.
+    """
+    for group in groups:
+        area = False  # the next Rectangle is a clip's area (a BindTexture may come between)
+        for ins in list(group.children):
+            if isinstance(ins, (StencilPush, StencilUnUse)):
+                group.remove(ins)
+                area = True
+            elif isinstance(ins, (StencilUse, StencilPop)):
+                group.remove(ins)
+            elif area and isinstance(ins, Rectangle):
+                group.remove(ins)
+                area = False
+
+
+class Contained:
+    """For Kivy's Image and Video: drawn whole inside the box (``fit_mode="contain"``), so without its clip."""
+
+    def __init__(self, **kw):
+        super().__init__(**{"fit_mode": "contain", **kw})
+        if self.fit_mode != "contain":
+            raise ValueError(f"{type(self).__name__}: only fit_mode 'contain' keeps the picture inside its box")
+        drop_stencil(self.canvas)
+
+
+class Fill:
+    """An opaque box painted by clearing it (a scissored clear), not by drawing a rectangle over it.
+
+    Kivy draws a rectangle through its texture shader with blending, which
+    Mesa's software rasterizer does at about 6 ns a pixel: the call panel's
+    ground alone was 4 ms of every frame, and during a call every frame of
+    staff's video redraws it. A clear of the same box took a third of that.
+    A clear ignores blending and opacity, so only for opaque colours; and a
+    scissor's box is in window coordinates, so only for boxes fixed on
+    screen: Kivy moves a scrolling area's content with a transform, which a
+    scissor does not follow.
+    """
+
+    def __init__(self, group, rgba):
+        if len(rgba) == 4 and rgba[3] < 1:
+            raise ValueError(f"a fill is opaque, not {rgba}")
+        self._box = ScissorPush(pos=(0, 0), size=(0, 0))
+        for ins in (self._box, ClearColor(*rgba), ClearBuffers(clear_color=True, clear_depth=False,
+                                                               clear_stencil=False), ScissorPop()):
+            group.add(ins)
+
+    def place(self, pos, size) -> None:
+        self._box.pos, self._box.size = (round(pos[0]), round(pos[1])), (round(size[0]), round(size[1]))
+
+
 class Panel(BoxLayout):
     """A box with a fill; ``bg=None`` for a screen's root, which the window's own clear paints (paper).
 
-    Under software GL each full-screen fill is a rasterizer pass of its own
-    (about 2 ms of a 1080x1920 frame here); the clear costs next to nothing.
+    ``fixed``: the panel never sits in a scrolling area (the bars, the call
+    panel), so its fill can be a cheap ``Fill``; otherwise a rectangle.
     """
 
-    def __init__(self, bg=th.PAPER, **kw):
+    def __init__(self, bg=th.PAPER, fixed: bool = False, **kw):
         super().__init__(**kw)
+        self._bg = bg
         if bg is None:
             return
-        with self.canvas.before:
-            self._color = Color(*bg)
-            self._rect = Rectangle(pos=self.pos, size=self.size)
+        if fixed:
+            self._fill = Fill(self.canvas.before, bg)
+        else:
+            with self.canvas.before:
+                Color(*bg)
+                self._fill = Rectangle()
         self.bind(pos=self._sync, size=self._sync)
+        self._sync()
 
     def _sync(self, *_):
-        self._rect.pos, self._rect.size = self.pos, self.size
+        if isinstance(self._fill, Fill):
+            self._fill.place(self.pos, self.size)
+        else:
+            self._fill.pos, self._fill.size = self.pos, self.size
 
 
 class Text(Label):

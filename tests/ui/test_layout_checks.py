@@ -240,3 +240,31 @@ def test_the_home_and_out_of_service_screens_pass_both_checks(show, size, elderl
         found = check_layout.problems(screen, size)
         found += check_contrast.problems(screen, check_contrast.screen_image(screen), size)
         assert found == [], found
+
+
+def test_every_panel_is_painted_where_it_is_the_fixed_bars_by_a_clear_and_the_scrolling_ones_by_a_rectangle(show):
+    """A clear's box is in window coordinates; Kivy moves a scrolling area's content by a transform. A panel
+    painted by a clear inside a scrolling area (kiosk.ui.widgets.Fill) would be painted off to one side."""
+    import dataclasses
+    from pathlib import Path
+
+    from kiosk.engine.views import MediaView
+    from kiosk.ui import check_contrast
+    from kiosk.ui.screens import step_screen
+    from kiosk.ui.widgets import Fill, Panel, walk
+
+    root_dir = Path(__file__).resolve().parents[2]
+    view = dataclasses.replace(long_form(elderly=False), idle_warning_s=20.0,
+                               media=MediaView(image=str(root_dir / "assets" / "illustrations" / "id_card.zip")))
+    root = show(step_screen(view, th.Theme(), chrome(), {}))
+    img = check_contrast.screen_image(root)
+    panels = [w for w in walk(root) if isinstance(w, Panel) and hasattr(w, "_fill")]
+    kinds = {isinstance(w._fill, Fill) for w in panels}
+    assert kinds == {True, False}, "both kinds of fill on this screen"
+    for w in panels:
+        colour = tuple(round(c * 255) for c in w._bg[:3])
+        (left, bottom), (right, top) = w.to_window(w.x, w.y), w.to_window(w.right, w.top)
+        x0, y0 = int(left) + 1, SCREEN[1] - int(top) + 1  # image rows count from the top
+        x1, y1 = int(right) - 2, SCREEN[1] - int(bottom) - 2
+        corners = [img.getpixel((x, y))[:3] for x in (x0, x1) for y in (y0, y1)]
+        assert corners.count(colour) >= 3, (w, colour, corners)  # a child may reach one corner, not three
