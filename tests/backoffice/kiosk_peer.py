@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import array
 import asyncio
+import io
 import json
 import math
 import sys
 import threading
 import time
+import traceback
 
 import aiohttp
 
@@ -76,10 +78,22 @@ class KioskPeer:
 
     def stop(self) -> None:
         if self._thread.is_alive():
-            self._run(self._close())
+            try:
+                self._run(self._close())
+            except TimeoutError:  # seen once in about fifty runs: say where it stuck, for the next time
+                raise AssertionError(f"the kiosk peer did not close within 30 s:\n{self._stuck()}") from None
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
             self._loop.close()
+
+    def _stuck(self) -> str:
+        """The peer loop's pending tasks and every thread's stack (a loop blocked in a join shows there)."""
+        out = io.StringIO()
+        for task in asyncio.all_tasks(self._loop):
+            task.print_stack(file=out)
+        for ident, frame in sys._current_frames().items():
+            out.write(f"thread {ident}:\n{''.join(traceback.format_stack(frame))}")
+        return out.getvalue()
 
     def _run(self, coro, timeout: float = 30):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
