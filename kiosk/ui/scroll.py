@@ -18,7 +18,7 @@ from kivy.uix.scrollview import ScrollView
 
 from kiosk.ui import theme as th
 from kiosk.ui.texts import ui
-from kiosk.ui.widgets import TapButton, drop_stencil
+from kiosk.ui.widgets import TapButton, drop_stencil, scissor_box
 
 
 class ClippedScrollView(ScrollView):
@@ -41,7 +41,7 @@ class ClippedScrollView(ScrollView):
         self._clip_to()
 
     def _clip_to(self, *_):
-        self._clip.pos, self._clip.size = (int(self.x), int(self.y)), (int(self.width), int(self.height))
+        scissor_box(self._clip, self.pos, self.size)
 
 
 class Scroller(ClippedScrollView):

@@ -48,6 +48,11 @@ def drop_stencil(*groups) -> None:
                 area = False
 
 
+def scissor_box(push: ScissorPush, pos, size) -> None:
+    """Point a scissor at a widget's box, in whole window pixels (a scissor's box is integers)."""
+    push.pos, push.size = (round(pos[0]), round(pos[1])), (round(size[0]), round(size[1]))
+
+
 class Contained:
     """For Kivy's Image and Video: drawn whole inside the box (``fit_mode="contain"``), so without its clip."""
 
@@ -80,7 +85,7 @@ class Fill:
             group.add(ins)
 
     def place(self, pos, size) -> None:
-        self._box.pos, self._box.size = (round(pos[0]), round(pos[1])), (round(size[0]), round(size[1]))
+        scissor_box(self._box, pos, size)
 
 
 class Panel(BoxLayout):

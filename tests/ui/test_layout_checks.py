@@ -242,9 +242,10 @@ def test_the_home_and_out_of_service_screens_pass_both_checks(show, size, elderl
         assert found == [], found
 
 
-def test_every_panel_is_painted_where_it_is_the_fixed_bars_by_a_clear_and_the_scrolling_ones_by_a_rectangle(show):
-    """A clear's box is in window coordinates; Kivy moves a scrolling area's content by a transform. A panel
-    painted by a clear inside a scrolling area (kiosk.ui.widgets.Fill) would be painted off to one side."""
+def test_every_panel_is_painted_where_it_is(show):
+    """The fixed bars by a clear, the scrolling ones by a rectangle. A clear's box is in window coordinates;
+    Kivy moves a scrolling area's content by a transform, so a panel painted by a clear inside a scrolling
+    area (kiosk.ui.widgets.Fill) would be painted off to one side."""
     import dataclasses
     from pathlib import Path
 
