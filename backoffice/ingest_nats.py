@@ -15,7 +15,10 @@ after `ack_wait`, to whichever worker asks next, and the store keeps each report
 
 The listener creates `$MQTT_msgs` when the first MQTT client connects; until then (a new cluster) the worker
 waits for it, retrying with backoff. nats-py reconnects by itself to another node of the cluster; when none
-answers at start, or the connection is closed, this loop tries again with backoff.
+answers at start, or the connection is closed, this loop tries again with backoff. A reconnection is not yet
+data flowing: after the whole cluster restarts, the consumer has no leader until its replicas elect one, and
+pulls sent before that go unanswered. So the ingest counts as up again (and the API stops saying the data is
+stale) only once the consumer answers an info request.
 """
 from __future__ import annotations
 
@@ -59,6 +62,8 @@ class NatsIngest(Pipeline):
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backoffice-store")
         self._task: asyncio.Task | None = None
         self._nc = None
+        self._js = None
+        self._recheck = False  # reconnected: up again once the consumer answers (see _consumer_answers)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -106,7 +111,7 @@ class NatsIngest(Pipeline):
             max_reconnect_attempts=-1, reconnect_time_wait=1, allow_reconnect=True,
             disconnected_cb=self._on_disconnected, reconnected_cb=self._on_reconnected,
             error_cb=self._on_error, **self._auth)
-        js = self._nc.jetstream(timeout=10)
+        js = self._js = self._nc.jetstream(timeout=10)
         await js.stream_info(STREAM)  # NotFoundError until the first kiosk connects: retried with backoff
         await js.add_consumer(STREAM, ConsumerConfig(
             durable_name=self.durable, filter_subject=FILTER, ack_policy=AckPolicy.EXPLICIT,
@@ -126,7 +131,12 @@ class NatsIngest(Pipeline):
             except NatsTimeout:
                 if self._nc.is_closed:
                     raise ConnectionError("connection closed")
+                if self._recheck and self._nc.is_connected:
+                    await self._consumer_answers()
                 continue  # nothing to read, or a node went away and nats-py is reconnecting
+            if self._recheck:  # reports arrive: the consumer has a leader
+                self._recheck = False
+                self._mark_up()
             items = [(topic_of(m.subject), m.data[:self.max_payload + 1]) for m in msgs]
             await loop.run_in_executor(self._writer, self.process, items)  # returns once committed
             for m in msgs:
@@ -134,6 +144,16 @@ class NatsIngest(Pipeline):
                     await m.ack()
                 except Exception:  # the connection dropped: JetStream delivers it again; the store keeps it once
                     self.counts["ack_lost"] += 1
+
+    async def _consumer_answers(self) -> None:
+        try:
+            await self._js.consumer_info(STREAM, self.durable, timeout=2)
+        except Exception as exc:  # no leader yet (timeout), or the cluster still recovering its assets
+            log.debug("ingest.consumer_not_ready", error=type(exc).__name__)
+            return
+        self._recheck = False
+        log.info("ingest.consumer_ready", consumer=self.durable)
+        self._mark_up()
 
     async def _close(self) -> None:
         nc, self._nc = self._nc, None
@@ -159,7 +179,7 @@ class NatsIngest(Pipeline):
     async def _on_reconnected(self) -> None:
         url = self._nc.connected_url if self._nc else None
         log.info("ingest.reconnected", server=f"{url.hostname}:{url.port}" if url else None)
-        self._mark_up()
+        self._recheck = True  # up once the consumer answers: the next idle pull asks
 
     async def _on_error(self, exc: Exception) -> None:
         log.debug("ingest.nats_error", error=type(exc).__name__)

@@ -27,11 +27,11 @@ async def server(tmp_path, broker, db_url):
     await s.stop()
 
 
-async def publish(server, client, topic: str, payload: str | bytes, n: int = 1):
+async def publish(server, client, topic: str, payload: str | bytes, n: int = 1, within_s: float = 5):
     """Publish, then wait until ingest has handled that many more messages (stored, refused or stale)."""
     before = sum(server.ingest.counts.values()) + sum(server.ingest.bad.values())
-    client.publish(topic, payload, qos=1).wait_for_publish(5)
-    for _ in range(500):
+    client.publish(topic, payload, qos=1).wait_for_publish(within_s)
+    for _ in range(int(within_s * 100)):
         if sum(server.ingest.counts.values()) + sum(server.ingest.bad.values()) >= before + n:
             return
         await asyncio.sleep(0.01)  # polling the consumer, bounded
