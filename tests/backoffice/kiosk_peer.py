@@ -176,7 +176,10 @@ class KioskPeer:
     async def _hangup_peer(self) -> None:
         if self._pc is not None:
             pc, self._pc = self._pc, None
-            await pc.close()
+            try:  # bounded as the kiosk's own close is (devices/help_panel/webrtc.py CLOSE_S)
+                await asyncio.wait_for(pc.close(), 5)
+            except asyncio.TimeoutError:
+                pass
         for player in self._players:
             for track in (player.audio, player.video):
                 if track is not None:

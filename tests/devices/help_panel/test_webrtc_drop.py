@@ -41,3 +41,29 @@ async def test_a_drop_with_no_way_back_ends_the_call_as_lost(desk, tmp_path):
     finally:
         call.cancel()
         await panel.close()
+
+
+async def test_a_peer_connection_that_never_closes_does_not_keep_the_citizen_waiting(desk, tmp_path, monkeypatch,
+                                                                                     caplog):
+    """aiortc's close can wait forever on a transport that never answers: the hang-up gives up on it."""
+    from devices.help_panel import webrtc
+    monkeypatch.setattr(webrtc, "CLOSE_S", 0.5)
+    (tmp_path / "credential").write_text(desk.credential)
+    panel = WebRtcHelpPanel("help_panel", url=desk.url, kiosk_id=desk.kiosk_id,
+                            credential_file=str(tmp_path / "credential"), video=agent_peer.VIDEO, video_format="lavfi",
+                            audio=agent_peer.AUDIO, audio_format="lavfi")
+    await panel.open()
+    desk.answer = "talk"
+    call = asyncio.ensure_future(panel.call_staff({"flow": "social", "step": "read_card"}))
+    try:
+        await until(lambda: panel.call_state.phase == "connected", "the call to connect", 15)
+        stuck = panel.pc
+        real_close = stuck.close
+        monkeypatch.setattr(stuck, "close", lambda: asyncio.Event().wait())  # never returns
+        await panel.end_call()
+        assert await asyncio.wait_for(call, 10) == "resumed"
+        assert panel.call_state.phase == "ended"
+    finally:
+        call.cancel()
+        await panel.close()
+        await real_close()
