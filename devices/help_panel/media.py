@@ -84,6 +84,18 @@ def open_speaker(src: Sources) -> MediaRecorder | None:
         return None
 
 
+CLOSE_S = 5.0  # aiortc's close can wait on a transport that never answers (aiortc#283): a hang-up waits no longer
+
+
+async def close_connection(pc) -> None:
+    """Close a peer connection, giving up after CLOSE_S: a hang-up must not wait on it, and the next call
+    builds a new connection anyway."""
+    try:
+        await asyncio.wait_for(pc.close(), CLOSE_S)
+    except asyncio.TimeoutError:
+        log.warning("help_panel.close_timeout", after_s=CLOSE_S)
+
+
 def release(player: MediaPlayer | None) -> None:
     """Stop a player's tracks: its reading thread ends and the device is closed (MediaPlayer._stop)."""
     if player is None:

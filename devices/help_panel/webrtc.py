@@ -47,7 +47,6 @@ from wire.errors import WireError
 log = structlog.get_logger("devices.help_panel")
 CAMERA_FAULTS = {Reason.CAMERA_MISSING, Reason.CAMERA_BUSY}
 LIVE = ("connecting", "connected", "reconnecting")
-CLOSE_S = 5.0  # aiortc's close can wait on a transport that never answers (aiortc#283): a hang-up waits no longer
 
 
 
@@ -381,10 +380,7 @@ class WebRtcHelpPanel(HelpPanel):
         self.drains.stop()
         pc, self.pc = self.pc, None
         if pc is not None:
-            try:
-                await asyncio.wait_for(pc.close(), CLOSE_S)
-            except asyncio.TimeoutError:  # abandoned: the next call gets a new connection anyway
-                log.warning("help_panel.close_timeout", after_s=CLOSE_S)
+            await media.close_connection(pc)
         for player in getattr(self, "_players", ()):
             media.release(player)
         self._players = ()

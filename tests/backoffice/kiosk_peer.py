@@ -20,6 +20,7 @@ import traceback
 
 import aiohttp
 
+from devices.help_panel import media
 from wire import signaling as sig
 
 
@@ -176,10 +177,7 @@ class KioskPeer:
     async def _hangup_peer(self) -> None:
         if self._pc is not None:
             pc, self._pc = self._pc, None
-            try:  # bounded as the kiosk's own close is (devices/help_panel/webrtc.py CLOSE_S)
-                await asyncio.wait_for(pc.close(), 5)
-            except asyncio.TimeoutError:
-                pass
+            await media.close_connection(pc)  # bounded, as the kiosk's own close is
         for player in self._players:
             for track in (player.audio, player.video):
                 if track is not None:

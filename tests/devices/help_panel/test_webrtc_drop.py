@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from devices.help_panel import media
 from devices.help_panel.webrtc import WebRtcHelpPanel
 from devices.testing import agent_peer
 from devices.testing.agent_peer import loopback_ice
@@ -46,8 +47,7 @@ async def test_a_drop_with_no_way_back_ends_the_call_as_lost(desk, tmp_path):
 async def test_a_peer_connection_that_never_closes_does_not_keep_the_citizen_waiting(desk, tmp_path, monkeypatch,
                                                                                      caplog):
     """aiortc's close can wait forever on a transport that never answers: the hang-up gives up on it."""
-    from devices.help_panel import webrtc
-    monkeypatch.setattr(webrtc, "CLOSE_S", 0.5)
+    monkeypatch.setattr(media, "CLOSE_S", 0.5)
     (tmp_path / "credential").write_text(desk.credential)
     panel = WebRtcHelpPanel("help_panel", url=desk.url, kiosk_id=desk.kiosk_id,
                             credential_file=str(tmp_path / "credential"), video=agent_peer.VIDEO, video_format="lavfi",
