@@ -41,10 +41,20 @@ def listens(pid: int, port: int) -> bool:
     return False
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now and not handed out before in this test run. The kernel may offer a port it offered a
+    moment ago once that socket is closed: a NATS node got the same port for its monitor and its MQTT
+    listener in CI, and could not start."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 class Broker:
