@@ -18,7 +18,7 @@ waits for it, retrying with backoff. nats-py reconnects by itself to another nod
 answers at start, or the connection is closed, this loop tries again with backoff. A reconnection is not yet
 data flowing: after the whole cluster restarts, the consumer has no leader until its replicas elect one, and
 pulls sent before that go unanswered. So the ingest counts as up again (and the API stops saying the data is
-stale) only once the consumer answers an info request.
+stale) only once the consumer answers an info request, or reports arrive.
 """
 from __future__ import annotations
 
