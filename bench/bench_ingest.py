@@ -40,14 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import paho.mqtt.client as mqtt  # noqa: E402
 
+from tests.fleet.mqtt_helpers import free_port  # noqa: E402
+
 KIOSKS = 1000
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
