@@ -63,7 +63,6 @@ class NatsIngest(Pipeline):
         self._task: asyncio.Task | None = None
         self._nc = None
         self._js = None
-        self._recheck = False  # reconnected: up again once the consumer answers (see _consumer_answers)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -131,11 +130,10 @@ class NatsIngest(Pipeline):
             except NatsTimeout:
                 if self._nc.is_closed:
                     raise ConnectionError("connection closed")
-                if self._recheck and self._nc.is_connected:
+                if self._nc.is_connected and not self.connected.is_set():  # reconnected: does the consumer answer?
                     await self._consumer_answers()
                 continue  # nothing to read, or a node went away and nats-py is reconnecting
-            if self._recheck:  # reports arrive: the consumer has a leader
-                self._recheck = False
+            if not self.connected.is_set():  # reports arrive after a reconnect: the consumer has a leader
                 self._mark_up()
             items = [(topic_of(m.subject), m.data[:self.max_payload + 1]) for m in msgs]
             await loop.run_in_executor(self._writer, self.process, items)  # returns once committed
@@ -151,7 +149,6 @@ class NatsIngest(Pipeline):
         except Exception as exc:  # no leader yet (timeout), or the cluster still recovering its assets
             log.debug("ingest.consumer_not_ready", error=type(exc).__name__)
             return
-        self._recheck = False
         log.info("ingest.consumer_ready", consumer=self.durable)
         self._mark_up()
 
@@ -179,7 +176,7 @@ class NatsIngest(Pipeline):
     async def _on_reconnected(self) -> None:
         url = self._nc.connected_url if self._nc else None
         log.info("ingest.reconnected", server=f"{url.hostname}:{url.port}" if url else None)
-        self._recheck = True  # up once the consumer answers: the next idle pull asks
+        # not up yet: the next idle pull asks whether the consumer answers (_consume)
 
     async def _on_error(self, exc: Exception) -> None:
         log.debug("ingest.nats_error", error=type(exc).__name__)

@@ -44,8 +44,7 @@ async def test_a_drop_with_no_way_back_ends_the_call_as_lost(desk, tmp_path):
         await panel.close()
 
 
-async def test_a_peer_connection_that_never_closes_does_not_keep_the_citizen_waiting(desk, tmp_path, monkeypatch,
-                                                                                     caplog):
+async def test_a_peer_connection_that_never_closes_does_not_keep_the_citizen_waiting(desk, tmp_path, monkeypatch):
     """aiortc's close can wait forever on a transport that never answers: the hang-up gives up on it."""
     monkeypatch.setattr(media, "CLOSE_S", 0.5)
     (tmp_path / "credential").write_text(desk.credential)
